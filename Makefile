@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` and `make test`. Each sets itself up.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The first Python >= 3.11 on PATH.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean
+
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "reqtrack needs Python 3.11 or newer on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## Serve the API on http://127.0.0.1:8000 (docs at /docs); SQLite in ./var unless DATABASE_URL is set.
+run: $(INSTALLED)
+	$(BIN)/reqtrack serve
+
+## Run the whole suite on SQLite and, when reachable, PostgreSQL (TEST_DATABASE_URL).
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## ruff and mypy, as CI would want them.
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

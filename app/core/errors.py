@@ -1,0 +1,146 @@
+"""Errors as classes, rendered once as RFC 9457 problem details."""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:reqtrack:problem:"
+
+logger = logging.getLogger("reqtrack.errors")
+
+
+class ProblemError(Exception):
+    """An error a client caused or must know about, with its HTTP status."""
+
+    status: int = 500
+    slug: str = "internal-error"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFound(ProblemError):
+    status = 404
+    slug = "not-found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    slug = "conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status = 412
+    slug = "precondition-failed"
+
+
+class Unprocessable(ProblemError):
+    """Well-formed input that breaks a rule (a broken reference, an invalid pair)."""
+
+    status = 422
+    slug = "validation-error"
+
+    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
+        errors = [{"loc": loc, "msg": detail}] if loc is not None else None
+        super().__init__(detail, errors=errors)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only loc and msg: pydantic's "input" echo could be huge or sensitive.
+    return [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+
+
+async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc.status, exc.detail, slug=exc.slug, errors=exc.errors)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        "The request is not valid; see errors.",
+        slug="validation-error",
+        errors=_validation_errors(exc),
+    )
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, detail, headers=exc.headers)
+
+
+async def _on_internal_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Input re-validated inside a service (e.g. a path value merged into a body).
+    assert isinstance(exc, ValidationError)
+    errors = [{"loc": ["body", *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
+    return problem_response(
+        422, "The request is not valid; see errors.", slug="validation-error", errors=errors
+    )
+
+
+async def _on_integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Services check rules first; this catches the race where two writers both passed.
+    logger.info("integrity error: %s", exc)
+    return problem_response(409, "The change conflicts with existing data.", slug="conflict")
+
+
+async def _on_stale_data(_request: Request, _exc: Exception) -> JSONResponse:
+    return problem_response(
+        409, "The resource was changed by someone else meanwhile; retry.", slug="conflict"
+    )
+
+
+async def _on_database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("database unavailable: %s", exc)
+    return problem_response(
+        503, "The database is unavailable; retry shortly.", slug="service-unavailable"
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "An unexpected error occurred.", slug="internal-error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(ValidationError, _on_internal_validation_error)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
+    app.add_exception_handler(StaleDataError, _on_stale_data)
+    app.add_exception_handler(OperationalError, _on_database_unavailable)
+    app.add_exception_handler(Exception, _on_unexpected)

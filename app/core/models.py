@@ -1,0 +1,50 @@
+"""Columns every stored resource has: id, timestamps and an optimistic-lock version."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from app.core.types import BigIntPK, UTCDateTime, utcnow
+
+# Stable constraint names keep migrations identical on SQLite and PostgreSQL.
+# Set here, before any table is defined: names are given as constraints attach.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# An id, once given, always means the same resource (SQLite would reuse the highest).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
+class ResourceTable(SQLModel):
+    id: int | None = Field(
+        default=None, sa_type=BigIntPK, primary_key=True, sa_column_kwargs={"autoincrement": True}
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # SQLAlchemy bumps it on every UPDATE and adds "AND version = ?" to it and DELETE.
+    version: int = Field(default=1, sa_type=BigInteger, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        version_column: Column[int] = cls.__table__.c.version  # type: ignore[attr-defined]
+        return {"version_id_col": version_column}
+
+
+def apply_changes(resource: ResourceTable, changes: dict[str, Any]) -> bool:
+    """Set the given fields; bump updated_at only when something really changed."""
+    changed = False
+    for field, value in changes.items():
+        if getattr(resource, field) != value:
+            setattr(resource, field, value)
+            changed = True
+    if changed:
+        resource.updated_at = utcnow()
+    return changed

@@ -1,0 +1,8 @@
+"""Every table, imported once so SQLModel.metadata is complete (Alembic, tests)."""
+
+from app.needs.models import Need
+from app.requests.models import Request
+from app.roadmap.models import RoadmapItem
+from app.stakeholders.models import Stakeholder
+
+__all__ = ["Need", "Request", "RoadmapItem", "Stakeholder"]

@@ -1,0 +1,52 @@
+"""The ASGI application: `app.main:app`."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from app import health
+from app.api import api_router
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine
+from app.core.errors import install_error_handlers
+from app.core.migrations import upgrade_to_head
+
+logger = logging.getLogger("reqtrack")
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Generated clients get list_requests, create_request, ... instead of path soup.
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await run_in_threadpool(upgrade_to_head, app.state.engine)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="reqtrack",
+        summary="Stakeholder requests, the needs behind them, and the roadmap that answers them.",
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,62 @@
+"""HTTP routes for /needs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
+from app.core.db import SessionDep
+from app.core.types import PathId
+from app.needs import service
+from app.needs.models import Need, NeedCreate, NeedPage, NeedRead, NeedUpdate
+from app.needs.service import NeedFilters
+
+router = APIRouter(prefix="/needs", tags=["needs"])
+
+
+def valid_need(need_id: PathId, session: SessionDep) -> Need:
+    return service.get(session=session, need_id=need_id)
+
+
+ValidNeed = Annotated[Need, Depends(valid_need)]
+
+
+@router.get("")
+def list_needs(session: SessionDep, filters: Annotated[NeedFilters, Query()]) -> NeedPage:
+    needs, next_cursor = service.list_needs(session=session, filters=filters)
+    return NeedPage(items=service.to_reads(session, needs), next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_need(
+    body: NeedCreate, session: SessionDep, request: Request, response: Response
+) -> NeedRead:
+    need = service.create(session=session, data=body)
+    set_created(response, str(request.url_for("get_need", need_id=need.id)), need.version)
+    return service.to_reads(session, [need])[0]
+
+
+@router.get("/{need_id}")
+def get_need(need: ValidNeed, session: SessionDep, response: Response) -> NeedRead:
+    set_etag(response, need.version)
+    return service.to_reads(session, [need])[0]
+
+
+@router.patch("/{need_id}")
+def update_need(
+    need: ValidNeed,
+    body: NeedUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NeedRead:
+    check_if_match(if_match, need.version)
+    need = service.update(session=session, need=need, data=body)
+    set_etag(response, need.version)
+    return service.to_reads(session, [need])[0]
+
+
+@router.delete("/{need_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_need(need: ValidNeed, session: SessionDep, if_match: IfMatch = None) -> None:
+    check_if_match(if_match, need.version)
+    service.delete(session=session, need=need)

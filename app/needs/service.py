@@ -1,0 +1,69 @@
+"""Need rules: demand is derived from requests; a referenced need stays."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import pydantic
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from app.core.errors import Conflict, NotFound
+from app.core.models import apply_changes
+from app.core.pagination import PageParams, fetch_page
+from app.core.search import contains_text
+from app.needs.demand import demand_by_need
+from app.needs.models import Need, NeedCreate, NeedRead, NeedUpdate
+from app.requests.models import Request
+
+
+class NeedFilters(PageParams):
+    """Query parameters of the list: field filters, `q` text search, and the page."""
+
+    theme: Annotated[str | None, pydantic.Field(max_length=100)] = None
+    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+
+
+def to_reads(session: Session, needs: Sequence[Need]) -> list[NeedRead]:
+    demands = demand_by_need(session, (need.id for need in needs if need.id is not None))
+    return [
+        NeedRead.model_validate(need, update=demands[need.id].model_dump())
+        for need in needs
+        if need.id is not None
+    ]
+
+
+def get(*, session: Session, need_id: int) -> Need:
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound(f"Need {need_id} does not exist.")
+    return need
+
+
+def list_needs(*, session: Session, filters: NeedFilters) -> tuple[Sequence[Need], str | None]:
+    statement = select(Need)
+    if filters.theme is not None:
+        statement = statement.where(Need.theme == filters.theme)
+    if filters.q:
+        statement = statement.where(contains_text(filters.q, Need.statement, Need.description))
+    return fetch_page(session, statement, col(Need.id), filters)
+
+
+def create(*, session: Session, data: NeedCreate) -> Need:
+    need = Need.model_validate(data)
+    session.add(need)
+    session.flush()
+    return need
+
+
+def update(*, session: Session, need: Need, data: NeedUpdate) -> Need:
+    apply_changes(need, data.model_dump(exclude_unset=True))
+    session.flush()
+    return need
+
+
+def delete(*, session: Session, need: Need) -> None:
+    referenced = session.exec(select(exists().where(col(Request.need_id) == need.id))).one()
+    if referenced:
+        raise Conflict(f"Need {need.id} still has requests; move them to another need first.")
+    session.delete(need)
+    session.flush()

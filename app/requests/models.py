@@ -1,0 +1,128 @@
+"""Requests: what a stakeholder asked for, verbatim, and where it came from."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pydantic
+from pydantic import model_validator
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.pagination import Page
+from app.core.types import Id, Money, MoneyAmount, NoNul, NotNull, Trimmed
+
+
+class Channel(StrEnum):
+    support_ticket = "support_ticket"
+    sales_call = "sales_call"
+    rfp = "rfp"
+    email = "email"
+    meeting = "meeting"
+    survey = "survey"
+    chat = "chat"
+    other = "other"
+
+
+class Urgency(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class RequestStatus(StrEnum):
+    new = "new"
+    triaged = "triaged"
+    decided = "decided"
+
+
+Title = Annotated[str, pydantic.Field(min_length=1, max_length=300), NoNul, Trimmed]
+Description = Annotated[str, pydantic.Field(max_length=20_000), NoNul]
+SourceSystem = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
+ExternalId = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
+Customer = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
+
+
+class RequestFields(SQLModel):
+    """What a client may write, apart from the external reference."""
+
+    title: Title = Field(sa_type=String(300))
+    description: Description = Field(default="", sa_type=Text)
+    stakeholder_id: Id = Field(
+        sa_type=BigInteger, foreign_key="stakeholder.id", ondelete="RESTRICT", index=True
+    )
+    channel: Channel = Field(default=Channel.other, sa_type=String(32), index=True)
+    customer: Customer | None = Field(default=None, sa_type=String(200), index=True)
+    revenue_at_stake: MoneyAmount | None = Field(default=None, sa_type=Money)
+    urgency: Urgency = Field(default=Urgency.medium, sa_type=String(16), index=True)
+    need_id: Id | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="need.id", ondelete="RESTRICT", index=True
+    )
+
+
+class ExternalReference(SQLModel):
+    source_system: SourceSystem | None = Field(default=None, sa_type=String(100))
+    external_id: ExternalId | None = Field(default=None, sa_type=String(200))
+
+    @model_validator(mode="after")
+    def both_or_neither(self) -> "ExternalReference":
+        if (self.source_system is None) != (self.external_id is None):
+            raise ValueError("source_system and external_id are given together or not at all")
+        return self
+
+
+class Request(RequestFields, ResourceTable, table=True):
+    __table_args__ = (UniqueConstraint("source_system", "external_id"), NEVER_REUSE_IDS)
+
+    source_system: str | None = Field(default=None, sa_type=String(100))
+    external_id: str | None = Field(default=None, sa_type=String(200))
+    # Nullable until users exist; set from the caller's token, never from the body.
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class RequestCreate(RequestFields, ExternalReference):
+    pass
+
+
+class RequestUpsert(RequestFields):
+    """Body of PUT /requests/external/{source_system}/{external_id}."""
+
+
+class RequestUpdate(SQLModel):
+    title: Annotated[Title | None, NotNull] = None
+    description: Annotated[Description | None, NotNull] = None
+    stakeholder_id: Annotated[Id | None, NotNull] = None
+    channel: Annotated[Channel | None, NotNull] = None
+    source_system: SourceSystem | None = None
+    external_id: ExternalId | None = None
+    customer: Customer | None = None
+    revenue_at_stake: MoneyAmount | None = None
+    urgency: Annotated[Urgency | None, NotNull] = None
+    need_id: Id | None = None
+
+
+class RequestRead(SQLModel):
+    id: int
+    title: str
+    description: str
+    stakeholder_id: int
+    channel: Channel
+    source_system: str | None
+    external_id: str | None
+    customer: str | None
+    revenue_at_stake: MoneyAmount | None
+    urgency: Urgency
+    need_id: int | None
+    status: RequestStatus
+    # The effective decision; decisions arrive in a later release, so always null for now.
+    decision: dict[str, Any] | None = None
+    created_by: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class RequestPage(Page[RequestRead]):
+    pass

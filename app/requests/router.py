@@ -1,0 +1,107 @@
+"""HTTP routes for /requests, including the integrations' idempotent upsert."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
+from app.core.db import SessionDep
+from app.core.types import NoNul, PathId, Trimmed
+from app.requests import service
+from app.requests.models import (
+    Request as TrackedRequest,
+)
+from app.requests.models import (
+    RequestCreate,
+    RequestPage,
+    RequestRead,
+    RequestUpdate,
+    RequestUpsert,
+)
+from app.requests.service import RequestFilters, to_read
+
+router = APIRouter(prefix="/requests", tags=["requests"])
+
+# The same rules as the body fields, so a reference from the path is stored as one from a POST.
+SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, Trimmed]
+ExternalIdPath = Annotated[str, Path(min_length=1, max_length=200), NoNul, Trimmed]
+
+
+def valid_request(request_id: PathId, session: SessionDep) -> TrackedRequest:
+    return service.get(session=session, request_id=request_id)
+
+
+ValidRequest = Annotated[TrackedRequest, Depends(valid_request)]
+
+
+@router.get("")
+def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query()]) -> RequestPage:
+    requests, next_cursor = service.list_requests(session=session, filters=filters)
+    return RequestPage(items=[to_read(r) for r in requests], next_cursor=next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_request(
+    body: RequestCreate, session: SessionDep, http: Request, response: Response
+) -> RequestRead:
+    created = service.create(session=session, data=body, created_by=None)
+    location = http.url_for("get_request", request_id=created.id)
+    set_created(response, str(location), created.version)
+    return to_read(created)
+
+
+@router.put(
+    "/external/{source_system}/{external_id}",
+    responses={201: {"description": "Created: no request had this reference yet."}},
+)
+def upsert_external_request(
+    source_system: SourceSystemPath,
+    external_id: ExternalIdPath,
+    body: RequestUpsert,
+    session: SessionDep,
+    http: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RequestRead:
+    """Create or update the request another tool knows by this reference: 201, then 200."""
+    upserted, created = service.upsert_external(
+        session=session,
+        source_system=source_system,
+        external_id=external_id,
+        data=body,
+        created_by=None,
+        if_match=if_match,
+    )
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+        location = http.url_for("get_request", request_id=upserted.id)
+        set_created(response, str(location), upserted.version)
+    else:
+        set_etag(response, upserted.version)
+    return to_read(upserted)
+
+
+@router.get("/{request_id}")
+def get_request(request: ValidRequest, response: Response) -> RequestRead:
+    set_etag(response, request.version)
+    return to_read(request)
+
+
+@router.patch("/{request_id}")
+def update_request(
+    request: ValidRequest,
+    body: RequestUpdate,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RequestRead:
+    check_if_match(if_match, request.version)
+    request = service.update(session=session, request=request, data=body)
+    set_etag(response, request.version)
+    return to_read(request)
+
+
+@router.delete("/{request_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_request(request: ValidRequest, session: SessionDep, if_match: IfMatch = None) -> None:
+    check_if_match(if_match, request.version)
+    service.delete(session=session, request=request)

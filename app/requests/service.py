@@ -1,0 +1,178 @@
+"""Request rules: valid references, unique external references, derived status."""
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import pydantic
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core.concurrency import check_if_match
+from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from app.core.models import apply_changes
+from app.core.pagination import PageParams, fetch_page
+from app.core.search import contains_text
+from app.core.types import QueryId
+from app.needs.models import Need
+from app.requests.models import (
+    Channel,
+    Request,
+    RequestCreate,
+    RequestRead,
+    RequestStatus,
+    RequestUpdate,
+    RequestUpsert,
+    Urgency,
+)
+from app.stakeholders.models import Stakeholder
+
+
+class RequestFilters(PageParams):
+    """Query parameters of the list: field filters, `q` text search, and the page."""
+
+    stakeholder_id: QueryId | None = None
+    need_id: QueryId | None = None
+    status: RequestStatus | None = None
+    channel: Channel | None = None
+    urgency: Urgency | None = None
+    customer: Annotated[str | None, pydantic.Field(max_length=200)] = None
+    source_system: Annotated[str | None, pydantic.Field(max_length=100)] = None
+    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+
+
+def to_read(request: Request) -> RequestRead:
+    return RequestRead.model_validate(request, update={"status": derived_status(request)})
+
+
+def derived_status(request: Request) -> RequestStatus:
+    # `decided` comes with decisions; until then a need is what moves a request on.
+    return RequestStatus.triaged if request.need_id is not None else RequestStatus.new
+
+
+def get(*, session: Session, request_id: int) -> Request:
+    request = session.get(Request, request_id)
+    if request is None:
+        raise NotFound(f"Request {request_id} does not exist.")
+    return request
+
+
+def list_requests(
+    *, session: Session, filters: RequestFilters
+) -> tuple[Sequence[Request], str | None]:
+    statement = select(Request)
+    for field in ("stakeholder_id", "need_id", "channel", "urgency", "customer", "source_system"):
+        value = getattr(filters, field)
+        if value is not None:
+            statement = statement.where(getattr(Request, field) == value)
+    if filters.status is RequestStatus.new:
+        statement = statement.where(col(Request.need_id).is_(None))
+    elif filters.status is RequestStatus.triaged:
+        statement = statement.where(col(Request.need_id).is_not(None))
+    elif filters.status is RequestStatus.decided:
+        # No decisions are recorded yet, so nothing is decided.
+        statement = statement.where(col(Request.id).is_(None))
+    if filters.q:
+        statement = statement.where(contains_text(filters.q, Request.title, Request.description))
+    return fetch_page(session, statement, col(Request.id), filters)
+
+
+def create(*, session: Session, data: RequestCreate, created_by: int | None) -> Request:
+    fields = data.model_dump()
+    _ensure_references_exist(session, fields)
+    _ensure_external_reference_free(session, data.source_system, data.external_id)
+    request = Request(**fields, created_by=created_by)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def update(*, session: Session, request: Request, data: RequestUpdate) -> Request:
+    changes = data.model_dump(exclude_unset=True)
+    _ensure_references_exist(session, changes)
+    source_system = changes.get("source_system", request.source_system)
+    external_id = changes.get("external_id", request.external_id)
+    if (source_system is None) != (external_id is None):
+        raise Unprocessable(
+            "source_system and external_id are set together or cleared together.",
+            loc=["body", "source_system" if source_system is None else "external_id"],
+        )
+    if (source_system, external_id) != (request.source_system, request.external_id):
+        _ensure_external_reference_free(session, source_system, external_id)
+    apply_changes(request, changes)
+    session.flush()
+    return request
+
+
+def find_by_external_reference(
+    *, session: Session, source_system: str, external_id: str
+) -> Request | None:
+    return session.exec(
+        select(Request).where(
+            Request.source_system == source_system, Request.external_id == external_id
+        )
+    ).first()
+
+
+def upsert_external(
+    *,
+    session: Session,
+    source_system: str,
+    external_id: str,
+    data: RequestUpsert,
+    created_by: int | None,
+    if_match: str | None,
+) -> tuple[Request, bool]:
+    """Create the request with this reference (True), or update the fields the body gives."""
+    existing = find_by_external_reference(
+        session=session, source_system=source_system, external_id=external_id
+    )
+    if existing is None and if_match is not None:
+        raise PreconditionFailed("If-Match was given but no request has this reference yet.")
+    if existing is None:
+        reference = {"source_system": source_system, "external_id": external_id}
+        create_data = RequestCreate.model_validate(data.model_dump() | reference)
+        try:
+            # A savepoint, so losing a race with a concurrent PUT turns into an update.
+            with session.begin_nested():
+                return create(session=session, data=create_data, created_by=created_by), True
+        except (IntegrityError, Conflict):
+            existing = find_by_external_reference(
+                session=session, source_system=source_system, external_id=external_id
+            )
+            if existing is None:
+                raise
+    check_if_match(if_match, existing.version)
+    # Only the fields sent: a re-sent ticket must not undo triage done here (need_id).
+    changes = RequestUpdate.model_validate(data.model_dump(exclude_unset=True))
+    return update(session=session, request=existing, data=changes), False
+
+
+def delete(*, session: Session, request: Request) -> None:
+    session.delete(request)
+    session.flush()
+
+
+def _ensure_references_exist(session: Session, fields: dict[str, Any]) -> None:
+    stakeholder_id = fields.get("stakeholder_id")
+    if stakeholder_id is not None and session.get(Stakeholder, stakeholder_id) is None:
+        raise Unprocessable(
+            f"Stakeholder {stakeholder_id} does not exist.", loc=["body", "stakeholder_id"]
+        )
+    need_id = fields.get("need_id")
+    if need_id is not None and session.get(Need, need_id) is None:
+        raise Unprocessable(f"Need {need_id} does not exist.", loc=["body", "need_id"])
+
+
+def _ensure_external_reference_free(
+    session: Session, source_system: str | None, external_id: str | None
+) -> None:
+    if source_system is None or external_id is None:
+        return
+    existing = find_by_external_reference(
+        session=session, source_system=source_system, external_id=external_id
+    )
+    if existing is not None:
+        raise Conflict(
+            f"Request {existing.id} already has the reference {source_system}/{external_id}; "
+            "use PUT /api/v1/requests/external/{source_system}/{external_id} to update it."
+        )

@@ -1,0 +1,69 @@
+"""Roadmap item rules."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import pydantic
+from sqlmodel import Session, col, select
+
+from app.core.errors import NotFound
+from app.core.models import apply_changes
+from app.core.pagination import PageParams, fetch_page
+from app.core.search import contains_text
+from app.roadmap.models import (
+    Horizon,
+    RoadmapItem,
+    RoadmapItemCreate,
+    RoadmapItemUpdate,
+    RoadmapStatus,
+)
+
+
+class RoadmapItemFilters(PageParams):
+    """Query parameters of the list: field filters, `q` text search, and the page."""
+
+    status: RoadmapStatus | None = None
+    horizon: Horizon | None = None
+    theme: Annotated[str | None, pydantic.Field(max_length=100)] = None
+    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+
+
+def get(*, session: Session, roadmap_item_id: int) -> RoadmapItem:
+    item = session.get(RoadmapItem, roadmap_item_id)
+    if item is None:
+        raise NotFound(f"Roadmap item {roadmap_item_id} does not exist.")
+    return item
+
+
+def list_roadmap_items(
+    *, session: Session, filters: RoadmapItemFilters
+) -> tuple[Sequence[RoadmapItem], str | None]:
+    statement = select(RoadmapItem)
+    for field in ("status", "horizon", "theme"):
+        value = getattr(filters, field)
+        if value is not None:
+            statement = statement.where(getattr(RoadmapItem, field) == value)
+    if filters.q:
+        statement = statement.where(
+            contains_text(filters.q, RoadmapItem.title, RoadmapItem.description)
+        )
+    return fetch_page(session, statement, col(RoadmapItem.id), filters)
+
+
+def create(*, session: Session, data: RoadmapItemCreate) -> RoadmapItem:
+    item = RoadmapItem.model_validate(data)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> RoadmapItem:
+    apply_changes(item, data.model_dump(exclude_unset=True))
+    session.flush()
+    return item
+
+
+def delete(*, session: Session, item: RoadmapItem) -> None:
+    # Nothing references roadmap items until decisions exist; they will refuse (409) here.
+    session.delete(item)
+    session.flush()

@@ -1,0 +1,90 @@
+"""Stakeholder rules: unique e-mail, and no removal while their requests remain."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import pydantic
+from sqlalchemy import exists
+from sqlmodel import Session, col, select
+
+from app.core.errors import Conflict, NotFound
+from app.core.models import apply_changes
+from app.core.pagination import PageParams, fetch_page
+from app.core.search import contains_text
+from app.requests.models import Request
+from app.stakeholders.models import (
+    Stakeholder,
+    StakeholderCreate,
+    StakeholderGroup,
+    StakeholderUpdate,
+)
+
+
+class StakeholderFilters(PageParams):
+    """Query parameters of the list: field filters, `q` text search, and the page."""
+
+    group: StakeholderGroup | None = None
+    organization: Annotated[str | None, pydantic.Field(max_length=200)] = None
+    email: Annotated[str | None, pydantic.Field(max_length=320)] = None
+    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+
+
+def get(*, session: Session, stakeholder_id: int) -> Stakeholder:
+    stakeholder = session.get(Stakeholder, stakeholder_id)
+    if stakeholder is None:
+        raise NotFound(f"Stakeholder {stakeholder_id} does not exist.")
+    return stakeholder
+
+
+def list_stakeholders(
+    *, session: Session, filters: StakeholderFilters
+) -> tuple[Sequence[Stakeholder], str | None]:
+    statement = select(Stakeholder)
+    if filters.group is not None:
+        statement = statement.where(Stakeholder.group == filters.group)
+    if filters.organization is not None:
+        statement = statement.where(Stakeholder.organization == filters.organization)
+    if filters.email is not None:
+        statement = statement.where(Stakeholder.email == filters.email.lower())
+    if filters.q:
+        statement = statement.where(
+            contains_text(filters.q, Stakeholder.name, Stakeholder.email, Stakeholder.organization)
+        )
+    return fetch_page(session, statement, col(Stakeholder.id), filters)
+
+
+def create(*, session: Session, data: StakeholderCreate) -> Stakeholder:
+    _ensure_email_free(session, data.email)
+    stakeholder = Stakeholder.model_validate(data)
+    session.add(stakeholder)
+    session.flush()
+    return stakeholder
+
+
+def update(*, session: Session, stakeholder: Stakeholder, data: StakeholderUpdate) -> Stakeholder:
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("email") not in (None, stakeholder.email):
+        _ensure_email_free(session, changes["email"])
+    apply_changes(stakeholder, changes)
+    session.flush()
+    return stakeholder
+
+
+def delete(*, session: Session, stakeholder: Stakeholder) -> None:
+    has_requests = session.exec(
+        select(exists().where(col(Request.stakeholder_id) == stakeholder.id))
+    ).one()
+    if has_requests:
+        raise Conflict(
+            f"Stakeholder {stakeholder.id} still has requests; move or delete them first."
+        )
+    session.delete(stakeholder)
+    session.flush()
+
+
+def _ensure_email_free(session: Session, email: str | None) -> None:
+    if email is None:
+        return
+    taken = session.exec(select(Stakeholder.id).where(Stakeholder.email == email)).first()
+    if taken is not None:
+        raise Conflict(f"A stakeholder with e-mail {email} already exists (id {taken}).")
