@@ -51,7 +51,8 @@ def create_request(
 
 
 @router.put(
-    "/external/{source_system}/{external_id}",
+    # `:path` so ids with slashes (RFP-2026/07) work when the client escapes them as %2F.
+    "/external/{source_system}/{external_id:path}",
     responses={201: {"description": "Created: no request had this reference yet."}},
 )
 def upsert_external_request(
