@@ -28,8 +28,9 @@ def test_patch_with_stale_if_match_is_412_and_writes_nothing(client, path, make,
     url = f"{path}/{made['id']}"
     assert client.patch(url, json=change, headers={"If-Match": 'W/"1"'}).status_code == 200
 
-    stale = client.patch(url, json={k: v + " again" for k, v in change.items()},
-                         headers={"If-Match": 'W/"1"'})
+    stale = client.patch(
+        url, json={k: v + " again" for k, v in change.items()}, headers={"If-Match": 'W/"1"'}
+    )
 
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"

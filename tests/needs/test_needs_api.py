@@ -49,7 +49,7 @@ def test_demand_rolls_up_the_requests_behind_the_need(client):
     assert body["revenue_at_stake"] == pytest.approx(1250.50)
     assert body["weighted_demand"] == pytest.approx(16)
     listed = client.get(URL).json()["items"]
-    assert [n for n in listed if n["id"] == need["id"]][0] == body
+    assert next(n for n in listed if n["id"] == need["id"]) == body
 
 
 def test_demand_follows_a_request_moved_to_another_need(client):

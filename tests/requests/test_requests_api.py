@@ -134,9 +134,7 @@ def test_patch_onto_a_taken_external_reference_is_409(client):
     assert client.get(f"{URL}/{other['id']}").json()["external_id"] == "2"
 
 
-@pytest.mark.parametrize(
-    "reference", [{"source_system": "zendesk"}, {"external_id": "9"}]
-)
+@pytest.mark.parametrize("reference", [{"source_system": "zendesk"}, {"external_id": "9"}])
 def test_half_an_external_reference_is_422(client, reference):
     stakeholder = factories.stakeholder(client)
 

@@ -53,9 +53,7 @@ def test_invalid_dates_are_refused(client, bad):
 def test_patch_moves_the_item_and_clears_the_date(client):
     item = factories.roadmap_item(client, horizon="later", target_date="2027-01-01")
 
-    body = client.patch(
-        f"{URL}/{item['id']}", json={"horizon": "next", "target_date": None}
-    ).json()
+    body = client.patch(f"{URL}/{item['id']}", json={"horizon": "next", "target_date": None}).json()
 
     assert body["horizon"] == "next"
     assert body["target_date"] is None
