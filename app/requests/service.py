@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import pydantic
+from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -70,7 +71,7 @@ def list_requests(
         statement = statement.where(col(Request.need_id).is_not(None))
     elif filters.status is RequestStatus.decided:
         # No decisions are recorded yet, so nothing is decided.
-        statement = statement.where(col(Request.id).is_(None))
+        statement = statement.where(false())
     if filters.q:
         statement = statement.where(contains_text(filters.q, Request.title, Request.description))
     return fetch_page(session, statement, col(Request.id), filters)

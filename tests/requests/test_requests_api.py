@@ -244,3 +244,19 @@ def test_delete_then_404(client):
 
     assert client.delete(f"{URL}/{request['id']}").status_code == 204
     assert client.get(f"{URL}/{request['id']}").status_code == 404
+
+
+def test_read_only_fields_in_the_body_are_ignored(client):
+    stakeholder = factories.stakeholder(client)
+    body = {"title": "x", "stakeholder_id": stakeholder["id"]}
+    sneaky = {"id": 424242, "version": 99, "created_by": 7, "status": "decided", "decision": {}}
+
+    created = client.post(URL, json=body | sneaky).json()
+    patched = client.patch(f"{URL}/{created['id']}", json=sneaky).json()
+
+    for result in (created, patched):
+        assert result["id"] != 424242
+        assert result["version"] == 1
+        assert result["created_by"] is None
+        assert result["status"] == "new"
+        assert result["decision"] is None
