@@ -1,11 +1,12 @@
 """Column types and validated field types shared by every domain."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, Field, PlainSerializer, Strict
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Strict
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
 
@@ -70,6 +71,18 @@ def _reject_blank(value: str) -> str:
     return value.strip()
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    # Lax parsing would read 0 as 1970-01-01 and cut a timestamp down to its day.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
 def _reject_null(value: Any) -> Any:
     if value is None:
         raise ValueError("may be omitted but not null")
@@ -81,6 +94,8 @@ NoNul = AfterValidator(_reject_nul)
 Trimmed = AfterValidator(_reject_blank)
 # For PATCH bodies: a field that is optional to send but cannot be cleared.
 NotNull = AfterValidator(_reject_null)
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 # Strict: JSON true or "5" is not an id.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
@@ -97,3 +112,5 @@ MoneyAmount = Annotated[
 ]
 # An id in a query-parameter model (text, so not strict).
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A text filter in a query-parameter model.
+FilterText = Annotated[str, Field(max_length=500), NoNul]

@@ -1,9 +1,7 @@
 """Need rules: demand is derived from requests; a referenced need stays."""
 
 from collections.abc import Sequence
-from typing import Annotated
 
-import pydantic
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
@@ -11,6 +9,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
+from app.core.types import FilterText
 from app.needs.demand import demand_by_need
 from app.needs.models import Need, NeedCreate, NeedRead, NeedUpdate
 from app.requests.models import Request
@@ -19,8 +18,8 @@ from app.requests.models import Request
 class NeedFilters(PageParams):
     """Query parameters of the list: field filters, `q` text search, and the page."""
 
-    theme: Annotated[str | None, pydantic.Field(max_length=100)] = None
-    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+    theme: FilterText | None = None
+    q: FilterText | None = None
 
 
 def to_reads(session: Session, needs: Sequence[Need]) -> list[NeedRead]:

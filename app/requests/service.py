@@ -1,9 +1,8 @@
 """Request rules: valid references, unique external references, derived status."""
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-import pydantic
 from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -13,7 +12,7 @@ from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessabl
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
-from app.core.types import QueryId
+from app.core.types import FilterText, QueryId
 from app.needs.models import Need
 from app.requests.models import (
     Channel,
@@ -36,9 +35,9 @@ class RequestFilters(PageParams):
     status: RequestStatus | None = None
     channel: Channel | None = None
     urgency: Urgency | None = None
-    customer: Annotated[str | None, pydantic.Field(max_length=200)] = None
-    source_system: Annotated[str | None, pydantic.Field(max_length=100)] = None
-    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+    customer: FilterText | None = None
+    source_system: FilterText | None = None
+    q: FilterText | None = None
 
 
 def to_read(request: Request) -> RequestRead:

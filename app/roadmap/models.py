@@ -1,6 +1,6 @@
 """Roadmap items: the work the company plans."""
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import NoNul, NotNull, Trimmed
+from app.core.types import IsoDate, NoNul, NotNull, Trimmed
 
 
 class RoadmapStatus(StrEnum):
@@ -37,7 +37,7 @@ class RoadmapItemBase(SQLModel):
     description: Description = Field(default="", sa_type=Text)
     status: RoadmapStatus = Field(default=RoadmapStatus.proposed, sa_type=String(16), index=True)
     horizon: Horizon = Field(default=Horizon.later, sa_type=String(8), index=True)
-    target_date: date | None = Field(default=None, sa_type=Date)
+    target_date: IsoDate | None = Field(default=None, sa_type=Date)
     theme: Theme | None = Field(default=None, sa_type=String(100), index=True)
 
 
@@ -55,7 +55,7 @@ class RoadmapItemUpdate(SQLModel):
     description: Annotated[Description | None, NotNull] = None
     status: Annotated[RoadmapStatus | None, NotNull] = None
     horizon: Annotated[Horizon | None, NotNull] = None
-    target_date: date | None = None
+    target_date: IsoDate | None = None
     theme: Theme | None = None
 
 

@@ -1,15 +1,14 @@
 """Roadmap item rules."""
 
 from collections.abc import Sequence
-from typing import Annotated
 
-import pydantic
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
+from app.core.types import FilterText
 from app.roadmap.models import (
     Horizon,
     RoadmapItem,
@@ -24,8 +23,8 @@ class RoadmapItemFilters(PageParams):
 
     status: RoadmapStatus | None = None
     horizon: Horizon | None = None
-    theme: Annotated[str | None, pydantic.Field(max_length=100)] = None
-    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+    theme: FilterText | None = None
+    q: FilterText | None = None
 
 
 def get(*, session: Session, roadmap_item_id: int) -> RoadmapItem:

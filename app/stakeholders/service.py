@@ -1,9 +1,7 @@
 """Stakeholder rules: unique e-mail, and no removal while their requests remain."""
 
 from collections.abc import Sequence
-from typing import Annotated
 
-import pydantic
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
@@ -11,6 +9,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
+from app.core.types import FilterText
 from app.requests.models import Request
 from app.stakeholders.models import (
     Stakeholder,
@@ -24,9 +23,9 @@ class StakeholderFilters(PageParams):
     """Query parameters of the list: field filters, `q` text search, and the page."""
 
     group: StakeholderGroup | None = None
-    organization: Annotated[str | None, pydantic.Field(max_length=200)] = None
-    email: Annotated[str | None, pydantic.Field(max_length=320)] = None
-    q: Annotated[str | None, pydantic.Field(max_length=200)] = None
+    organization: FilterText | None = None
+    email: FilterText | None = None
+    q: FilterText | None = None
 
 
 def get(*, session: Session, stakeholder_id: int) -> Stakeholder:
