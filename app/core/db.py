@@ -1,8 +1,12 @@
-"""Engine, per-request session and schema migrations for SQLite and PostgreSQL."""
+"""Engine and the per-request session for SQLite and PostgreSQL."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -11,6 +15,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 
+UNICODE_LOWER = "reqtrack_lower"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Execution option that makes SQLite take the write lock when the transaction starts.
 WRITE_INTENT = "reqtrack_write_intent"
@@ -32,7 +37,12 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False},
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     busy_timeout = settings.sqlite_busy_timeout_ms
 
     @event.listens_for(engine, "connect")
@@ -45,6 +55,8 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Unicode-aware lower(): SQLite's own folds ASCII only, so "Ü" would not find "ü".
+        dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def begin_transaction(connection: Connection) -> None:
@@ -56,6 +68,52 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
     return engine
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def is_write(request: Request) -> bool:
+    return request.method not in SAFE_METHODS
+
+
+# Loaded rows are locked (FOR UPDATE) on writes, so concurrent writers queue instead of
+# failing on a stale version; SQLite ignores it (its writers are serialized anyway).
+WriteIntent = Annotated[bool, Depends(is_write)]
+
+
+@dataclass
+class _Turns:
+    """How many requests may use the database at once, and SQLite's single writer."""
+
+    sessions: asyncio.Semaphore
+    sqlite_writer: asyncio.Lock
+
+
+# Per event loop: one per process in production; the test client runs several.
+_turns: "WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns]" = WeakKeyDictionary()
+
+
+async def database_turn(request: Request) -> AsyncIterator[None]:
+    """Wait for the database on the event loop, never in a worker thread.
+
+    A request blocked inside the database (on SQLite's write lock, a row lock or an empty
+    pool) holds a worker thread; enough of them starve the pool, and the request that holds
+    the lock cannot get a thread to commit. So at most as many requests as the pool has
+    connections get that far, and SQLite writers go one at a time.
+    """
+    settings: Settings = request.app.state.settings
+    turns = _turns.get(asyncio.get_running_loop())
+    if turns is None:
+        capacity = settings.db_pool_size + settings.db_max_overflow
+        turns = _Turns(sessions=asyncio.Semaphore(capacity), sqlite_writer=asyncio.Lock())
+        _turns[asyncio.get_running_loop()] = turns
+    async with AsyncExitStack() as stack:
+        if settings.is_sqlite and is_write(request):
+            await stack.enter_async_context(turns.sqlite_writer)
+        await stack.enter_async_context(turns.sessions)
+        yield
+
+
 def open_session(engine: Engine, *, write: bool) -> Session:
     session = Session(engine, expire_on_commit=False)
     if write:
@@ -63,11 +121,12 @@ def open_session(engine: Engine, *, write: bool) -> Session:
     return session
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def get_session(
+    request: Request,
+    _turn: Annotated[None, Depends(database_turn, scope="function")],
+) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent."""
-    with open_session(
-        request.app.state.engine, write=request.method not in SAFE_METHODS
-    ) as session:
+    with open_session(request.app.state.engine, write=is_write(request)) as session:
         yield session
         session.commit()
 

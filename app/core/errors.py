@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -102,15 +102,6 @@ async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, headers=exc.headers)
 
 
-async def _on_internal_validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    # Input re-validated inside a service (e.g. a path value merged into a body).
-    assert isinstance(exc, ValidationError)
-    errors = [{"loc": ["body", *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
-    return problem_response(
-        422, "The request is not valid; see errors.", slug="validation-error", errors=errors
-    )
-
-
 async def _on_integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     # Services check rules first; this catches the race where two writers both passed.
     logger.info("integrity error: %s", exc)
@@ -126,7 +117,10 @@ async def _on_stale_data(_request: Request, _exc: Exception) -> JSONResponse:
 async def _on_database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     logger.warning("database unavailable: %s", exc)
     return problem_response(
-        503, "The database is unavailable; retry shortly.", slug="service-unavailable"
+        503,
+        "The database is unavailable or busy; retry shortly.",
+        slug="service-unavailable",
+        headers={"Retry-After": "1"},
     )
 
 
@@ -139,8 +133,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(ValidationError, _on_internal_validation_error)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(StaleDataError, _on_stale_data)
     app.add_exception_handler(OperationalError, _on_database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -21,6 +21,9 @@ MAX_LIMIT = 200
 
 
 class PageParams(BaseModel):
+    # A misspelt filter must not silently return everything.
+    model_config = ConfigDict(extra="forbid")
+
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
     cursor: Annotated[str | None, Field(max_length=200)] = None
 
@@ -51,6 +54,7 @@ def decode_cursor(cursor: str) -> int:
 
 
 def fetch_page(
+    *,
     session: Session,
     statement: SelectOfScalar[Row],
     id_column: Any,

@@ -65,6 +65,13 @@ def _reject_nul(value: str) -> str:
     return value
 
 
+def _reject_undecodable(value: str) -> str:
+    # Starlette turns bytes that are not UTF-8 into U+FFFD: two different ids would collide.
+    if "\ufffd" in value:
+        raise ValueError("must be UTF-8 (percent-encoded)")
+    return value
+
+
 def _reject_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
@@ -90,6 +97,7 @@ def _reject_null(value: Any) -> Any:
 
 
 NoNul = AfterValidator(_reject_nul)
+ValidUtf8 = AfterValidator(_reject_undecodable)
 # Required labels: trimmed, and whitespace alone is refused.
 Trimmed = AfterValidator(_reject_blank)
 # For PATCH bodies: a field that is optional to send but cannot be cleared.
@@ -102,6 +110,9 @@ Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 # Path and query ids arrive as text; the bound keeps them inside a 64-bit column.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
+
+# A computed total: no input bounds (a sum may exceed any single amount).
+MoneyTotal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 # Money in and out of the API: a non-negative amount with at most two decimals,
 # written to JSON as a number (exact for every value this range allows).

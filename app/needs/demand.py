@@ -15,7 +15,7 @@ from app.stakeholders.models import Stakeholder
 URGENCY_FACTOR = {Urgency.low: 1, Urgency.medium: 2, Urgency.high: 3, Urgency.critical: 5}
 
 
-def demand_by_need(session: Session, need_ids: Iterable[int]) -> dict[int, Demand]:
+def demand_by_need(*, session: Session, need_ids: Iterable[int]) -> dict[int, Demand]:
     """The demand behind each need; needs without requests get an empty rollup."""
     ids = list(need_ids)
     demands = {need_id: Demand() for need_id in ids}

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import MoneyAmount, NoNul, NotNull, Trimmed
+from app.core.types import MoneyTotal, NoNul, NotNull, Trimmed
 
 Statement = Annotated[str, pydantic.Field(min_length=1, max_length=500), NoNul, Trimmed]
 Description = Annotated[str, pydantic.Field(max_length=20_000), NoNul]
@@ -43,7 +43,7 @@ class Demand(SQLModel):
     request_count: int = 0
     stakeholder_count: int = 0
     groups: dict[str, int] = Field(default_factory=dict)
-    revenue_at_stake: MoneyAmount = Decimal("0.00")
+    revenue_at_stake: MoneyTotal = Decimal("0.00")
     weighted_demand: float = 0.0
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep
+from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
 from app.needs import service
 from app.needs.models import Need, NeedCreate, NeedPage, NeedRead, NeedUpdate
@@ -14,8 +14,8 @@ from app.needs.service import NeedFilters
 router = APIRouter(prefix="/needs", tags=["needs"])
 
 
-def valid_need(need_id: PathId, session: SessionDep) -> Need:
-    return service.get(session=session, need_id=need_id)
+def valid_need(need_id: PathId, session: SessionDep, for_update: WriteIntent) -> Need:
+    return service.get(session=session, need_id=need_id, for_update=for_update)
 
 
 ValidNeed = Annotated[Need, Depends(valid_need)]
@@ -24,7 +24,7 @@ ValidNeed = Annotated[Need, Depends(valid_need)]
 @router.get("")
 def list_needs(session: SessionDep, filters: Annotated[NeedFilters, Query()]) -> NeedPage:
     needs, next_cursor = service.list_needs(session=session, filters=filters)
-    return NeedPage(items=service.to_reads(session, needs), next_cursor=next_cursor)
+    return NeedPage(items=service.to_reads(session=session, needs=needs), next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -33,13 +33,13 @@ def create_need(
 ) -> NeedRead:
     need = service.create(session=session, data=body)
     set_created(response, str(request.url_for("get_need", need_id=need.id)), need.version)
-    return service.to_reads(session, [need])[0]
+    return service.to_reads(session=session, needs=[need])[0]
 
 
 @router.get("/{need_id}")
 def get_need(need: ValidNeed, session: SessionDep, response: Response) -> NeedRead:
     set_etag(response, need.version)
-    return service.to_reads(session, [need])[0]
+    return service.to_reads(session=session, needs=[need])[0]
 
 
 @router.patch("/{need_id}")
@@ -53,7 +53,7 @@ def update_need(
     check_if_match(if_match, need.version)
     need = service.update(session=session, need=need, data=body)
     set_etag(response, need.version)
-    return service.to_reads(session, [need])[0]
+    return service.to_reads(session=session, needs=[need])[0]
 
 
 @router.delete("/{need_id}", status_code=status.HTTP_204_NO_CONTENT)

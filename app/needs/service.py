@@ -22,8 +22,8 @@ class NeedFilters(PageParams):
     q: FilterText | None = None
 
 
-def to_reads(session: Session, needs: Sequence[Need]) -> list[NeedRead]:
-    demands = demand_by_need(session, (need.id for need in needs if need.id is not None))
+def to_reads(*, session: Session, needs: Sequence[Need]) -> list[NeedRead]:
+    demands = demand_by_need(session=session, need_ids=[n.id for n in needs if n.id is not None])
     return [
         NeedRead.model_validate(need, update=demands[need.id].model_dump())
         for need in needs
@@ -31,8 +31,8 @@ def to_reads(session: Session, needs: Sequence[Need]) -> list[NeedRead]:
     ]
 
 
-def get(*, session: Session, need_id: int) -> Need:
-    need = session.get(Need, need_id)
+def get(*, session: Session, need_id: int, for_update: bool = False) -> Need:
+    need = session.get(Need, need_id, with_for_update=for_update, populate_existing=for_update)
     if need is None:
         raise NotFound(f"Need {need_id} does not exist.")
     return need
@@ -44,7 +44,7 @@ def list_needs(*, session: Session, filters: NeedFilters) -> tuple[Sequence[Need
         statement = statement.where(Need.theme == filters.theme)
     if filters.q:
         statement = statement.where(contains_text(filters.q, Need.statement, Need.description))
-    return fetch_page(session, statement, col(Need.id), filters)
+    return fetch_page(session=session, statement=statement, id_column=col(Need.id), params=filters)
 
 
 def create(*, session: Session, data: NeedCreate) -> Need:

@@ -39,7 +39,8 @@ class RequestStatus(StrEnum):
 
 
 Title = Annotated[str, pydantic.Field(min_length=1, max_length=300), NoNul, Trimmed]
-Description = Annotated[str, pydantic.Field(max_length=20_000), NoNul]
+# Verbatim words, RFP text included: generous, but bounded.
+Description = Annotated[str, pydantic.Field(max_length=100_000), NoNul]
 SourceSystem = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
 ExternalId = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Customer = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]

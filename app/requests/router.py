@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep
-from app.core.types import NoNul, PathId, Trimmed
+from app.core.db import SessionDep, WriteIntent
+from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.requests import service
 from app.requests.models import (
     Request as TrackedRequest,
@@ -23,12 +23,14 @@ from app.requests.service import RequestFilters, to_read
 router = APIRouter(prefix="/requests", tags=["requests"])
 
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
-SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, Trimmed]
-ExternalIdPath = Annotated[str, Path(min_length=1, max_length=200), NoNul, Trimmed]
+SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, ValidUtf8, Trimmed]
+ExternalIdPath = Annotated[str, Path(min_length=1, max_length=200), NoNul, ValidUtf8, Trimmed]
 
 
-def valid_request(request_id: PathId, session: SessionDep) -> TrackedRequest:
-    return service.get(session=session, request_id=request_id)
+def valid_request(
+    request_id: PathId, session: SessionDep, for_update: WriteIntent
+) -> TrackedRequest:
+    return service.get(session=session, request_id=request_id, for_update=for_update)
 
 
 ValidRequest = Annotated[TrackedRequest, Depends(valid_request)]

@@ -37,6 +37,7 @@ class RequestFilters(PageParams):
     urgency: Urgency | None = None
     customer: FilterText | None = None
     source_system: FilterText | None = None
+    external_id: FilterText | None = None
     q: FilterText | None = None
 
 
@@ -49,8 +50,10 @@ def derived_status(request: Request) -> RequestStatus:
     return RequestStatus.triaged if request.need_id is not None else RequestStatus.new
 
 
-def get(*, session: Session, request_id: int) -> Request:
-    request = session.get(Request, request_id)
+def get(*, session: Session, request_id: int, for_update: bool = False) -> Request:
+    request = session.get(
+        Request, request_id, with_for_update=for_update, populate_existing=for_update
+    )
     if request is None:
         raise NotFound(f"Request {request_id} does not exist.")
     return request
@@ -60,7 +63,8 @@ def list_requests(
     *, session: Session, filters: RequestFilters
 ) -> tuple[Sequence[Request], str | None]:
     statement = select(Request)
-    for field in ("stakeholder_id", "need_id", "channel", "urgency", "customer", "source_system"):
+    exact_fields = ("stakeholder_id", "need_id", "channel", "urgency", "customer")
+    for field in (*exact_fields, "source_system", "external_id"):
         value = getattr(filters, field)
         if value is not None:
             statement = statement.where(getattr(Request, field) == value)
@@ -73,7 +77,9 @@ def list_requests(
         statement = statement.where(false())
     if filters.q:
         statement = statement.where(contains_text(filters.q, Request.title, Request.description))
-    return fetch_page(session, statement, col(Request.id), filters)
+    return fetch_page(
+        session=session, statement=statement, id_column=col(Request.id), params=filters
+    )
 
 
 def create(*, session: Session, data: RequestCreate, created_by: int | None) -> Request:
@@ -104,13 +110,16 @@ def update(*, session: Session, request: Request, data: RequestUpdate) -> Reques
 
 
 def find_by_external_reference(
-    *, session: Session, source_system: str, external_id: str
+    *, session: Session, source_system: str, external_id: str, for_update: bool = False
 ) -> Request | None:
-    return session.exec(
-        select(Request).where(
-            Request.source_system == source_system, Request.external_id == external_id
-        )
-    ).first()
+    statement = select(Request).where(
+        Request.source_system == source_system, Request.external_id == external_id
+    )
+    if for_update:
+        # populate_existing: a copy loaded earlier in this session must not hide the
+        # version another writer committed while we waited for the lock.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return session.exec(statement).first()
 
 
 def upsert_external(
@@ -124,7 +133,7 @@ def upsert_external(
 ) -> tuple[Request, bool]:
     """Create the request with this reference (True), or update the fields the body gives."""
     existing = find_by_external_reference(
-        session=session, source_system=source_system, external_id=external_id
+        session=session, source_system=source_system, external_id=external_id, for_update=True
     )
     if existing is None and if_match is not None:
         raise PreconditionFailed("If-Match was given but no request has this reference yet.")
@@ -137,7 +146,10 @@ def upsert_external(
                 return create(session=session, data=create_data, created_by=created_by), True
         except (IntegrityError, Conflict):
             existing = find_by_external_reference(
-                session=session, source_system=source_system, external_id=external_id
+                session=session,
+                source_system=source_system,
+                external_id=external_id,
+                for_update=True,
             )
             if existing is None:
                 raise

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep
+from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
 from app.roadmap import service
 from app.roadmap.models import (
@@ -20,8 +20,10 @@ from app.roadmap.service import RoadmapItemFilters
 router = APIRouter(prefix="/roadmap-items", tags=["roadmap"])
 
 
-def valid_roadmap_item(roadmap_item_id: PathId, session: SessionDep) -> RoadmapItem:
-    return service.get(session=session, roadmap_item_id=roadmap_item_id)
+def valid_roadmap_item(
+    roadmap_item_id: PathId, session: SessionDep, for_update: WriteIntent
+) -> RoadmapItem:
+    return service.get(session=session, roadmap_item_id=roadmap_item_id, for_update=for_update)
 
 
 ValidRoadmapItem = Annotated[RoadmapItem, Depends(valid_roadmap_item)]

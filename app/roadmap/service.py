@@ -27,8 +27,10 @@ class RoadmapItemFilters(PageParams):
     q: FilterText | None = None
 
 
-def get(*, session: Session, roadmap_item_id: int) -> RoadmapItem:
-    item = session.get(RoadmapItem, roadmap_item_id)
+def get(*, session: Session, roadmap_item_id: int, for_update: bool = False) -> RoadmapItem:
+    item = session.get(
+        RoadmapItem, roadmap_item_id, with_for_update=for_update, populate_existing=for_update
+    )
     if item is None:
         raise NotFound(f"Roadmap item {roadmap_item_id} does not exist.")
     return item
@@ -46,7 +48,9 @@ def list_roadmap_items(
         statement = statement.where(
             contains_text(filters.q, RoadmapItem.title, RoadmapItem.description)
         )
-    return fetch_page(session, statement, col(RoadmapItem.id), filters)
+    return fetch_page(
+        session=session, statement=statement, id_column=col(RoadmapItem.id), params=filters
+    )
 
 
 def create(*, session: Session, data: RoadmapItemCreate) -> RoadmapItem:

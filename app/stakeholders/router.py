@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep
+from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
 from app.stakeholders import service
 from app.stakeholders.models import (
@@ -20,8 +20,10 @@ from app.stakeholders.service import StakeholderFilters
 router = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 
 
-def valid_stakeholder(stakeholder_id: PathId, session: SessionDep) -> Stakeholder:
-    return service.get(session=session, stakeholder_id=stakeholder_id)
+def valid_stakeholder(
+    stakeholder_id: PathId, session: SessionDep, for_update: WriteIntent
+) -> Stakeholder:
+    return service.get(session=session, stakeholder_id=stakeholder_id, for_update=for_update)
 
 
 ValidStakeholder = Annotated[Stakeholder, Depends(valid_stakeholder)]

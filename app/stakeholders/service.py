@@ -28,8 +28,10 @@ class StakeholderFilters(PageParams):
     q: FilterText | None = None
 
 
-def get(*, session: Session, stakeholder_id: int) -> Stakeholder:
-    stakeholder = session.get(Stakeholder, stakeholder_id)
+def get(*, session: Session, stakeholder_id: int, for_update: bool = False) -> Stakeholder:
+    stakeholder = session.get(
+        Stakeholder, stakeholder_id, with_for_update=for_update, populate_existing=for_update
+    )
     if stakeholder is None:
         raise NotFound(f"Stakeholder {stakeholder_id} does not exist.")
     return stakeholder
@@ -49,7 +51,9 @@ def list_stakeholders(
         statement = statement.where(
             contains_text(filters.q, Stakeholder.name, Stakeholder.email, Stakeholder.organization)
         )
-    return fetch_page(session, statement, col(Stakeholder.id), filters)
+    return fetch_page(
+        session=session, statement=statement, id_column=col(Stakeholder.id), params=filters
+    )
 
 
 def create(*, session: Session, data: StakeholderCreate) -> Stakeholder:

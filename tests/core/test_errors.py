@@ -49,3 +49,26 @@ def test_unexpected_errors_are_a_500_problem_without_traceback(tmp_path):
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
     assert body["type"].endswith("internal-error")
+
+
+def test_a_body_over_the_limit_is_refused_with_413_and_writes_nothing(client):
+    huge = b'{"name": "' + b"x" * (11 * 1024 * 1024) + b'"}'
+
+    response = client.post(
+        "/api/v1/stakeholders", content=huge, headers={"Content-Type": "application/json"}
+    )
+
+    assert_problem(response, 413)
+    assert client.get("/api/v1/stakeholders").json()["items"] == []
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(client):
+    def chunks():
+        for _ in range(11):
+            yield b"x" * (1024 * 1024)
+
+    response = client.post(
+        "/api/v1/stakeholders", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert_problem(response, 413)

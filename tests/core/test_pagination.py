@@ -100,3 +100,21 @@ def test_every_list_pages_the_same_way(client, path, make):
     pages = walk(client, path, limit=3)
 
     assert [i for page in pages for i in page] == sorted(made, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "typo"),
+    [
+        ("/api/v1/requests", "stakholder_id"),
+        ("/api/v1/requests", "group"),
+        ("/api/v1/stakeholders", "grup"),
+        ("/api/v1/needs", "status"),
+        ("/api/v1/roadmap-items", "page"),
+    ],
+)
+def test_an_unknown_filter_is_a_422_not_an_unfiltered_list(client, path, typo):
+    response = client.get(path, params={typo: "1"})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert ["query", typo] in [error["loc"] for error in response.json()["errors"]]

@@ -95,3 +95,16 @@ def test_list_filters_by_theme_and_text(client):
     assert ids(theme="data") == [data["id"]]
     assert ids(q="EXPORTS") == [data["id"]]
     assert ids(q="data out") == [data["id"]]
+
+
+def test_demand_may_exceed_what_a_single_request_can_carry(client):
+    need = factories.need(client)
+    for _ in range(3):
+        factories.request(client, need_id=need["id"], revenue_at_stake=1_000_000_000_000)
+
+    response = client.get(f"{URL}/{need['id']}")
+
+    assert response.status_code == 200
+    assert response.json()["revenue_at_stake"] == 3_000_000_000_000
+    assert client.get(URL).status_code == 200
+    assert client.patch(f"{URL}/{need['id']}", json={"theme": "big"}).status_code == 200

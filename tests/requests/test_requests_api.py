@@ -260,3 +260,36 @@ def test_read_only_fields_in_the_body_are_ignored(client):
         assert result["created_by"] is None
         assert result["status"] == "new"
         assert result["decision"] is None
+
+
+def test_text_search_ignores_case_beyond_ascii(client):
+    found = factories.request(client, title="Übersicht der Anfragen", description="ÇA VA")
+    factories.request(client, title="Overview")
+
+    def ids(q):
+        return [item["id"] for item in client.get(URL, params={"q": q}).json()["items"]]
+
+    assert ids("übersicht") == [found["id"]]
+    assert ids("ÜBERSICHT") == [found["id"]]
+    assert ids("ça va") == [found["id"]]
+
+
+def test_filter_by_full_external_reference(client):
+    wanted = factories.request(client, source_system="zendesk", external_id="4711")
+    factories.request(client, source_system="zendesk", external_id="4712")
+
+    response = client.get(URL, params={"source_system": "zendesk", "external_id": "4711"})
+
+    assert [item["id"] for item in response.json()["items"]] == [wanted["id"]]
+
+
+@pytest.mark.parametrize("path", ["%FF/abc", "zendesk/%FE%FF", "%C3%28/1"])
+def test_upsert_path_that_is_not_utf8_is_refused(client, path):
+    stakeholder = factories.stakeholder(client)
+
+    response = client.put(
+        f"{URL}/external/{path}", json={"title": "x", "stakeholder_id": stakeholder["id"]}
+    )
+
+    assert response.status_code == 422
+    assert client.get(URL).json()["items"] == []
