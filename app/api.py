@@ -1,19 +1,30 @@
-"""Mounts every domain router under /api/v1."""
+"""Mounts every domain router under /api/v1; all but logging in need a bearer token."""
 
 from fastapi import APIRouter, Depends
 
+from app.audit.router import router as audit_router
+from app.auth.dependencies import current_principal
+from app.auth.router import login_router, me_router, tokens_router, users_router
 from app.core.params import single_valued_query
 from app.needs.router import router as needs_router
 from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router
 
-# Routes that will need a bearer token once auth lands: add its dependency here, once.
-protected_router = APIRouter()
-protected_router.include_router(stakeholders_router)
-protected_router.include_router(requests_router)
-protected_router.include_router(needs_router)
-protected_router.include_router(roadmap_router)
+# Every route added here answers 401 without a valid token: one place, no route forgets.
+protected_router = APIRouter(dependencies=[Depends(current_principal)])
+for domain_router in (
+    stakeholders_router,
+    requests_router,
+    needs_router,
+    roadmap_router,
+    me_router,
+    users_router,
+    tokens_router,
+    audit_router,
+):
+    protected_router.include_router(domain_router)
 
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(single_valued_query)])
+api_router.include_router(login_router)
 api_router.include_router(protected_router)

@@ -1,17 +1,32 @@
 """The `reqtrack` command line."""
 
+import secrets
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
+from sqlmodel import select
 
+from app.auth import service as auth_service
+from app.auth.models import Role, User, UserCreate, UserUpdate
 from app.core.config import get_settings
-from app.core.db import make_engine
+from app.core.db import make_engine, open_session
+from app.core.errors import ProblemError
 from app.core.migrations import current_revision, head_revision, upgrade_to_head
+
+DEFAULT_ADMIN_EMAIL = "admin@localhost"
 
 cli = typer.Typer(help="reqtrack: stakeholder requirements tracker.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
+users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate.")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users", no_args_is_help=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)
 
 
 @cli.command()
@@ -24,7 +39,20 @@ def serve(
     settings = get_settings()
     engine = make_engine(settings)
     upgrade_to_head(engine)
+    with open_session(engine, write=True) as session:
+        email = settings.admin_email or DEFAULT_ADMIN_EMAIL
+        given = settings.admin_password.get_secret_value() if settings.admin_password else None
+        password = given or secrets.token_urlsafe(18)
+        admin = auth_service.ensure_first_admin(session=session, email=email, password=password)
+        session.commit()
     engine.dispose()
+    if admin is not None and given is None:
+        # Printed once, to the terminal only: it is never logged or stored in clear.
+        typer.secho(
+            f"\nFirst start: created admin {email} with password {password}\n"
+            "Keep it now; it is not shown again.\n",
+            fg=typer.colors.YELLOW,
+        )
     typer.echo(f"reqtrack on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info")
 
@@ -45,6 +73,69 @@ def db_current() -> None:
     typer.echo(f"current: {current or 'empty'}\nhead:    {head}")
     if current != head:
         raise typer.Exit(code=1)
+
+
+@users_cli.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login e-mail.")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.viewer,
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (default: generated and printed once).")
+    ] = None,
+) -> None:
+    """Create a user account."""
+    chosen = password or secrets.token_urlsafe(18)
+    try:
+        data = UserCreate(email=email, display_name=name or email, role=role, password=chosen)
+    except ValidationError as exc:
+        raise _fail(
+            f"invalid input: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
+        ) from None
+    engine = make_engine(get_settings())
+    upgrade_to_head(engine)
+    with open_session(engine, write=True) as session:
+        try:
+            user = auth_service.create_user(session=session, data=data)
+        except ProblemError as exc:
+            raise _fail(exc.detail) from None
+        session.commit()
+    typer.echo(f"created user {user.id} {user.email} ({user.role})")
+    if password is None:
+        typer.echo(f"password: {chosen}  (shown once)")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List user accounts."""
+    engine = make_engine(get_settings())
+    with open_session(engine, write=False) as session:
+        for user in session.exec(select(User).order_by(User.id)):  # type: ignore[arg-type]
+            state = "active" if user.active else "inactive"
+            typer.echo(f"{user.id}\t{user.email}\t{user.role}\t{state}")
+
+
+def _update_user(email: str, changes: UserUpdate) -> None:
+    engine = make_engine(get_settings())
+    with open_session(engine, write=True) as session:
+        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise _fail(f"no user with e-mail {email}")
+        auth_service.update_user(session=session, user=user, data=changes)
+        session.commit()
+        typer.echo(f"{user.email}: role {user.role}, {'active' if user.active else 'inactive'}")
+
+
+@users_cli.command("set-role")
+def users_set_role(email: str, role: Role) -> None:
+    """Change a user's role."""
+    _update_user(email, UserUpdate(role=role))
+
+
+@users_cli.command("deactivate")
+def users_deactivate(email: str) -> None:
+    """Deactivate a user: their tokens stop working at once."""
+    _update_user(email, UserUpdate(active=False))
 
 
 def main() -> None:

@@ -1,8 +1,19 @@
 """Every table, imported once so SQLModel.metadata is complete (Alembic, tests)."""
 
+from app.audit.models import AuditEntry
+from app.auth.models import LoginThrottle, ServiceToken, User
 from app.needs.models import Need
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
 
-__all__ = ["Need", "Request", "RoadmapItem", "Stakeholder"]
+__all__ = [
+    "AuditEntry",
+    "LoginThrottle",
+    "Need",
+    "Request",
+    "RoadmapItem",
+    "ServiceToken",
+    "Stakeholder",
+    "User",
+]

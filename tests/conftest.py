@@ -2,7 +2,7 @@
 migrated database that is emptied after each test."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 import app.db_models
+from app.auth import service as auth_service
+from app.auth.models import Role, User, UserCreate
 from app.core.config import Settings
-from app.core.db import make_engine
+from app.core.db import make_engine, open_session
 from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from tests.databases import (
@@ -23,6 +25,7 @@ from tests.databases import (
 )
 
 BACKENDS = ["sqlite", "postgresql"]
+RoleClient = Callable[[Role | None], TestClient]
 _postgres_skipped: list[str] = []
 
 
@@ -45,9 +48,19 @@ def database_url(
         yield url
 
 
+TEST_SECRET_KEY = "test-signing-key-" + "k" * 32
+TEST_PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="test", migrate_on_start=False)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        migrate_on_start=False,
+        secret_key=TEST_SECRET_KEY,
+        data_dir=tmp_path_factory.mktemp("data"),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -66,11 +79,48 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
     return application
 
 
+@pytest.fixture(scope="session")
+def users(engine: Engine) -> dict[Role, User]:
+    """One user per role, made once per database and kept between tests."""
+    made = {}
+    with open_session(engine, write=True) as session:
+        for role in Role:
+            data = UserCreate(
+                email=f"{role.value}@example.com",
+                display_name=f"The {role.value}",
+                role=role,
+                password=TEST_PASSWORD,
+            )
+            made[role] = auth_service.create_user(session=session, data=data)
+        session.commit()
+    return made
+
+
 @pytest.fixture
-def client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
-    # No `with`: the app's lifespan would migrate and dispose the shared engine.
-    yield TestClient(app)
-    _empty_all_tables(engine)
+def client_as(app: FastAPI, engine: Engine, users: dict[Role, User]) -> Iterator[RoleClient]:
+    """client_as(Role.viewer): a client with that user's real, signed bearer token."""
+
+    def make(role: Role | None) -> TestClient:
+        # No `with`: the app's lifespan would migrate and dispose the shared engine.
+        test_client = TestClient(app)
+        if role is not None:
+            token = app.state.token_issuer.issue(f"user:{users[role].id}")
+            test_client.headers["Authorization"] = f"Bearer {token}"
+        return test_client
+
+    yield make
+    _empty_all_tables(engine, keep_users=[user.id for user in users.values()])
+
+
+@pytest.fixture
+def client(client_as: RoleClient) -> TestClient:
+    """An admin's client: the tests of domain rules are not about permissions."""
+    return client_as(Role.admin)
+
+
+@pytest.fixture
+def anonymous(client_as: RoleClient) -> TestClient:
+    return client_as(None)
 
 
 @pytest.fixture
@@ -78,10 +128,13 @@ def backend(engine: Engine) -> str:
     return engine.dialect.name
 
 
-def _empty_all_tables(engine: Engine) -> None:
+def _empty_all_tables(engine: Engine, keep_users: list[int | None]) -> None:
     with engine.begin() as connection:
         for table in reversed(SQLModel.metadata.sorted_tables):
-            connection.execute(table.delete())
+            if table.name == User.__tablename__:
+                connection.execute(table.delete().where(table.c.id.not_in(keep_users)))
+            else:
+                connection.execute(table.delete())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -1,9 +1,10 @@
 """Settings from the environment; the embedded default needs none."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/reqtrack.db"
@@ -24,6 +25,20 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+
+    # Where the embedded mode keeps its files (the generated signing key).
+    data_dir: Path = Path("./var")
+    # HS256 signing key; generated into data_dir in development when unset.
+    secret_key: SecretStr | None = None
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    token_issuer: str = "reqtrack"  # noqa: S105  (JWT iss, not a secret)
+    token_audience: str = "reqtrack-api"  # noqa: S105
+    # First start with no users: this admin is created.
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    # Repeated failed logins for one account: refused for a while (429).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -10,8 +10,10 @@ from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from app.core.config import Settings
 
@@ -134,3 +136,11 @@ def get_session(
 # scope="function" closes the dependency (and commits) before the response is built,
 # so a failed commit turns into an error response instead of a lost 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def insert_if_absent(session: Session, row: SQLModel) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on either database: safe when racing."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    values = row.model_dump(exclude_none=True)
+    session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())

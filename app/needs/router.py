@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
@@ -27,7 +28,7 @@ def list_needs(session: SessionDep, filters: Annotated[NeedFilters, Query()]) ->
     return NeedPage(items=service.to_reads(session=session, needs=needs), next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireManager])
 def create_need(
     body: NeedCreate, session: SessionDep, request: Request, response: Response
 ) -> NeedRead:
@@ -42,7 +43,7 @@ def get_need(need: ValidNeed, session: SessionDep, response: Response) -> NeedRe
     return service.to_reads(session=session, needs=[need])[0]
 
 
-@router.patch("/{need_id}")
+@router.patch("/{need_id}", dependencies=[RequireManager])
 def update_need(
     need: ValidNeed,
     body: NeedUpdate,
@@ -56,7 +57,7 @@ def update_need(
     return service.to_reads(session=session, needs=[need])[0]
 
 
-@router.delete("/{need_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{need_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireManager])
 def delete_need(need: ValidNeed, session: SessionDep, if_match: IfMatch = None) -> None:
     check_if_match(if_match, need.version)
     service.delete(session=session, need=need)

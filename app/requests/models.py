@@ -79,8 +79,13 @@ class Request(RequestFields, ResourceTable, table=True):
 
     source_system: str | None = Field(default=None, sa_type=String(100))
     external_id: str | None = Field(default=None, sa_type=String(200))
-    # Nullable until users exist; set from the caller's token, never from the body.
-    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    # Set from the caller's token, never from the body: a user, or an integration's token.
+    created_by: int | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+    created_by_service_token_id: int | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="service_token.id", ondelete="SET NULL"
+    )
 
 
 class RequestCreate(RequestFields, ExternalReference):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
@@ -36,17 +37,29 @@ def valid_request(
 ValidRequest = Annotated[TrackedRequest, Depends(valid_request)]
 
 
+def editable_request(request: ValidRequest, caller: CurrentPrincipal) -> TrackedRequest:
+    service.ensure_may_edit(caller, request)
+    return request
+
+
+EditableRequest = Annotated[TrackedRequest, Depends(editable_request)]
+
+
 @router.get("")
 def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query()]) -> RequestPage:
     requests, next_cursor = service.list_requests(session=session, filters=filters)
     return RequestPage(items=[to_read(r) for r in requests], next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor])
 def create_request(
-    body: RequestCreate, session: SessionDep, http: Request, response: Response
+    body: RequestCreate,
+    session: SessionDep,
+    caller: CurrentPrincipal,
+    http: Request,
+    response: Response,
 ) -> RequestRead:
-    created = service.create(session=session, data=body, created_by=None)
+    created = service.create(session=session, data=body, creator=caller)
     location = http.url_for("get_request", request_id=created.id)
     set_created(response, str(location), created.version)
     return to_read(created)
@@ -56,12 +69,14 @@ def create_request(
     # `:path` so ids with slashes (RFP-2026/07) work when the client escapes them as %2F.
     "/external/{source_system}/{external_id:path}",
     responses={201: {"description": "Created: no request had this reference yet."}},
+    dependencies=[RequireContributor],
 )
 def upsert_external_request(
     source_system: SourceSystemPath,
     external_id: ExternalIdPath,
     body: RequestUpsert,
     session: SessionDep,
+    caller: CurrentPrincipal,
     http: Request,
     response: Response,
     if_match: IfMatch = None,
@@ -72,7 +87,7 @@ def upsert_external_request(
         source_system=source_system,
         external_id=external_id,
         data=body,
-        created_by=None,
+        caller=caller,
         if_match=if_match,
     )
     if created:
@@ -92,7 +107,7 @@ def get_request(request: ValidRequest, response: Response) -> RequestRead:
 
 @router.patch("/{request_id}")
 def update_request(
-    request: ValidRequest,
+    request: EditableRequest,
     body: RequestUpdate,
     session: SessionDep,
     response: Response,
@@ -104,7 +119,9 @@ def update_request(
     return to_read(request)
 
 
-@router.delete("/{request_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{request_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireManager]
+)
 def delete_request(request: ValidRequest, session: SessionDep, if_match: IfMatch = None) -> None:
     check_if_match(if_match, request.version)
     service.delete(session=session, request=request)

@@ -7,8 +7,9 @@ from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
-from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -82,11 +83,15 @@ def list_requests(
     )
 
 
-def create(*, session: Session, data: RequestCreate, created_by: int | None) -> Request:
+def create(*, session: Session, data: RequestCreate, creator: Principal) -> Request:
     fields = data.model_dump()
     _ensure_references_exist(session, fields)
     _ensure_external_reference_free(session, data.source_system, data.external_id)
-    request = Request(**fields, created_by=created_by)
+    request = Request(
+        **fields,
+        created_by=creator.user_id,
+        created_by_service_token_id=creator.id if creator.kind == "service_token" else None,
+    )
     session.add(request)
     session.flush()
     return request
@@ -128,7 +133,7 @@ def upsert_external(
     source_system: str,
     external_id: str,
     data: RequestUpsert,
-    created_by: int | None,
+    caller: Principal,
     if_match: str | None,
 ) -> tuple[Request, bool]:
     """Create the request with this reference (True), or update the fields the body gives."""
@@ -143,7 +148,7 @@ def upsert_external(
         try:
             # A savepoint, so losing a race with a concurrent PUT turns into an update.
             with session.begin_nested():
-                return create(session=session, data=create_data, created_by=created_by), True
+                return create(session=session, data=create_data, creator=caller), True
         except (IntegrityError, Conflict):
             existing = find_by_external_reference(
                 session=session,
@@ -153,10 +158,24 @@ def upsert_external(
             )
             if existing is None:
                 raise
+    ensure_may_edit(caller, existing)
     check_if_match(if_match, existing.version)
     # Only the fields sent: a re-sent ticket must not undo triage done here (need_id).
     changes = RequestUpdate.model_validate(data.model_dump(exclude_unset=True))
     return update(session=session, request=existing, data=changes), False
+
+
+def ensure_may_edit(caller: Principal, request: Request) -> None:
+    """Managers edit any request; contributors only the ones they created."""
+    if caller.role.allows(Role.manager):
+        return
+    owned = (
+        request.created_by == caller.id
+        if caller.kind == "user"
+        else request.created_by_service_token_id == caller.id
+    )
+    if not (caller.role.allows(Role.contributor) and owned):
+        raise Forbidden(f"Request {request.id} was created by someone else; a manager can edit it.")
 
 
 def delete(*, session: Session, request: Request) -> None:

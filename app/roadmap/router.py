@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
@@ -39,7 +40,7 @@ def list_roadmap_items(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireManager])
 def create_roadmap_item(
     body: RoadmapItemCreate, session: SessionDep, request: Request, response: Response
 ) -> RoadmapItemRead:
@@ -55,7 +56,7 @@ def get_roadmap_item(item: ValidRoadmapItem, response: Response) -> RoadmapItemR
     return RoadmapItemRead.model_validate(item)
 
 
-@router.patch("/{roadmap_item_id}")
+@router.patch("/{roadmap_item_id}", dependencies=[RequireManager])
 def update_roadmap_item(
     item: ValidRoadmapItem,
     body: RoadmapItemUpdate,
@@ -69,7 +70,9 @@ def update_roadmap_item(
     return RoadmapItemRead.model_validate(item)
 
 
-@router.delete("/{roadmap_item_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{roadmap_item_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireManager]
+)
 def delete_roadmap_item(
     item: ValidRoadmapItem, session: SessionDep, if_match: IfMatch = None
 ) -> None:

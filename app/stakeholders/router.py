@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from app.auth.dependencies import RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
@@ -39,7 +40,7 @@ def list_stakeholders(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor])
 def create_stakeholder(
     body: StakeholderCreate, session: SessionDep, request: Request, response: Response
 ) -> StakeholderRead:
@@ -55,7 +56,7 @@ def get_stakeholder(stakeholder: ValidStakeholder, response: Response) -> Stakeh
     return StakeholderRead.model_validate(stakeholder)
 
 
-@router.patch("/{stakeholder_id}")
+@router.patch("/{stakeholder_id}", dependencies=[RequireManager])
 def update_stakeholder(
     stakeholder: ValidStakeholder,
     body: StakeholderUpdate,
@@ -69,7 +70,9 @@ def update_stakeholder(
     return StakeholderRead.model_validate(stakeholder)
 
 
-@router.delete("/{stakeholder_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{stakeholder_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireManager]
+)
 def delete_stakeholder(
     stakeholder: ValidStakeholder, session: SessionDep, if_match: IfMatch = None
 ) -> None:

@@ -37,7 +37,7 @@ def test_validation_error_lists_loc_and_msg_without_echoing_input(client):
 
 
 def test_unexpected_errors_are_a_500_problem_without_traceback(tmp_path):
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", data_dir=tmp_path))
 
     @app.get("/boom")
     def boom() -> None:

@@ -27,7 +27,12 @@ def test_constraints_have_conventional_names(engine):
     foreign_keys = {fk["name"] for fk in inspector.get_foreign_keys("request")}
     uniques = {uq["name"] for uq in inspector.get_unique_constraints("request")}
 
-    assert foreign_keys == {"fk_request_stakeholder_id_stakeholder", "fk_request_need_id_need"}
+    assert foreign_keys == {
+        "fk_request_stakeholder_id_stakeholder",
+        "fk_request_need_id_need",
+        "fk_request_created_by_user_account",
+        "fk_request_created_by_service_token_id_service_token",
+    }
     assert "uq_request_source_system_external_id" in uniques
 
 

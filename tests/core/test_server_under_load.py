@@ -24,10 +24,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def uvicorn_url(database_url, engine) -> Iterator[str]:
+def uvicorn_url(database_url, settings, engine) -> Iterator[str]:
     """The app under uvicorn, in its own process, on the suite's migrated database."""
     port = _free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "REQTRACK_MIGRATE_ON_START": "false"}
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "REQTRACK_MIGRATE_ON_START": "false",
+        "REQTRACK_SECRET_KEY": settings.secret_key.get_secret_value(),
+    }
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
     server = subprocess.Popen(
         [*command, "--no-access-log"], env=env, stderr=subprocess.PIPE, text=True
@@ -51,17 +55,18 @@ def uvicorn_url(database_url, engine) -> Iterator[str]:
 
 
 @pytest.fixture
-def server_url(uvicorn_url, client) -> str:
-    """The running server; `client` empties the database after the test."""
-    return uvicorn_url
+def server(uvicorn_url, client) -> Iterator[httpx.Client]:
+    """An admin's HTTP client to the running server; `client` empties the database after."""
+    with httpx.Client(base_url=uvicorn_url, headers=dict(client.headers), timeout=60) as http:
+        yield http
 
 
-def test_many_concurrent_writers_all_succeed(server_url, client):
+def test_many_concurrent_writers_all_succeed(server, client):
     stakeholder = factories.stakeholder(client)
     body = {"title": "Under load", "stakeholder_id": stakeholder["id"]}
 
     def post(_):
-        return httpx.post(f"{server_url}/api/v1/requests", json=body, timeout=60).status_code
+        return server.post("/api/v1/requests", json=body).status_code
 
     with ThreadPoolExecutor(WRITERS) as pool:
         codes = list(pool.map(post, range(WRITERS * 2)))
@@ -71,12 +76,12 @@ def test_many_concurrent_writers_all_succeed(server_url, client):
     assert len(listed) == WRITERS * 2
 
 
-def test_concurrent_patches_of_one_row_all_land_last_write_wins(server_url, client):
+def test_concurrent_patches_of_one_row_all_land_last_write_wins(server, client):
     need = factories.need(client)
-    url = f"{server_url}/api/v1/needs/{need['id']}"
+    url = f"/api/v1/needs/{need['id']}"
 
     def patch(n):
-        return httpx.patch(url, json={"theme": f"theme {n}"}, timeout=60).status_code
+        return server.patch(url, json={"theme": f"theme {n}"}).status_code
 
     with ThreadPoolExecutor(WRITERS) as pool:
         codes = list(pool.map(patch, range(WRITERS)))
@@ -85,14 +90,12 @@ def test_concurrent_patches_of_one_row_all_land_last_write_wins(server_url, clie
     assert client.get(f"/api/v1/needs/{need['id']}").json()["version"] == 1 + WRITERS
 
 
-def test_concurrent_patches_with_the_same_if_match_let_exactly_one_through(server_url, client):
+def test_concurrent_patches_with_the_same_if_match_let_exactly_one_through(server, client):
     need = factories.need(client)
-    url = f"{server_url}/api/v1/needs/{need['id']}"
+    url = f"/api/v1/needs/{need['id']}"
 
     def patch(n):
-        response = httpx.patch(
-            url, json={"theme": f"theme {n}"}, headers={"If-Match": 'W/"1"'}, timeout=60
-        )
+        response = server.patch(url, json={"theme": f"theme {n}"}, headers={"If-Match": 'W/"1"'})
         return response.status_code
 
     with ThreadPoolExecutor(WRITERS) as pool:
@@ -102,13 +105,13 @@ def test_concurrent_patches_with_the_same_if_match_let_exactly_one_through(serve
     assert client.get(f"/api/v1/needs/{need['id']}").json()["version"] == 2
 
 
-def test_concurrent_upserts_with_different_bodies_create_once_then_update(server_url, client):
+def test_concurrent_upserts_with_different_bodies_create_once_then_update(server, client):
     stakeholder = factories.stakeholder(client)
-    url = f"{server_url}/api/v1/requests/external/zendesk/race"
+    url = "/api/v1/requests/external/zendesk/race"
 
     def put(n):
         body = {"title": f"version {n}", "stakeholder_id": stakeholder["id"]}
-        return httpx.put(url, json=body, timeout=60).status_code
+        return server.put(url, json=body).status_code
 
     with ThreadPoolExecutor(WRITERS) as pool:
         codes = sorted(pool.map(put, range(WRITERS)))

@@ -10,14 +10,14 @@ from tests import factories
 WRITERS = 8
 
 
-def run_together(app, call, count=WRITERS):
-    """Run call(client) from `count` threads released at the same moment."""
+def run_together(app, client, call, count=WRITERS):
+    """Run call(a client like `client`) from `count` threads released at the same moment."""
     barrier = Barrier(count)
 
     def one(_):
-        client = TestClient(app)
+        own_client = TestClient(app, headers=dict(client.headers))
         barrier.wait()
-        return call(client)
+        return call(own_client)
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(one, range(count)))
@@ -27,7 +27,9 @@ def test_concurrent_upserts_of_one_reference_create_exactly_one_request(app, cli
     stakeholder = factories.stakeholder(client)
     body = {"title": "Ticket 9", "stakeholder_id": stakeholder["id"]}
 
-    responses = run_together(app, lambda c: c.put("/api/v1/requests/external/zendesk/9", json=body))
+    responses = run_together(
+        app, client, lambda c: c.put("/api/v1/requests/external/zendesk/9", json=body)
+    )
 
     codes = sorted(response.status_code for response in responses)
     assert codes.count(201) == 1
@@ -45,7 +47,7 @@ def test_concurrent_creates_all_succeed(app, client):
             for _ in range(5)
         ]
 
-    results = run_together(app, create_five)
+    results = run_together(app, client, create_five)
 
     codes = [response.status_code for batch in results for response in batch]
     assert codes == [201] * (WRITERS * 5)

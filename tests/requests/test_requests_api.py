@@ -4,12 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from app.auth.models import Role
 from tests import factories
 
 URL = "/api/v1/requests"
 
 
-def test_create_keeps_the_words_verbatim_and_applies_defaults(client):
+def test_create_keeps_the_words_verbatim_and_applies_defaults(client, users):
     stakeholder = factories.stakeholder(client)
     words = "  We need SSO,\n or the deal is off.  "
 
@@ -26,7 +27,7 @@ def test_create_keeps_the_words_verbatim_and_applies_defaults(client):
     assert body["decision"] is None
     assert body["need_id"] is None
     assert body["revenue_at_stake"] is None
-    assert body["created_by"] is None
+    assert body["created_by"] == users[Role.admin].id
     assert response.headers["ETag"] == 'W/"1"'
 
 
@@ -246,7 +247,7 @@ def test_delete_then_404(client):
     assert client.get(f"{URL}/{request['id']}").status_code == 404
 
 
-def test_read_only_fields_in_the_body_are_ignored(client):
+def test_read_only_fields_in_the_body_are_ignored(client, users):
     stakeholder = factories.stakeholder(client)
     body = {"title": "x", "stakeholder_id": stakeholder["id"]}
     sneaky = {"id": 424242, "version": 99, "created_by": 7, "status": "decided", "decision": {}}
@@ -257,7 +258,7 @@ def test_read_only_fields_in_the_body_are_ignored(client):
     for result in (created, patched):
         assert result["id"] != 424242
         assert result["version"] == 1
-        assert result["created_by"] is None
+        assert result["created_by"] == users[Role.admin].id
         assert result["status"] == "new"
         assert result["decision"] is None
 

@@ -1,0 +1,106 @@
+"""Every write is audited in its own transaction, whichever service made it.
+
+A session hook sees each flushed insert, update and delete of an audited table and
+writes an audit row through the same connection: the change and its record commit
+or roll back together. Actions that are more than one row change (a merge) are
+recorded explicitly with `record`.
+"""
+
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.audit.models import AuditEntry
+from app.auth.models import Principal
+from app.core.types import utcnow
+
+ACTOR_KEY = "reqtrack_actor"
+# Table name -> entity name in the audit log (singular snake_case, as the API says).
+AUDITED_ENTITIES = {
+    "stakeholder": "stakeholder",
+    "request": "request",
+    "need": "need",
+    "roadmap_item": "roadmap_item",
+    "user_account": "user",
+    "service_token": "service_token",
+}
+# Secrets never enter the log, not even hashed.
+NEVER_LOGGED = frozenset({"password_hash", "token_hash"})
+
+
+def set_actor(session: Session, principal: Principal | None) -> None:
+    session.info[ACTOR_KEY] = principal
+
+
+def record(
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Record an action the row hooks cannot see as such (e.g. a merge)."""
+    row = _entry(session, entity, entity_id, action, before, after)
+    session.connection().execute(insert(AuditEntry), [row])
+
+
+@event.listens_for(Session, "after_flush")
+def _record_flushed_changes(session: Session, _context: UOWTransaction) -> None:
+    rows = []
+    for action, objects in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            entity = AUDITED_ENTITIES.get(getattr(obj, "__tablename__", ""))
+            if entity is None:
+                continue
+            if action == "update" and not session.is_modified(obj):
+                continue
+            before, after = _snapshots(obj, action)
+            rows.append(_entry(session, entity, obj.id, action, before, after))
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+def _snapshots(obj: Any, action: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    state = inspect(obj)
+    current, previous = {}, {}
+    for column in state.mapper.column_attrs:
+        name = column.key
+        if name in NEVER_LOGGED:
+            continue
+        history = state.attrs[name].history
+        value = getattr(obj, name)
+        current[name] = value
+        previous[name] = history.deleted[0] if history.deleted else value
+    before = None if action == "create" else to_jsonable_python(previous)
+    after = None if action == "delete" else to_jsonable_python(current)
+    return before, after
+
+
+def _entry(
+    session: Session,
+    entity: str,
+    entity_id: int,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    actor: Principal | None = session.info.get(ACTOR_KEY)
+    return {
+        "occurred_at": utcnow(),
+        "actor_type": actor.kind if actor else "system",
+        "actor_id": actor.id if actor else None,
+        "actor_label": actor.label if actor else None,
+        "entity": entity,
+        "entity_id": entity_id,
+        "action": action,
+        "before": before,
+        "after": after,
+    }

@@ -1,0 +1,45 @@
+"""Reading the audit log."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import pydantic
+from sqlmodel import Session, col, select
+
+from app.audit.models import AuditEntry
+from app.core.errors import Unprocessable
+from app.core.pagination import PageParams, fetch_page
+from app.core.types import QueryId
+
+Actor = Annotated[str, pydantic.Field(max_length=40, pattern=r"^((user|service_token):)?\d+$")]
+
+
+class AuditFilters(PageParams):
+    entity: Annotated[str | None, pydantic.Field(max_length=32)] = None
+    entity_id: QueryId | None = None
+    actor: Actor | None = pydantic.Field(
+        default=None, description='A user id ("7", "user:7") or "service_token:3".'
+    )
+    action: Annotated[str | None, pydantic.Field(max_length=32)] = None
+
+
+def list_entries(
+    *, session: Session, filters: AuditFilters
+) -> tuple[Sequence[AuditEntry], str | None]:
+    statement = select(AuditEntry)
+    if filters.entity is not None:
+        statement = statement.where(AuditEntry.entity == filters.entity)
+    if filters.entity_id is not None:
+        statement = statement.where(AuditEntry.entity_id == filters.entity_id)
+    if filters.action is not None:
+        statement = statement.where(AuditEntry.action == filters.action)
+    if filters.actor is not None:
+        kind, _, actor_id = filters.actor.rpartition(":")
+        if int(actor_id) > 2**63 - 1:
+            raise Unprocessable("actor id is out of range.", loc=["query", "actor"])
+        statement = statement.where(
+            AuditEntry.actor_type == (kind or "user"), AuditEntry.actor_id == int(actor_id)
+        )
+    return fetch_page(
+        session=session, statement=statement, id_column=col(AuditEntry.id), params=filters
+    )

@@ -1,0 +1,164 @@
+"""Users, service tokens and their roles; failed-login bookkeeping."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import pydantic
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator
+from sqlalchemy import BigInteger, Boolean, Integer, String
+from sqlmodel import Field, SQLModel
+
+from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.pagination import Page
+from app.core.types import NoNul, NotNull, Trimmed, UTCDateTime
+
+
+class Role(StrEnum):
+    viewer = "viewer"
+    contributor = "contributor"
+    manager = "manager"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, required: "Role") -> bool:
+        return self.rank >= required.rank
+
+
+def _user_email(value: str) -> str:
+    # admin@localhost is the embedded default; otherwise a real, well-formed address.
+    local, _, domain = value.rpartition("@")
+    if domain.lower() == "localhost" and local and " " not in local:
+        return value.lower()
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address: {exc}") from exc
+
+
+UserEmail = Annotated[
+    str, pydantic.Field(min_length=3, max_length=320), NoNul, AfterValidator(_user_email)
+]
+DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
+Password = Annotated[str, pydantic.Field(min_length=12, max_length=1024), NoNul]
+TokenName = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
+
+
+class User(ResourceTable, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = NEVER_REUSE_IDS
+
+    email: str = Field(sa_type=String(320), unique=True)
+    display_name: str = Field(sa_type=String(200))
+    role: Role = Field(sa_type=String(16))
+    active: bool = Field(default=True, sa_type=Boolean)
+    password_hash: str = Field(sa_type=String(255))
+
+
+class UserCreate(SQLModel):
+    email: UserEmail
+    display_name: DisplayName
+    role: Role = Role.viewer
+    password: Password
+
+
+class UserUpdate(SQLModel):
+    display_name: Annotated[DisplayName | None, NotNull] = None
+    role: Annotated[Role | None, NotNull] = None
+    active: Annotated[bool | None, pydantic.Strict(), NotNull] = None
+
+
+class UserRead(SQLModel):
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+class UserPage(Page[UserRead]):
+    pass
+
+
+class ServiceToken(ResourceTable, table=True):
+    __tablename__ = "service_token"
+    __table_args__ = NEVER_REUSE_IDS
+
+    name: str = Field(sa_type=String(100))
+    role: Role = Field(sa_type=String(16))
+    # SHA-256 of the token: the token itself is shown once and never stored.
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: int | None = Field(
+        default=None, sa_type=BigInteger, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+
+
+class ServiceTokenCreate(SQLModel):
+    name: TokenName
+    role: Role
+
+
+class ServiceTokenRead(SQLModel):
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ServiceTokenCreated(ServiceTokenRead):
+    token: str = pydantic.Field(description="Shown this once; store it now.")
+
+
+class ServiceTokenPage(Page[ServiceTokenRead]):
+    pass
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per e-mail (known or not), shared by every server process."""
+
+    __tablename__ = "login_throttle"
+
+    email: str = Field(sa_type=String(320), primary_key=True)
+    failures: int = Field(default=0, sa_type=Integer)
+    window_started_at: datetime = Field(sa_type=UTCDateTime)
+    blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TokenResponse(SQLModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class Me(SQLModel):
+    """The caller: a user, or a service token's name and role."""
+
+    kind: Literal["user", "service_token"]
+    id: int
+    role: Role
+    email: str | None = None
+    display_name: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whoever is calling: a signed-in user or an integration's service token."""
+
+    kind: Literal["user", "service_token"]
+    id: int
+    role: Role
+    label: str
+
+    @property
+    def user_id(self) -> int | None:
+        return self.id if self.kind == "user" else None

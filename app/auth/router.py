@@ -1,0 +1,165 @@
+"""HTTP routes for logging in (/auth), users (/users) and service tokens (/service-tokens)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.auth import service
+from app.auth.dependencies import CurrentPrincipal, RequireAdmin, TokenIssuerDep
+from app.auth.models import (
+    Me,
+    ServiceTokenCreate,
+    ServiceTokenCreated,
+    ServiceTokenPage,
+    ServiceTokenRead,
+    TokenResponse,
+    User,
+    UserCreate,
+    UserPage,
+    UserRead,
+    UserUpdate,
+)
+from app.auth.service import LoginRefused, UserFilters
+from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
+from app.core.db import SessionDep, WriteIntent
+from app.core.errors import Conflict, TooManyRequests, problem_response
+from app.core.pagination import PageParams
+from app.core.types import PathId
+
+login_router = APIRouter(prefix="/auth", tags=["auth"])
+me_router = APIRouter(prefix="/auth", tags=["auth"])
+users_router = APIRouter(prefix="/users", tags=["users"], dependencies=[RequireAdmin])
+tokens_router = APIRouter(
+    prefix="/service-tokens", tags=["service tokens"], dependencies=[RequireAdmin]
+)
+
+
+@login_router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={401: {"description": "Wrong e-mail or password"}, 429: {"description": "Locked"}},
+)
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    http: Request,
+    issuer: TokenIssuerDep,
+) -> TokenResponse | JSONResponse:
+    """Log in with e-mail (as `username`) and password; answers a bearer token."""
+    try:
+        user = service.authenticate(
+            session=session,
+            settings=http.app.state.settings,
+            email=form.username,
+            password=form.password,
+        )
+    except LoginRefused as refused:
+        raise TooManyRequests(
+            "Too many failed logins for this account; try again later.",
+            retry_after=refused.retry_after,
+        ) from None
+    if user is None:
+        # Returned, not raised: the failure count must be committed.
+        return problem_response(
+            401,
+            "Wrong e-mail or password.",
+            slug="unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return TokenResponse(
+        access_token=issuer.issue(f"user:{user.id}"),
+        expires_in=int(issuer.ttl.total_seconds()),
+    )
+
+
+@me_router.get("/me")
+def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
+    """Who the token belongs to."""
+    if principal.kind == "service_token":
+        return Me(kind="service_token", id=principal.id, role=principal.role, name=principal.label)
+    user = service.get_user(session=session, user_id=principal.id)
+    return Me(
+        kind="user",
+        id=principal.id,
+        role=principal.role,
+        email=user.email,
+        display_name=user.display_name,
+    )
+
+
+def valid_user(user_id: PathId, session: SessionDep, for_update: WriteIntent) -> User:
+    return service.get_user(session=session, user_id=user_id, for_update=for_update)
+
+
+ValidUser = Annotated[User, Depends(valid_user)]
+
+
+@users_router.get("")
+def list_users(session: SessionDep, filters: Annotated[UserFilters, Query()]) -> UserPage:
+    users, next_cursor = service.list_users(session=session, filters=filters)
+    return UserPage(items=[UserRead.model_validate(u) for u in users], next_cursor=next_cursor)
+
+
+@users_router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(
+    body: UserCreate, session: SessionDep, http: Request, response: Response
+) -> UserRead:
+    user = service.create_user(session=session, data=body)
+    set_created(response, str(http.url_for("get_user", user_id=user.id)), user.version)
+    return UserRead.model_validate(user)
+
+
+@users_router.get("/{user_id}")
+def get_user(user: ValidUser, response: Response) -> UserRead:
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)
+
+
+@users_router.patch("/{user_id}")
+def update_user(
+    user: ValidUser,
+    body: UserUpdate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
+) -> UserRead:
+    """Change a user's role or display name, or deactivate them (their tokens stop at once)."""
+    check_if_match(if_match, user.version)
+    if user.id == principal.user_id and (
+        body.role not in (None, user.role) or body.active is False
+    ):
+        raise Conflict("You cannot demote or deactivate yourself; ask another admin.")
+    user = service.update_user(session=session, user=user, data=body)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)
+
+
+@tokens_router.get("")
+def list_service_tokens(
+    session: SessionDep, page: Annotated[PageParams, Query()]
+) -> ServiceTokenPage:
+    tokens, next_cursor = service.list_service_tokens(session=session, page=page)
+    return ServiceTokenPage(
+        items=[ServiceTokenRead.model_validate(t) for t in tokens], next_cursor=next_cursor
+    )
+
+
+@tokens_router.post("", status_code=status.HTTP_201_CREATED)
+def create_service_token(
+    body: ServiceTokenCreate, session: SessionDep, principal: CurrentPrincipal
+) -> ServiceTokenCreated:
+    """A long-lived token for an integration; the token is in this response only."""
+    stored, token = service.create_service_token(
+        session=session, data=body, created_by=principal.user_id
+    )
+    return ServiceTokenCreated.model_validate(stored, update={"token": token})
+
+
+@tokens_router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_service_token(token_id: PathId, session: SessionDep) -> None:
+    """Revoke a token: the very next request with it gets 401."""
+    token = service.get_service_token(session=session, token_id=token_id)
+    service.revoke_service_token(session=session, token=token)

@@ -1,0 +1,115 @@
+"""Password hashing, the signing key and JWT access tokens (HS256 only)."""
+
+import hashlib
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from jose import JWTError, jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.config import Settings
+from app.core.types import utcnow
+
+ALGORITHM = "HS256"
+MIN_SECRET_KEY_LENGTH = 32
+REQUIRED_CLAIMS = ("sub", "exp", "iat", "iss", "aud", "jti")
+SERVICE_TOKEN_PREFIX = "rqt_"  # noqa: S105  (marks our tokens; not secret)
+
+password_hasher = PasswordHash((Argon2Hasher(),))
+# Verified against when the e-mail is unknown, so both failures take the same time.
+_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+
+
+class InsecureSettings(Exception):
+    """The configuration would run without a safe signing key."""
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        password_hasher.verify(password, _DUMMY_HASH)
+        return False
+    return password_hasher.verify(password, password_hash)
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """The configured key; in development a generated one kept in data_dir (mode 0600)."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+        if len(key) < MIN_SECRET_KEY_LENGTH and settings.environment == "production":
+            raise InsecureSettings(
+                f"REQTRACK_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters."
+            )
+        return key
+    if settings.environment == "production":
+        raise InsecureSettings("REQTRACK_SECRET_KEY must be set in production.")
+    return _generated_key(settings.data_dir / "secret_key")
+
+
+def _generated_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Created 0600 from the start: never readable by others, not even for a moment.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    """Issues and checks the API's access tokens."""
+
+    key: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+    def issue(self, subject: str) -> str:
+        now = utcnow()
+        claims = {
+            "sub": subject,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.ttl).timestamp()),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "jti": uuid.uuid4().hex,
+        }
+        token: str = jwt.encode(claims, self.key, algorithm=ALGORITHM)
+        return token
+
+    def subject_of(self, token: str) -> str | None:
+        """The token's subject, or None for anything not signed and valid now."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={f"require_{claim}": True for claim in REQUIRED_CLAIMS},
+            )
+        except (JWTError, ValueError, TypeError):
+            return None
+        subject = claims.get("sub")
+        return subject if isinstance(subject, str) else None
+
+
+def hash_service_token(token: str) -> str:
+    # Tokens are 256 random bits: a fast hash is enough, and lets us look them up.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_service_token() -> str:
+    return SERVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
