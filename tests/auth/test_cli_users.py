@@ -1,0 +1,125 @@
+"""`reqtrack users ...` and the first admin that `serve` creates."""
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from app.auth.models import Role, User
+from app.cli import cli
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, open_session
+from app.core.security import verify_password
+
+
+@pytest.fixture
+def cli_database(tmp_path, monkeypatch):
+    """The CLI reads its settings from the environment, as a user's shell would set them."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("REQTRACK_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield make_engine(Settings(database_url=url))
+    get_settings.cache_clear()
+
+
+def users_in(engine):
+    with open_session(engine, write=False) as session:
+        return {u.email: u for u in session.exec(select(User))}
+
+
+def test_users_create_with_a_generated_password_printed_once(cli_database):
+    result = CliRunner().invoke(
+        cli, ["users", "create", "--email", "Ann@Example.com", "--role", "manager"]
+    )
+
+    assert result.exit_code == 0, result.output
+    password = result.output.split("password: ")[1].split()[0]
+    user = users_in(cli_database)["ann@example.com"]
+    assert user.role == Role.manager
+    assert verify_password(password, user.password_hash)
+
+
+def test_users_set_role_deactivate_and_list(cli_database):
+    runner = CliRunner()
+    runner.invoke(cli, ["users", "create", "--email", "bo@example.com"])
+
+    assert runner.invoke(cli, ["users", "set-role", "bo@example.com", "contributor"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "deactivate", "bo@example.com"]).exit_code == 0
+    listed = runner.invoke(cli, ["users", "list"])
+
+    assert "bo@example.com\tcontributor\tinactive" in listed.output
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["users", "create", "--email", "not-an-email"],
+        ["users", "create", "--email", "x@example.com", "--role", "king"],
+        ["users", "create", "--email", "x@example.com", "--password", "short"],
+        ["users", "set-role", "nobody@example.com", "admin"],
+    ],
+)
+def test_bad_input_is_a_clear_message_and_non_zero_exit(cli_database, arguments):
+    result = CliRunner().invoke(cli, arguments)
+
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+
+
+def test_duplicate_user_is_refused(cli_database):
+    runner = CliRunner()
+    runner.invoke(cli, ["users", "create", "--email", "bo@example.com"])
+
+    result = runner.invoke(cli, ["users", "create", "--email", "BO@example.com"])
+
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+def test_first_admin_from_the_environment(cli_database, monkeypatch):
+    from app.auth.service import ensure_first_admin
+    from app.core.migrations import upgrade_to_head
+
+    upgrade_to_head(cli_database)
+    with open_session(cli_database, write=True) as session:
+        first = ensure_first_admin(
+            session=session, email="root@example.com", password="a long admin password"
+        )
+        second = ensure_first_admin(
+            session=session, email="other@example.com", password="a long admin password"
+        )
+        session.commit()
+
+    assert first is not None
+    assert first.role == Role.admin
+    assert second is None
+    assert set(users_in(cli_database)) == {"root@example.com"}
+
+
+def test_serve_creates_admin_at_localhost_and_prints_the_password_once(cli_database, monkeypatch):
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: None)
+    runner = CliRunner()
+
+    first = runner.invoke(cli, ["serve"])
+    again = runner.invoke(cli, ["serve"])
+
+    assert first.exit_code == 0, first.output
+    password = first.output.split("with password ")[1].split()[0]
+    admin = users_in(cli_database)["admin@localhost"]
+    assert admin.role == Role.admin
+    assert verify_password(password, admin.password_hash)
+    assert "password" not in again.output
+
+
+def test_serve_uses_the_configured_admin(cli_database, monkeypatch):
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: None)
+    monkeypatch.setenv("REQTRACK_ADMIN_EMAIL", "boss@example.com")
+    monkeypatch.setenv("REQTRACK_ADMIN_PASSWORD", "the boss password")
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert "the boss password" not in result.output
+    admin = users_in(cli_database)["boss@example.com"]
+    assert verify_password("the boss password", admin.password_hash)
