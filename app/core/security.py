@@ -42,16 +42,20 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 
 def resolve_secret_key(settings: Settings) -> str:
-    """The configured key; in development a generated one kept in data_dir (mode 0600)."""
+    """The configured key; in development a generated one kept in data_dir (mode 0600).
+
+    Outside development a missing or weak key refuses to start.
+    """
+    development = settings.environment == "development"
     if settings.secret_key is not None:
         key = settings.secret_key.get_secret_value()
-        if len(key) < MIN_SECRET_KEY_LENGTH and settings.environment == "production":
+        if len(key) < MIN_SECRET_KEY_LENGTH and not development:
             raise InsecureSettings(
                 f"REQTRACK_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters."
             )
         return key
-    if settings.environment == "production":
-        raise InsecureSettings("REQTRACK_SECRET_KEY must be set in production.")
+    if not development:
+        raise InsecureSettings(f"REQTRACK_SECRET_KEY must be set ({settings.environment}).")
     return _generated_key(settings.data_dir / "secret_key")
 
 

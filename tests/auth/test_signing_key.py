@@ -30,8 +30,9 @@ def test_tokens_survive_a_restart(tmp_path):
     assert restarted.state.token_issuer.subject_of(token) == "user:1"
 
 
-def test_production_refuses_to_start_without_a_key(tmp_path):
-    settings = Settings(environment="production", data_dir=tmp_path)
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_outside_development_a_missing_key_refuses_to_start(tmp_path, environment):
+    settings = Settings(environment=environment, data_dir=tmp_path)
 
     with pytest.raises(InsecureSettings):
         create_app(settings)
