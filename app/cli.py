@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from app.auth import service as auth_service
@@ -22,6 +23,12 @@ db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_he
 users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
+
+
+def _migrated_engine() -> Engine:
+    engine = make_engine(get_settings())
+    upgrade_to_head(engine)
+    return engine
 
 
 def _fail(message: str) -> typer.Exit:
@@ -92,9 +99,7 @@ def users_create(
         raise _fail(
             f"invalid input: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
         ) from None
-    engine = make_engine(get_settings())
-    upgrade_to_head(engine)
-    with open_session(engine, write=True) as session:
+    with open_session(_migrated_engine(), write=True) as session:
         try:
             user = auth_service.create_user(session=session, data=data)
         except ProblemError as exc:
@@ -108,16 +113,14 @@ def users_create(
 @users_cli.command("list")
 def users_list() -> None:
     """List user accounts."""
-    engine = make_engine(get_settings())
-    with open_session(engine, write=False) as session:
+    with open_session(_migrated_engine(), write=False) as session:
         for user in session.exec(select(User).order_by(User.id)):  # type: ignore[arg-type]
             state = "active" if user.active else "inactive"
             typer.echo(f"{user.id}\t{user.email}\t{user.role}\t{state}")
 
 
 def _update_user(email: str, changes: UserUpdate) -> None:
-    engine = make_engine(get_settings())
-    with open_session(engine, write=True) as session:
+    with open_session(_migrated_engine(), write=True) as session:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
             raise _fail(f"no user with e-mail {email}")
