@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEntry
 from app.core.errors import Unprocessable
+from app.core.filters import where_equal
 from app.core.pagination import PageParams, fetch_page
 from app.core.types import QueryId
 
@@ -27,12 +28,7 @@ def list_entries(
     *, session: Session, filters: AuditFilters
 ) -> tuple[Sequence[AuditEntry], str | None]:
     statement = select(AuditEntry)
-    if filters.entity is not None:
-        statement = statement.where(AuditEntry.entity == filters.entity)
-    if filters.entity_id is not None:
-        statement = statement.where(AuditEntry.entity_id == filters.entity_id)
-    if filters.action is not None:
-        statement = statement.where(AuditEntry.action == filters.action)
+    statement = where_equal(statement, AuditEntry, filters, "entity", "entity_id", "action")
     if filters.actor is not None:
         kind, _, actor_id = filters.actor.rpartition(":")
         if int(actor_id) > 2**63 - 1:

@@ -19,6 +19,7 @@ from app.auth.models import (
 from app.core.config import Settings
 from app.core.db import insert_if_absent
 from app.core.errors import Conflict, NotFound
+from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -62,10 +63,7 @@ def get_user(*, session: Session, user_id: int, for_update: bool = False) -> Use
 
 def list_users(*, session: Session, filters: UserFilters) -> tuple[Sequence[User], str | None]:
     statement = select(User)
-    if filters.role is not None:
-        statement = statement.where(User.role == filters.role)
-    if filters.active is not None:
-        statement = statement.where(User.active == filters.active)
+    statement = where_equal(statement, User, filters, "role", "active")
     if filters.q:
         statement = statement.where(contains_text(filters.q, User.email, User.display_name))
     return fetch_page(session=session, statement=statement, id_column=col(User.id), params=filters)

@@ -6,6 +6,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
+from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -40,8 +41,7 @@ def get(*, session: Session, need_id: int, for_update: bool = False) -> Need:
 
 def list_needs(*, session: Session, filters: NeedFilters) -> tuple[Sequence[Need], str | None]:
     statement = select(Need)
-    if filters.theme is not None:
-        statement = statement.where(Need.theme == filters.theme)
+    statement = where_equal(statement, Need, filters, "theme")
     if filters.q:
         statement = statement.where(contains_text(filters.q, Need.statement, Need.description))
     return fetch_page(session=session, statement=statement, id_column=col(Need.id), params=filters)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -64,11 +65,13 @@ def list_requests(
     *, session: Session, filters: RequestFilters
 ) -> tuple[Sequence[Request], str | None]:
     statement = select(Request)
-    exact_fields = ("stakeholder_id", "need_id", "channel", "urgency", "customer")
-    for field in (*exact_fields, "source_system", "external_id"):
-        value = getattr(filters, field)
-        if value is not None:
-            statement = statement.where(getattr(Request, field) == value)
+    statement = where_equal(
+        statement,
+        Request,
+        filters,
+        *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
+        *("source_system", "external_id"),
+    )
     if filters.status is RequestStatus.new:
         statement = statement.where(col(Request.need_id).is_(None))
     elif filters.status is RequestStatus.triaged:

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
+from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -40,10 +41,7 @@ def list_roadmap_items(
     *, session: Session, filters: RoadmapItemFilters
 ) -> tuple[Sequence[RoadmapItem], str | None]:
     statement = select(RoadmapItem)
-    for field in ("status", "horizon", "theme"):
-        value = getattr(filters, field)
-        if value is not None:
-            statement = statement.where(getattr(RoadmapItem, field) == value)
+    statement = where_equal(statement, RoadmapItem, filters, "status", "horizon", "theme")
     if filters.q:
         statement = statement.where(
             contains_text(filters.q, RoadmapItem.title, RoadmapItem.description)

@@ -6,6 +6,7 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
+from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -41,10 +42,7 @@ def list_stakeholders(
     *, session: Session, filters: StakeholderFilters
 ) -> tuple[Sequence[Stakeholder], str | None]:
     statement = select(Stakeholder)
-    if filters.group is not None:
-        statement = statement.where(Stakeholder.group == filters.group)
-    if filters.organization is not None:
-        statement = statement.where(Stakeholder.organization == filters.organization)
+    statement = where_equal(statement, Stakeholder, filters, "group", "organization")
     if filters.email is not None:
         statement = statement.where(Stakeholder.email == filters.email.lower())
     if filters.q:
