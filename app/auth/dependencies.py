@@ -31,7 +31,7 @@ def current_principal(
     token: Annotated[str | None, Depends(bearer_token)],
 ) -> Principal:
     if not token:
-        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.")
+        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
     principal = service.principal_for_token(session=session, issuer=issuer, token=token)
     if principal is None:
         raise Unauthorized("The token is invalid, expired or revoked.")

@@ -29,6 +29,7 @@ def make_engine(settings: Settings) -> Engine:
         return _make_sqlite_engine(settings)
     return create_engine(
         url,
+        hide_parameters=True,  # errors and logs never show values (hashes, personal data)
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
@@ -41,6 +42,7 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
+        hide_parameters=True,  # errors and logs never show values (hashes, personal data)
         connect_args={"check_same_thread": False},
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,

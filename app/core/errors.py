@@ -42,8 +42,10 @@ class Unauthorized(ProblemError):
     status = 401
     slug = "unauthorized"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    def __init__(self, detail: str, *, token_given: bool = True) -> None:
+        # RFC 6750: name the error only when a token was sent.
+        challenge = 'Bearer error="invalid_token"' if token_given else "Bearer"
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(ProblemError):

@@ -137,3 +137,11 @@ def test_openapi_offers_the_password_flow_for_the_authorize_button(anonymous):
     (scheme,) = schemes.values()
     assert scheme["type"] == "oauth2"
     assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+
+
+def test_no_token_is_challenged_without_an_error_code(anonymous):
+    missing = anonymous.get("/api/v1/needs")
+    invalid = anonymous.get("/api/v1/needs", headers={"Authorization": "Bearer nonsense"})
+
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert invalid.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
