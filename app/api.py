@@ -6,6 +6,7 @@ from app.audit.router import router as audit_router
 from app.auth.dependencies import current_principal
 from app.auth.router import login_router, me_router, tokens_router, users_router
 from app.core.params import single_valued_query
+from app.decisions.router import router as decisions_router
 from app.needs.router import router as needs_router
 from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
@@ -18,6 +19,7 @@ for domain_router in (
     requests_router,
     needs_router,
     roadmap_router,
+    decisions_router,
     me_router,
     users_router,
     tokens_router,

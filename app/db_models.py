@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEntry
 from app.auth.models import LoginThrottle, ServiceToken, User
+from app.decisions.models import Decision
 from app.needs.models import Need
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -9,6 +10,7 @@ from app.stakeholders.models import Stakeholder
 
 __all__ = [
     "AuditEntry",
+    "Decision",
     "LoginThrottle",
     "Need",
     "Request",

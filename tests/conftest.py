@@ -131,6 +131,12 @@ def backend(engine: Engine) -> str:
 def _empty_all_tables(engine: Engine, keep_users: list[int | None]) -> None:
     with engine.begin() as connection:
         for table in reversed(SQLModel.metadata.sorted_tables):
+            # Rows pointing at rows of their own table (a decision superseding another).
+            self_references = {
+                fk.parent.name for fk in table.foreign_keys if fk.column.table is table
+            }
+            if self_references:
+                connection.execute(table.update().values(dict.fromkeys(self_references)))
             if table.name == User.__tablename__:
                 connection.execute(table.delete().where(table.c.id.not_in(keep_users)))
             else:

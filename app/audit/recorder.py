@@ -23,6 +23,7 @@ AUDITED_ENTITIES = {
     "request": "request",
     "need": "need",
     "roadmap_item": "roadmap_item",
+    "decision": "decision",
     "user_account": "user",
     "service_token": "service_token",
 }

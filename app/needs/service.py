@@ -11,6 +11,7 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText
+from app.decisions.models import Decision
 from app.needs.demand import demand_by_need
 from app.needs.models import Need, NeedCreate, NeedRead, NeedUpdate
 from app.requests.models import Request
@@ -64,5 +65,8 @@ def delete(*, session: Session, need: Need) -> None:
     referenced = session.exec(select(exists().where(col(Request.need_id) == need.id))).one()
     if referenced:
         raise Conflict(f"Need {need.id} still has requests; move them to another need first.")
+    decided = session.exec(select(exists().where(col(Decision.need_id) == need.id))).one()
+    if decided:
+        raise Conflict(f"Need {need.id} has decisions (their history is kept); merge it instead.")
     session.delete(need)
     session.flush()

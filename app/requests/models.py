@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import pydantic
 from pydantic import model_validator
@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
 from app.core.types import Id, Money, MoneyAmount, NoNul, NotNull, Trimmed
+from app.decisions.models import DecisionRead
 
 
 class Channel(StrEnum):
@@ -122,8 +123,8 @@ class RequestRead(SQLModel):
     urgency: Urgency
     need_id: int | None
     status: RequestStatus
-    # The effective decision; decisions arrive in a later release, so always null for now.
-    decision: dict[str, Any] | None = None
+    # The effective decision: its own current one, else its need's current one.
+    decision: DecisionRead | None = None
     created_by: int | None
     created_at: datetime
     updated_at: datetime

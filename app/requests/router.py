@@ -19,7 +19,7 @@ from app.requests.models import (
     RequestUpdate,
     RequestUpsert,
 )
-from app.requests.service import RequestFilters, to_read
+from app.requests.service import RequestFilters, to_read, to_reads
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
@@ -48,7 +48,7 @@ EditableRequest = Annotated[TrackedRequest, Depends(editable_request)]
 @router.get("")
 def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query()]) -> RequestPage:
     requests, next_cursor = service.list_requests(session=session, filters=filters)
-    return RequestPage(items=[to_read(r) for r in requests], next_cursor=next_cursor)
+    return RequestPage(items=to_reads(session=session, requests=requests), next_cursor=next_cursor)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor])
@@ -62,7 +62,7 @@ def create_request(
     created = service.create(session=session, data=body, creator=caller)
     location = http.url_for("get_request", request_id=created.id)
     set_created(response, str(location), created.version)
-    return to_read(created)
+    return to_read(session=session, request=created)
 
 
 @router.put(
@@ -96,13 +96,13 @@ def upsert_external_request(
         set_created(response, str(location), upserted.version)
     else:
         set_etag(response, upserted.version)
-    return to_read(upserted)
+    return to_read(session=session, request=upserted)
 
 
 @router.get("/{request_id}")
-def get_request(request: ValidRequest, response: Response) -> RequestRead:
+def get_request(request: ValidRequest, session: SessionDep, response: Response) -> RequestRead:
     set_etag(response, request.version)
-    return to_read(request)
+    return to_read(session=session, request=request)
 
 
 @router.patch("/{request_id}")
@@ -116,7 +116,7 @@ def update_request(
     check_if_match(if_match, request.version)
     request = service.update(session=session, request=request, data=body)
     set_etag(response, request.version)
-    return to_read(request)
+    return to_read(session=session, request=request)
 
 
 @router.delete(

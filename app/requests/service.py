@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import false
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -15,6 +15,8 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText, QueryId
+from app.decisions.effective import effective_decisions, request_decided_condition
+from app.decisions.models import Decision
 from app.needs.models import Need
 from app.requests.models import (
     Channel,
@@ -43,12 +45,29 @@ class RequestFilters(PageParams):
     q: FilterText | None = None
 
 
-def to_read(request: Request) -> RequestRead:
-    return RequestRead.model_validate(request, update={"status": derived_status(request)})
+def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRead]:
+    """Requests as answered: each with its effective decision and the status it implies."""
+    decisions = effective_decisions(session, requests)
+    return [
+        RequestRead.model_validate(
+            request,
+            update={
+                "decision": decisions[request.id],
+                "status": derived_status(request, decided=decisions[request.id] is not None),
+            },
+        )
+        for request in requests
+        if request.id is not None
+    ]
 
 
-def derived_status(request: Request) -> RequestStatus:
-    # `decided` comes with decisions; until then a need is what moves a request on.
+def to_read(*, session: Session, request: Request) -> RequestRead:
+    return to_reads(session=session, requests=[request])[0]
+
+
+def derived_status(request: Request, *, decided: bool) -> RequestStatus:
+    if decided:
+        return RequestStatus.decided
     return RequestStatus.triaged if request.need_id is not None else RequestStatus.new
 
 
@@ -72,13 +91,13 @@ def list_requests(
         *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
         *("source_system", "external_id"),
     )
+    decided = request_decided_condition()
     if filters.status is RequestStatus.new:
-        statement = statement.where(col(Request.need_id).is_(None))
+        statement = statement.where(col(Request.need_id).is_(None), ~decided)
     elif filters.status is RequestStatus.triaged:
-        statement = statement.where(col(Request.need_id).is_not(None))
+        statement = statement.where(col(Request.need_id).is_not(None), ~decided)
     elif filters.status is RequestStatus.decided:
-        # No decisions are recorded yet, so nothing is decided.
-        statement = statement.where(false())
+        statement = statement.where(decided)
     if filters.q:
         statement = statement.where(contains_text(filters.q, Request.title, Request.description))
     return fetch_page(
@@ -182,6 +201,18 @@ def ensure_may_edit(caller: Principal, request: Request) -> None:
 
 
 def delete(*, session: Session, request: Request) -> None:
+    referenced = session.exec(
+        select(Decision.id).where(
+            or_(
+                col(Decision.request_id) == request.id,
+                col(Decision.duplicate_of_request_id) == request.id,
+            )
+        )
+    ).first()
+    if referenced is not None:
+        raise Conflict(
+            f"Request {request.id} has decisions (their history is kept); it cannot be deleted."
+        )
     session.delete(request)
     session.flush()
 

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import IsoDate, NoNul, NotNull, Trimmed
+from app.core.types import IsoDate, NoNul, NotNull, Trimmed, UTCDateTime
 
 
 class RoadmapStatus(StrEnum):
@@ -44,6 +44,9 @@ class RoadmapItemBase(SQLModel):
 class RoadmapItem(RoadmapItemBase, ResourceTable, table=True):
     __tablename__ = "roadmap_item"
     __table_args__ = NEVER_REUSE_IDS
+
+    # When what was promised last changed: accepted decisions taken before it are suspect.
+    promise_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RoadmapItemCreate(RoadmapItemBase):

@@ -2,14 +2,16 @@
 
 from collections.abc import Sequence
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
-from app.core.types import FilterText
+from app.core.types import FilterText, utcnow
+from app.decisions.models import Decision
 from app.roadmap.models import (
     Horizon,
     RoadmapItem,
@@ -58,13 +60,24 @@ def create(*, session: Session, data: RoadmapItemCreate) -> RoadmapItem:
     return item
 
 
+# A change to any of these may break what was promised to the stakeholders.
+PROMISE_FIELDS = frozenset({"title", "description", "horizon", "target_date", "theme"})
+
+
 def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> RoadmapItem:
-    apply_changes(item, data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
+    changed = {field for field, value in changes.items() if getattr(item, field) != value}
+    cancelled = "status" in changed and changes["status"] is RoadmapStatus.cancelled
+    if changed & PROMISE_FIELDS or cancelled:
+        changes["promise_changed_at"] = utcnow()
+    apply_changes(item, changes)
     session.flush()
     return item
 
 
 def delete(*, session: Session, item: RoadmapItem) -> None:
-    # Nothing references roadmap items until decisions exist; they will refuse (409) here.
+    decided = session.exec(select(exists().where(col(Decision.roadmap_item_id) == item.id))).one()
+    if decided:
+        raise Conflict(f"Roadmap item {item.id} has decisions pointing at it; it stays.")
     session.delete(item)
     session.flush()

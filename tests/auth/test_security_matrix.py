@@ -233,6 +233,17 @@ class Targets:
     def service_token(self) -> dict[str, Any]:
         return create_service_token(self.admin, Role.viewer)
 
+    def current_decision(self) -> dict[str, Any]:
+        """The request's current decision (recorded when first needed): a confirmation
+        supersedes it, so the next caller confirms the new current one."""
+        url = f"{API}/requests/{self.request['id']}/decisions"
+        history = self.admin.get(url).json()["items"]
+        if history:
+            current: dict[str, Any] = history[0]
+            return current
+        body = {"outcome": "accepted", "why": "Matrix", "roadmap_item_id": self.roadmap_item["id"]}
+        return factories.created(self.admin, f"/requests/{self.request['id']}/decisions", body)
+
     @cached_property
     def external_id(self) -> str:
         # A reference nobody has yet: PUT /requests/external/... then creates a request.
@@ -246,6 +257,7 @@ class Targets:
             "roadmap_item_id": lambda: self.roadmap_item["id"],
             "user_id": lambda: self.user["id"],
             "token_id": lambda: self.service_token["id"],
+            "decision_id": lambda: self.current_decision()["id"],
             "source_system": lambda: "matrix",
             "external_id": lambda: self.external_id,
         }
@@ -286,6 +298,9 @@ PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
     "create_user": lambda _: new_user_body(Role.viewer),
     "update_user": lambda _: {"display_name": "Renamed by the matrix"},
     "create_service_token": lambda _: {"name": "matrix token", "role": "viewer"},
+    "create_request_decision": lambda _: {"outcome": "declined", "why": "Matrix says no"},
+    "create_need_decision": lambda _: {"outcome": "needs_info", "why": "Matrix asks"},
+    "confirm_decision": lambda _: {"why": "Matrix stands by it"},
 }
 
 

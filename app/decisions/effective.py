@@ -1,0 +1,83 @@
+"""What stands for each subject: its current decision, suspect or not, and for a request
+the effective one (its own current decision, else its need's). Read-only queries."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.decisions.models import Decision, DecisionRead, Outcome
+from app.requests.models import Request
+from app.roadmap.models import RoadmapItem
+
+
+def suspect_condition() -> ColumnElement[bool]:
+    """A current acceptance into an item whose promise changed after the decision."""
+    item_changed_since = exists().where(
+        col(RoadmapItem.id) == col(Decision.roadmap_item_id),
+        col(RoadmapItem.promise_changed_at) > col(Decision.decided_at),
+    )
+    return and_(
+        col(Decision.is_current), col(Decision.outcome) == Outcome.accepted, item_changed_since
+    )
+
+
+def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[DecisionRead]:
+    ids = [d.id for d in decisions if d.id is not None]
+    suspect: set[int] = set()
+    if ids:
+        suspect = {
+            decision_id
+            for decision_id in session.exec(
+                select(Decision.id).where(col(Decision.id).in_(ids), suspect_condition())
+            )
+            if decision_id is not None
+        }
+    return [
+        DecisionRead.model_validate(decision, update={"suspect": decision.id in suspect})
+        for decision in decisions
+    ]
+
+
+def request_decided_condition() -> ColumnElement[bool]:
+    """SQL: the request has an effective decision (its own, or its need's)."""
+    own = exists().where(col(Decision.request_id) == col(Request.id), col(Decision.is_current))
+    via_need = exists().where(
+        col(Decision.need_id) == col(Request.need_id), col(Decision.is_current)
+    )
+    return or_(own, and_(col(Request.need_id).is_not(None), via_need))
+
+
+def effective_decisions(
+    session: Session, requests: Sequence[Request]
+) -> dict[int, DecisionRead | None]:
+    """Per request id, the decision that answers it: two queries for any number of them."""
+    request_ids = [r.id for r in requests if r.id is not None]
+    need_ids = {r.need_id for r in requests if r.need_id is not None}
+    current: list[Decision] = []
+    if request_ids:
+        current += session.exec(_current().where(col(Decision.request_id).in_(request_ids))).all()
+    if need_ids:
+        current += session.exec(_current().where(col(Decision.need_id).in_(need_ids))).all()
+    reads = to_decision_reads(session, current)
+    own = {d.request_id: d for d in reads if d.request_id is not None}
+    by_need = {d.need_id: d for d in reads if d.need_id is not None}
+    return {
+        r.id: own.get(r.id) or (by_need.get(r.need_id) if r.need_id else None)
+        for r in requests
+        if r.id is not None
+    }
+
+
+def current_decisions_of_needs(
+    session: Session, need_ids: Sequence[int]
+) -> dict[int, DecisionRead]:
+    if not need_ids:
+        return {}
+    decisions = session.exec(_current().where(col(Decision.need_id).in_(need_ids))).all()
+    return {d.need_id: d for d in to_decision_reads(session, decisions) if d.need_id is not None}
+
+
+def _current() -> SelectOfScalar[Decision]:
+    return select(Decision).where(col(Decision.is_current))
