@@ -2,8 +2,10 @@
 the effective one (its own current decision, else its need's). Read-only queries."""
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, case, exists, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -77,6 +79,35 @@ def current_decisions_of_needs(
         return {}
     decisions = session.exec(_current().where(col(Decision.need_id).in_(need_ids))).all()
     return {d.need_id: d for d in to_decision_reads(session, decisions) if d.need_id is not None}
+
+
+# A request's own current decision, and its need's: LEFT JOINed by join_current_decisions.
+OwnDecision = aliased(Decision, name="own_decision")
+NeedDecision = aliased(Decision, name="need_decision")
+
+
+def join_current_decisions(statement: Any) -> Any:
+    """Join each request of `statement` to its own and its need's current decisions."""
+    return statement.outerjoin(
+        OwnDecision,
+        and_(col(OwnDecision.request_id) == col(Request.id), col(OwnDecision.is_current)),
+    ).outerjoin(
+        NeedDecision,
+        and_(col(NeedDecision.need_id) == col(Request.need_id), col(NeedDecision.is_current)),
+    )
+
+
+def effective_accepted_item() -> ColumnElement[int | None]:
+    """SQL (after join_current_decisions): the roadmap item the request's effective
+    decision accepted it into, or NULL."""
+
+    def accepted_item(decision: Any) -> Any:
+        return case((decision.outcome == Outcome.accepted, decision.roadmap_item_id))
+
+    return case(
+        (col(OwnDecision.id).is_not(None), accepted_item(OwnDecision)),
+        else_=accepted_item(NeedDecision),
+    )
 
 
 def _current() -> SelectOfScalar[Decision]:

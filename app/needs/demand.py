@@ -1,13 +1,14 @@
 """Demand rollups computed in one aggregate query, never stored."""
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, case, func, select
+from sqlalchemy import ColumnElement, Float, Select, case, func, select
 from sqlmodel import Session, col
 
 from app.core.types import Money
+from app.decisions.effective import effective_accepted_item, join_current_decisions
 from app.needs.models import Demand
 from app.requests.models import Request, Urgency
 from app.stakeholders.models import Stakeholder
@@ -18,37 +19,55 @@ URGENCY_FACTOR = {Urgency.low: 1, Urgency.medium: 2, Urgency.high: 3, Urgency.cr
 def demand_by_need(*, session: Session, need_ids: Iterable[int]) -> dict[int, Demand]:
     """The demand behind each need; needs without requests get an empty rollup."""
     ids = list(need_ids)
-    demands = {need_id: Demand() for need_id in ids}
     if not ids:
-        return demands
+        return {}
+    found = rollup(session, col(Request.need_id), col(Request.need_id).in_(ids))
+    return {need_id: found.get(need_id, Demand()) for need_id in ids}
+
+
+def demand_by_roadmap_item(
+    *, session: Session, item_ids: Iterable[int] | None = None
+) -> dict[int, Demand]:
+    """The demand of the requests effectively accepted into each item (all items if None)."""
+    item = effective_accepted_item()
+    conditions = [item.is_not(None)] if item_ids is None else [item.in_(list(item_ids))]
+    return rollup(session, item, *conditions, through_decisions=True)
+
+
+def rollup(
+    session: Session,
+    key: Any,
+    *conditions: ColumnElement[bool],
+    through_decisions: bool = False,
+) -> dict[Any, Demand]:
+    """Demand of the matching requests per value of `key`, in one grouped query."""
     urgency_factor = case(
         *((col(Request.urgency) == urgency, factor) for urgency, factor in URGENCY_FACTOR.items()),
         else_=0,
     )
-    # Per (need, group): a stakeholder belongs to one group, so distinct counts add up.
-    rows = session.execute(
+    # Per (key, group): a stakeholder belongs to one group, so distinct counts add up.
+    statement: Select[Any] = (
         select(
-            col(Request.need_id),
+            key,
             col(Stakeholder.group),
             func.count(col(Request.id)),
             func.count(func.distinct(col(Request.stakeholder_id))),
             func.coalesce(func.sum(col(Request.revenue_at_stake)), 0, type_=Money),
             func.sum(col(Stakeholder.weight) * urgency_factor, type_=Float),
         )
+        .select_from(Request)
         .join(Stakeholder, col(Stakeholder.id) == col(Request.stakeholder_id))
-        .where(col(Request.need_id).in_(ids))
-        .group_by(col(Request.need_id), col(Stakeholder.group))
-    ).all()
-    for need_id, group, requests, stakeholders, revenue, weighted in rows:
-        _add(demands[need_id], group, requests, stakeholders, revenue, weighted)
+    )
+    if through_decisions:
+        statement = join_current_decisions(statement)
+    rows = session.execute(statement.where(*conditions).group_by(key, col(Stakeholder.group)))
+    demands: dict[Hashable, Demand] = {}
+    for value, group, requests, stakeholders, revenue, weighted in rows:
+        demand = demands.setdefault(value, Demand())
+        demand.request_count += requests
+        demand.stakeholder_count += stakeholders
+        demand.groups[group] = demand.groups.get(group, 0) + requests
+        demand.revenue_at_stake += Decimal(revenue or 0)
+        demand.weighted_demand += float(weighted or 0)
+        demand.weighted_demand_by_group[group] = float(weighted or 0)
     return demands
-
-
-def _add(
-    demand: Demand, group: str, requests: int, stakeholders: int, revenue: Any, weighted: Any
-) -> None:
-    demand.request_count += requests
-    demand.stakeholder_count += stakeholders
-    demand.groups[group] = demand.groups.get(group, 0) + requests
-    demand.revenue_at_stake += Decimal(revenue or 0)
-    demand.weighted_demand += float(weighted or 0)

@@ -45,6 +45,8 @@ class Demand(SQLModel):
     groups: dict[str, int] = Field(default_factory=dict)
     revenue_at_stake: MoneyTotal = Decimal("0.00")
     weighted_demand: float = 0.0
+    # What each group adds to weighted_demand: why the need ranks where it does.
+    weighted_demand_by_group: dict[str, float] = Field(default_factory=dict)
 
 
 class NeedRead(Demand, NeedBase):

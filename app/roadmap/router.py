@@ -17,6 +17,7 @@ from app.roadmap.models import (
     RoadmapItemUpdate,
 )
 from app.roadmap.service import RoadmapItemFilters
+from app.roadmap.trace import Trace, trace
 
 router = APIRouter(prefix="/roadmap-items", tags=["roadmap"])
 
@@ -78,3 +79,10 @@ def delete_roadmap_item(
 ) -> None:
     check_if_match(if_match, item.version)
     service.delete(session=session, item=item)
+
+
+@router.get("/{roadmap_item_id}/trace")
+def trace_roadmap_item(item: ValidRoadmapItem, session: SessionDep) -> Trace:
+    """Why this is on the roadmap: every need and request accepted into it (by their
+    effective decision), each request with its stakeholder, and the demand behind it."""
+    return trace(session=session, item=item)

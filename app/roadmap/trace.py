@@ -1,0 +1,77 @@
+"""Why is this on the roadmap: the needs and requests accepted into an item, and their
+demand. A fixed number of queries, however many requests are linked."""
+
+from sqlmodel import Session, SQLModel, col, select
+
+from app.decisions.effective import (
+    effective_accepted_item,
+    join_current_decisions,
+    to_decision_reads,
+)
+from app.decisions.models import Decision, DecisionRead, Outcome
+from app.needs.demand import demand_by_roadmap_item
+from app.needs.models import Demand, Need, NeedRead
+from app.needs.service import to_reads as need_reads
+from app.requests.models import Request, RequestRead
+from app.requests.service import to_reads as request_reads
+from app.roadmap.models import RoadmapItem, RoadmapItemRead
+from app.stakeholders.models import Stakeholder, StakeholderRead
+
+
+class TracedNeed(SQLModel):
+    need: NeedRead
+    decision: DecisionRead
+
+
+class TracedRequest(SQLModel):
+    request: RequestRead
+    stakeholder: StakeholderRead
+
+
+class Trace(SQLModel):
+    roadmap_item: RoadmapItemRead
+    needs: list[TracedNeed]
+    requests: list[TracedRequest]
+    demand: Demand
+
+
+def trace(*, session: Session, item: RoadmapItem) -> Trace:
+    assert item.id is not None
+    return Trace(
+        roadmap_item=RoadmapItemRead.model_validate(item),
+        needs=_accepted_needs(session, item.id),
+        requests=_accepted_requests(session, item.id),
+        demand=demand_by_roadmap_item(session=session, item_ids=[item.id]).get(item.id, Demand()),
+    )
+
+
+def _accepted_needs(session: Session, item_id: int) -> list[TracedNeed]:
+    rows = session.exec(
+        select(Need, Decision)
+        .join(Decision, col(Decision.need_id) == col(Need.id))
+        .where(
+            col(Decision.is_current),
+            col(Decision.outcome) == Outcome.accepted,
+            col(Decision.roadmap_item_id) == item_id,
+        )
+        .order_by(col(Need.id))
+    ).all()
+    needs = need_reads(session=session, needs=[need for need, _ in rows])
+    decisions = to_decision_reads(session, [decision for _, decision in rows])
+    return [TracedNeed(need=n, decision=d) for n, d in zip(needs, decisions, strict=True)]
+
+
+def _accepted_requests(session: Session, item_id: int) -> list[TracedRequest]:
+    statement = join_current_decisions(select(Request))
+    requests = session.exec(
+        statement.where(effective_accepted_item() == item_id).order_by(col(Request.id))
+    ).all()
+    stakeholder_ids = {r.stakeholder_id for r in requests}
+    stakeholders = {
+        s.id: StakeholderRead.model_validate(s)
+        for s in session.exec(select(Stakeholder).where(col(Stakeholder.id).in_(stakeholder_ids)))
+    }
+    return [
+        TracedRequest(request=read, stakeholder=stakeholders[read.stakeholder_id])
+        for read in request_reads(session=session, requests=requests)
+    ]
