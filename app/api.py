@@ -9,6 +9,7 @@ from app.core.params import single_valued_query
 from app.decisions.router import router as decisions_router
 from app.needs.router import router as needs_router
 from app.requests.router import router as requests_router
+from app.requests.router import stakeholder_view
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router
 
@@ -16,6 +17,7 @@ from app.stakeholders.router import router as stakeholders_router
 protected_router = APIRouter(dependencies=[Depends(current_principal)])
 for domain_router in (
     stakeholders_router,
+    stakeholder_view,
     requests_router,
     needs_router,
     roadmap_router,

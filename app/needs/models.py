@@ -37,6 +37,13 @@ class NeedUpdate(SQLModel):
     theme: Theme | None = None
 
 
+class NeedMerge(SQLModel):
+    source_ids: Annotated[
+        list[Annotated[int, pydantic.Strict(), pydantic.Field(ge=1, le=2**63 - 1)]],
+        pydantic.Field(min_length=1, max_length=100),
+    ]
+
+
 class Demand(SQLModel):
     """Who asks for it, how much money rides on it, and how hard they push."""
 

@@ -9,7 +9,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
 from app.needs import service
-from app.needs.models import Need, NeedCreate, NeedPage, NeedRead, NeedUpdate
+from app.needs.models import Need, NeedCreate, NeedMerge, NeedPage, NeedRead, NeedUpdate
 from app.needs.service import NeedFilters
 
 router = APIRouter(prefix="/needs", tags=["needs"])
@@ -61,3 +61,14 @@ def update_need(
 def delete_need(need: ValidNeed, session: SessionDep, if_match: IfMatch = None) -> None:
     check_if_match(if_match, need.version)
     service.delete(session=session, need=need)
+
+
+@router.post("/{need_id}/merge", dependencies=[RequireManager])
+def merge_needs(
+    need: ValidNeed, body: NeedMerge, session: SessionDep, response: Response
+) -> NeedRead:
+    """Fold duplicate needs into this one: requests and decisions move, history is kept,
+    the merged needs are removed (their ids then answer 404)."""
+    merged = service.merge(session=session, target=need, data=body)
+    set_etag(response, merged.version)
+    return service.to_reads(session=session, needs=[merged])[0]

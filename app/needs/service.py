@@ -3,17 +3,19 @@
 from collections.abc import Sequence
 
 from sqlalchemy import exists
+from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
-from app.core.errors import Conflict, NotFound
+from app.audit import recorder as audit
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
-from app.core.types import FilterText
+from app.core.types import FilterText, utcnow
 from app.decisions.models import Decision
 from app.needs.demand import demand_by_need
-from app.needs.models import Need, NeedCreate, NeedRead, NeedUpdate
+from app.needs.models import Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
 from app.requests.models import Request
 
 
@@ -70,3 +72,57 @@ def delete(*, session: Session, need: Need) -> None:
         raise Conflict(f"Need {need.id} has decisions (their history is kept); merge it instead.")
     session.delete(need)
     session.flush()
+
+
+def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
+    """Fold the source needs into target: their requests and decisions move, history kept,
+    and the sources are removed. The target's current decision stays current; if it has
+    none, the newest current decision among the sources becomes its current one."""
+    assert target.id is not None
+    source_ids = sorted(set(data.source_ids))
+    if target.id in source_ids:
+        raise Unprocessable("A need cannot be merged into itself.", loc=["body", "source_ids"])
+    # Locked in id order, so two merges touching the same needs cannot deadlock.
+    sources = [get(session=session, need_id=i, for_update=True) for i in source_ids]
+    now = utcnow()
+    moved_requests = list(
+        session.exec(select(Request.id).where(col(Request.need_id).in_(source_ids)))
+    )
+    session.execute(
+        sql_update(Request)
+        .where(col(Request.need_id).in_(source_ids))
+        .values(need_id=target.id, version=col(Request.version) + 1, updated_at=now)
+    )
+    decisions = session.exec(
+        select(Decision).where(col(Decision.need_id).in_(source_ids)).order_by(col(Decision.id))
+    ).all()
+    target_decided = session.exec(
+        select(Decision.id).where(col(Decision.need_id) == target.id, col(Decision.is_current))
+    ).first()
+    keeper = None if target_decided is not None else _newest_current(decisions)
+    for decision in decisions:
+        decision.need_id = target.id
+        decision.is_current = decision is keeper
+    session.flush()
+    for source in sources:
+        session.delete(source)
+    apply_changes(target, {"updated_at": now})
+    session.flush()
+    audit.record(
+        session,
+        entity="need",
+        entity_id=target.id,
+        action="merge",
+        before={"source_ids": source_ids},
+        after={
+            "moved_request_ids": moved_requests,
+            "moved_decision_ids": [d.id for d in decisions],
+            "current_decision_id": keeper.id if keeper else target_decided,
+        },
+    )
+    return target
+
+
+def _newest_current(decisions: Sequence[Decision]) -> Decision | None:
+    current = [d for d in decisions if d.is_current]
+    return max(current, key=lambda d: (d.decided_at, d.id or 0)) if current else None

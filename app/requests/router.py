@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
+from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.requests import service
 from app.requests.models import (
@@ -20,8 +21,10 @@ from app.requests.models import (
     RequestUpsert,
 )
 from app.requests.service import RequestFilters, to_read, to_reads
+from app.stakeholders.router import ValidStakeholder
 
 router = APIRouter(prefix="/requests", tags=["requests"])
+stakeholder_view = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
 SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, ValidUtf8, Trimmed]
@@ -125,3 +128,16 @@ def update_request(
 def delete_request(request: ValidRequest, session: SessionDep, if_match: IfMatch = None) -> None:
     check_if_match(if_match, request.version)
     service.delete(session=session, request=request)
+
+
+@stakeholder_view.get("/{stakeholder_id}/requests")
+def list_stakeholder_requests(
+    stakeholder: ValidStakeholder,
+    session: SessionDep,
+    page: Annotated[PageParams, Query()],
+) -> RequestPage:
+    """What did we tell them? The stakeholder's requests, newest first, each with its
+    effective decision: outcome, why and the message for the stakeholder."""
+    filters = RequestFilters(stakeholder_id=stakeholder.id, limit=page.limit, cursor=page.cursor)
+    requests, next_cursor = service.list_requests(session=session, filters=filters)
+    return RequestPage(items=to_reads(session=session, requests=requests), next_cursor=next_cursor)

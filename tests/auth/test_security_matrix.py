@@ -301,6 +301,8 @@ PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
     "create_request_decision": lambda _: {"outcome": "declined", "why": "Matrix says no"},
     "create_need_decision": lambda _: {"outcome": "needs_info", "why": "Matrix asks"},
     "confirm_decision": lambda _: {"why": "Matrix stands by it"},
+    # A fresh source each call: a merge removes it.
+    "merge_needs": lambda t: {"source_ids": [factories.need(t.admin)["id"]]},
 }
 
 
