@@ -8,6 +8,7 @@ from app.auth.router import login_router, me_router, tokens_router, users_router
 from app.core.params import single_valued_query
 from app.decisions.router import router as decisions_router
 from app.needs.router import router as needs_router
+from app.reports.router import router as reports_router
 from app.requests.router import router as requests_router
 from app.requests.router import stakeholder_view
 from app.roadmap.router import router as roadmap_router
@@ -22,6 +23,7 @@ for domain_router in (
     needs_router,
     roadmap_router,
     decisions_router,
+    reports_router,
     me_router,
     users_router,
     tokens_router,
