@@ -3,12 +3,14 @@
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, func, literal, select
+from sqlalchemy import ColumnElement, Float, case, func, literal, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
 from app.core.types import utcnow
 from app.decisions.effective import (
+    NeedDecision,
+    OwnDecision,
     effective_accepted_item,
     join_current_decisions,
     request_decided_condition,
@@ -39,13 +41,20 @@ AGE_BUCKETS = (("0-7d", 8), ("8-30d", 31), ("31-90d", 91), (">90d", None))
 
 
 def summary(*, session: Session) -> Summary:
-    decided = request_decided_condition()
+    # Joins, not a correlated EXISTS per row: one hash join pass over the requests.
+    decided = or_(col(OwnDecision.id).is_not(None), col(NeedDecision.id).is_not(None))
     status = case(
         (decided, literal(RequestStatus.decided.value)),
         (col(Request.need_id).is_not(None), literal(RequestStatus.triaged.value)),
         else_=literal(RequestStatus.new.value),
     )
-    by_status = dict(session.execute(select(status, func.count()).group_by(status)).all())
+    by_status = dict(
+        session.execute(
+            join_current_decisions(select(status, func.count()).select_from(Request)).group_by(
+                status
+            )
+        ).all()
+    )
     by_group = dict(
         session.execute(
             select(col(Stakeholder.group), func.count(col(Request.id)))
@@ -75,16 +84,24 @@ def _time_to_first_decision(session: Session) -> tuple[Percentiles, dict[str, Pe
     """p50 and p90 of the hours from each request to the first decision that answered it
     (its own or its need's), overall and per stakeholder group: window functions rank the
     durations in the database, which returns one row per group."""
-    own = (
-        select(func.min(col(Decision.decided_at)))
-        .where(col(Decision.request_id) == col(Request.id))
-        .scalar_subquery()
+    own_first = (
+        select(
+            col(Decision.request_id).label("subject"),
+            func.min(col(Decision.decided_at)).label("at"),
+        )
+        .where(col(Decision.request_id).is_not(None))
+        .group_by(col(Decision.request_id))
+        .subquery()
     )
-    via_need = (
-        select(func.min(col(Decision.decided_at)))
-        .where(col(Decision.need_id) == col(Request.need_id))
-        .scalar_subquery()
+    need_first = (
+        select(
+            col(Decision.need_id).label("subject"), func.min(col(Decision.decided_at)).label("at")
+        )
+        .where(col(Decision.need_id).is_not(None))
+        .group_by(col(Decision.need_id))
+        .subquery()
     )
+    own, via_need = own_first.c.at, need_first.c.at
     first = case(
         (own.is_(None), via_need), (via_need.is_(None), own), (own < via_need, own), else_=via_need
     )
@@ -93,7 +110,10 @@ def _time_to_first_decision(session: Session) -> tuple[Percentiles, dict[str, Pe
     waited = case((hours < 0, 0.0), else_=hours).label("hours")
     durations = (
         select(col(Stakeholder.group).label("grp"), waited)
+        .select_from(Request)
         .join(Stakeholder, col(Stakeholder.id) == col(Request.stakeholder_id))
+        .outerjoin(own_first, own_first.c.subject == col(Request.id))
+        .outerjoin(need_first, need_first.c.subject == col(Request.need_id))
         .where(first.is_not(None))
         .subquery()
     )
@@ -129,6 +149,7 @@ def _percentiles(session: Session, durations: Any, group: Any) -> dict[Any, Perc
 
 
 def _undecided_by_age(session: Session, decided: ColumnElement[bool]) -> dict[str, int]:
+    """`decided` is in terms of join_current_decisions."""
     now = utcnow()
     bucket = case(
         *(
@@ -139,7 +160,11 @@ def _undecided_by_age(session: Session, decided: ColumnElement[bool]) -> dict[st
         else_=literal(AGE_BUCKETS[-1][0]),
     )
     counts = dict(
-        session.execute(select(bucket, func.count()).where(~decided).group_by(bucket)).all()
+        session.execute(
+            join_current_decisions(select(bucket, func.count()).select_from(Request))
+            .where(~decided)
+            .group_by(bucket)
+        ).all()
     )
     return {name: counts.get(name, 0) for name, _ in AGE_BUCKETS}
 
