@@ -146,3 +146,16 @@ def insert_if_absent(session: Session, row: SQLModel) -> None:
     dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     values = row.model_dump(exclude_none=True)
     session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def consistent_snapshot(session: Session) -> None:
+    """Let the following reads see one state of the database, as a report must.
+
+    SQLite's transaction already reads one snapshot. On PostgreSQL each statement of a
+    READ COMMITTED transaction sees the latest commits, so end the transaction that
+    authenticated the caller and read on in a REPEATABLE READ one.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.commit()
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

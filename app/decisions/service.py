@@ -88,16 +88,19 @@ def confirm(
     *, session: Session, decision: Decision, data: DecisionConfirm, decider: Principal
 ) -> Decision:
     """Stand by a decision (typically a suspect one) with a fresh why."""
+    # Lock the subject first, then look again: a concurrent confirmation may have won.
+    subject: Subject | None = (
+        session.get(Request, decision.request_id, with_for_update=True, populate_existing=True)
+        if decision.request_id is not None
+        else session.get(Need, decision.need_id, with_for_update=True, populate_existing=True)
+    )
+    if subject is None:  # merged away meanwhile
+        raise Conflict(f"Decision {decision.id} was moved by a merge; confirm the current one.")
+    session.refresh(decision)
     if not decision.is_current:
         raise Conflict(
             f"Decision {decision.id} was superseded by a newer one; confirm the current one."
         )
-    subject: Subject | None = (
-        session.get(Request, decision.request_id)
-        if decision.request_id is not None
-        else session.get(Need, decision.need_id)
-    )
-    assert subject is not None  # a decision's subject cannot be deleted
     repeated = DecisionCreate(
         outcome=decision.outcome,
         why=data.why,

@@ -65,10 +65,12 @@ def delete_need(need: ValidNeed, session: SessionDep, if_match: IfMatch = None) 
 
 @router.post("/{need_id}/merge", dependencies=[RequireManager])
 def merge_needs(
-    need: ValidNeed, body: NeedMerge, session: SessionDep, response: Response
+    need_id: PathId, body: NeedMerge, session: SessionDep, response: Response
 ) -> NeedRead:
     """Fold duplicate needs into this one: requests and decisions move, history is kept,
     the merged needs are removed (their ids then answer 404)."""
-    merged = service.merge(session=session, target=need, data=body)
+    # Not ValidNeed: the merge locks the target together with the sources, in id order.
+    target = service.get(session=session, need_id=need_id)
+    merged = service.merge(session=session, target=target, data=body)
     set_etag(response, merged.version)
     return service.to_reads(session=session, needs=[merged])[0]

@@ -82,8 +82,27 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
     source_ids = sorted(set(data.source_ids))
     if target.id in source_ids:
         raise Unprocessable("A need cannot be merged into itself.", loc=["body", "source_ids"])
-    # Locked in id order, so two merges touching the same needs cannot deadlock.
-    sources = [get(session=session, need_id=i, for_update=True) for i in source_ids]
+    # Target and sources locked together in id order: opposite merges cannot deadlock.
+    locked = {
+        need.id: need
+        for need in session.exec(
+            select(Need)
+            .where(col(Need.id).in_([target.id, *source_ids]))
+            .order_by(col(Need.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    if target.id not in locked:
+        raise NotFound(f"Need {target.id} does not exist.")
+    missing = [i for i in source_ids if i not in locked]
+    if missing:
+        raise Unprocessable(
+            f"Need {missing[0]} does not exist.",
+            loc=["body", "source_ids", data.source_ids.index(missing[0])],
+        )
+    sources = [locked[i] for i in source_ids]
+    _ensure_answers_agree(session, target.id, source_ids)
     now = utcnow()
     moved_requests = list(
         session.exec(select(Request.id).where(col(Request.need_id).in_(source_ids)))
@@ -121,6 +140,27 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
         },
     )
     return target
+
+
+def _ensure_answers_agree(session: Session, target_id: int, source_ids: list[int]) -> None:
+    """Merging must not change silently what the sources' stakeholders were told."""
+    answers = {
+        need_id: (outcome, item)
+        for need_id, outcome, item in session.exec(
+            select(Decision.need_id, Decision.outcome, Decision.roadmap_item_id).where(
+                col(Decision.need_id).in_([target_id, *source_ids]), col(Decision.is_current)
+            )
+        )
+    }
+    target_answer = answers.get(target_id)
+    if target_answer is None:
+        return
+    differing = [i for i in source_ids if answers.get(i, target_answer) != target_answer]
+    if differing:
+        raise Conflict(
+            f"Need {differing[0]} has a different current decision than need {target_id}; "
+            "decide them alike first, so no stakeholder's answer changes without a why."
+        )
 
 
 def _newest_current(decisions: Sequence[Decision]) -> Decision | None:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.db import SessionDep
+from app.core.db import SessionDep, consistent_snapshot
 from app.reports import service
 from app.reports.models import Coverage, DemandBy, DemandReport, Summary
 
@@ -15,6 +15,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 def report_summary(session: SessionDep) -> Summary:
     """Requests by status and group, the decision mix, how long people wait for a first
     answer (p50/p90 hours, overall and per group), and undecided requests by age."""
+    consistent_snapshot(session)
     return service.summary(session=session)
 
 
@@ -26,6 +27,7 @@ def report_demand(
 ) -> DemandReport:
     """Needs or roadmap items ranked by weighted demand, each with the per-group
     breakdown that explains its rank."""
+    consistent_snapshot(session)
     return service.demand(session=session, by=by, limit=limit)
 
 
@@ -37,4 +39,5 @@ def report_coverage(
 ) -> Coverage:
     """What slipped through: needs with no accepted roadmap item, items nothing leads to,
     requests undecided for longer than older_than_days, revisits due, suspect promises."""
+    consistent_snapshot(session)
     return service.coverage(session=session, older_than_days=older_than_days, limit=limit)

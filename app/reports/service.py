@@ -199,6 +199,7 @@ def demand(*, session: Session, by: DemandBy, limit: int) -> DemandReport:
         items=[
             RankedDemand(rank=rank, id=i, label=labels[i], **rollups[i].model_dump())
             for rank, i in enumerate(ids, start=1)
+            if i in rollups and i in labels
         ],
     )
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep, WriteIntent, consistent_snapshot
 from app.core.types import PathId
 from app.roadmap import service
 from app.roadmap.models import (
@@ -85,4 +85,5 @@ def delete_roadmap_item(
 def trace_roadmap_item(item: ValidRoadmapItem, session: SessionDep) -> Trace:
     """Why this is on the roadmap: every need and request accepted into it (by their
     effective decision), each request with its stakeholder, and the demand behind it."""
+    consistent_snapshot(session)
     return trace(session=session, item=item)

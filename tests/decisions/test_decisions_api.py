@@ -1004,3 +1004,26 @@ def test_superseding_is_audited_on_the_old_decision(client):
     assert entries[0]["before"]["is_current"] is True
     assert entries[0]["after"]["is_current"] is False
     assert [e["action"] for e in audit_of(client, second["id"])] == ["create"]
+
+
+def test_concurrent_confirmations_of_one_decision_let_exactly_one_through(app, client):
+    from tests.requests.test_concurrent_writes import run_together
+
+    item = factories.roadmap_item(client)
+    request = factories.request(client)
+    accepted = factories.created(
+        client,
+        f"/requests/{request['id']}/decisions",
+        {"outcome": "accepted", "roadmap_item_id": item["id"], "why": "Yes"},
+    )
+
+    responses = run_together(
+        app,
+        client,
+        lambda c: c.post(f"/api/v1/decisions/{accepted['id']}/confirm", json={"why": "Still yes"}),
+        count=4,
+    )
+
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    current = client.get("/api/v1/decisions", params={"current": "true"}).json()["items"]
+    assert len(current) == 1

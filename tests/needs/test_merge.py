@@ -32,6 +32,38 @@ def test_merge_moves_requests_and_decisions_and_removes_the_sources(client):
     assert [d["id"] for d in history] == [old["id"]]
 
 
+def test_sources_answered_differently_cannot_be_merged_silently(client):
+    target, source = factories.need(client), factories.need(client)
+    item = factories.roadmap_item(client)
+    decide(client, target["id"], why="Not this year")
+    decide(client, source["id"], outcome="accepted", roadmap_item_id=item["id"], why="Yes")
+    request = factories.request(client, need_id=source["id"])
+
+    response = client.post(f"{URL}/{target['id']}/merge", json={"source_ids": [source["id"]]})
+
+    assert response.status_code == 409
+    still = client.get(f"/api/v1/requests/{request['id']}").json()
+    assert still["need_id"] == source["id"]
+    assert still["decision"]["outcome"] == "accepted"
+
+
+def test_opposite_merges_at_once_do_not_deadlock(app, client):
+    from tests.requests.test_concurrent_writes import run_together
+
+    first, second = factories.need(client), factories.need(client)
+    pairs = iter([(first, second), (second, first)] * 4)
+
+    def merge_one_way(c):
+        target, source = next(pairs)
+        return c.post(f"{URL}/{target['id']}/merge", json={"source_ids": [source["id"]]})
+
+    codes = sorted(r.status_code for r in run_together(app, client, merge_one_way, count=2))
+
+    assert codes in ([200, 404], [200, 422])
+    survivors = [n for n in (first, second) if client.get(f"{URL}/{n['id']}").status_code == 200]
+    assert len(survivors) == 1
+
+
 def test_the_targets_current_decision_stays_current(client):
     target, source = factories.need(client), factories.need(client)
     target_decision = decide(client, target["id"], why="Target's answer")
@@ -93,7 +125,7 @@ def test_merging_into_itself_is_422_and_changes_nothing(client):
     assert client.get(f"{URL}/{other['id']}").status_code == 200
 
 
-def test_a_missing_source_is_404_and_nothing_moves(client):
+def test_a_missing_source_is_422_and_nothing_moves(client):
     target, source = factories.need(client), factories.need(client)
     request = factories.request(client, need_id=source["id"])
 
@@ -101,7 +133,8 @@ def test_a_missing_source_is_404_and_nothing_moves(client):
         f"{URL}/{target['id']}/merge", json={"source_ids": [source["id"], 987654]}
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "source_ids", 1]
     assert client.get(f"/api/v1/requests/{request['id']}").json()["need_id"] == source["id"]
     assert client.get(f"{URL}/{source['id']}").status_code == 200
 
