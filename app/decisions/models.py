@@ -65,10 +65,18 @@ class Decision(SQLModel, table=True):
     why: str = Field(sa_type=Text)
     stakeholder_message: str | None = Field(default=None, sa_type=Text)
     duplicate_of_request_id: int | None = Field(
-        default=None, sa_type=BigInteger, foreign_key="request.id", ondelete="RESTRICT"
+        default=None,
+        sa_type=BigInteger,
+        foreign_key="request.id",
+        ondelete="RESTRICT",
+        index=True,  # checked on every request delete
     )
     decided_by: int | None = Field(
-        default=None, sa_type=BigInteger, foreign_key="user_account.id", ondelete="SET NULL"
+        default=None,
+        sa_type=BigInteger,
+        foreign_key="user_account.id",
+        ondelete="SET NULL",
+        index=True,
     )
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     revisit_at: date | None = Field(default=None, sa_type=Date)

@@ -1,8 +1,10 @@
 """Recording decisions: each new one supersedes the subject's current one."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal
@@ -81,7 +83,27 @@ def record_decision(
     )
     session.add(decision)
     session.flush()
+    if isinstance(subject, Request):
+        if subject.first_answered_at is None:
+            subject.first_answered_at = decision.decided_at
+    else:
+        mark_answered(session, col(Request.need_id) == subject.id, at=decision.decided_at)
+    session.flush()
     return decision
+
+
+def mark_answered(session: Session, *conditions: Any, at: datetime) -> None:
+    """Requests matching the conditions that had no answer yet were answered at `at`."""
+    session.execute(
+        update(Request)
+        .where(col(Request.first_answered_at).is_(None), *conditions)
+        .values(first_answered_at=at)
+    )
+
+
+def need_is_decided(session: Session, need_id: int) -> bool:
+    current = select(Decision.id).where(col(Decision.need_id) == need_id, col(Decision.is_current))
+    return session.exec(current).first() is not None
 
 
 def confirm(

@@ -14,6 +14,7 @@ from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
 from app.decisions.models import Decision
+from app.decisions.service import mark_answered
 from app.needs.demand import demand_by_need
 from app.needs.models import Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
 from app.requests.models import Request
@@ -123,6 +124,8 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
         decision.need_id = target.id
         decision.is_current = decision is keeper
     session.flush()
+    if keeper is not None or target_decided is not None:
+        mark_answered(session, col(Request.id).in_(moved_requests), at=now)
     for source in sources:
         session.delete(source)
     apply_changes(target, {"updated_at": now})

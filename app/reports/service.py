@@ -81,39 +81,16 @@ def summary(*, session: Session) -> Summary:
 
 
 def _time_to_first_decision(session: Session) -> tuple[Percentiles, dict[str, Percentiles]]:
-    """p50 and p90 of the hours from each request to the first decision that answered it
-    (its own or its need's), overall and per stakeholder group: window functions rank the
-    durations in the database, which returns one row per group."""
-    own_first = (
-        select(
-            col(Decision.request_id).label("subject"),
-            func.min(col(Decision.decided_at)).label("at"),
-        )
-        .where(col(Decision.request_id).is_not(None))
-        .group_by(col(Decision.request_id))
-        .subquery()
-    )
-    need_first = (
-        select(
-            col(Decision.need_id).label("subject"), func.min(col(Decision.decided_at)).label("at")
-        )
-        .where(col(Decision.need_id).is_not(None))
-        .group_by(col(Decision.need_id))
-        .subquery()
-    )
-    own, via_need = own_first.c.at, need_first.c.at
-    first = case(
-        (own.is_(None), via_need), (via_need.is_(None), own), (own < via_need, own), else_=via_need
-    )
+    """p50 and p90 of the hours from each request to its first answer, overall and per
+    stakeholder group: window functions rank the durations in the database, which returns
+    one row per group."""
+    first = col(Request.first_answered_at)
     hours = hours_between(first, col(Request.created_at))
-    # A request filed under an already decided need was answered at once, not before.
     waited = case((hours < 0, 0.0), else_=hours).label("hours")
     durations = (
         select(col(Stakeholder.group).label("grp"), waited)
         .select_from(Request)
         .join(Stakeholder, col(Stakeholder.id) == col(Request.stakeholder_id))
-        .outerjoin(own_first, own_first.c.subject == col(Request.id))
-        .outerjoin(need_first, need_first.c.subject == col(Request.need_id))
         .where(first.is_not(None))
         .subquery()
     )

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import Id, Money, MoneyAmount, NoNul, NotNull, Trimmed
+from app.core.types import Id, Money, MoneyAmount, NoNul, NotNull, Trimmed, UTCDateTime
 from app.decisions.models import DecisionRead
 
 
@@ -84,6 +84,9 @@ class Request(RequestFields, ResourceTable, table=True):
     created_by: int | None = Field(
         default=None, sa_type=BigInteger, foreign_key="user_account.id", ondelete="SET NULL"
     )
+    # When the request first got an answer (its own decision, or its need's once it was
+    # under that need): what "time to first decision" measures. Set once, never cleared.
+    first_answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by_service_token_id: int | None = Field(
         default=None, sa_type=BigInteger, foreign_key="service_token.id", ondelete="SET NULL"
     )
@@ -123,6 +126,7 @@ class RequestRead(SQLModel):
     urgency: Urgency
     need_id: int | None
     status: RequestStatus
+    first_answered_at: datetime | None = None
     # The effective decision: its own current one, else its need's current one.
     decision: DecisionRead | None = None
     created_by: int | None

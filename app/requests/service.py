@@ -14,9 +14,10 @@ from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
-from app.core.types import FilterText, QueryId
+from app.core.types import FilterText, QueryId, utcnow
 from app.decisions.effective import effective_decisions, request_decided_condition
 from app.decisions.models import Decision
+from app.decisions.service import need_is_decided
 from app.needs.models import Need
 from app.requests.models import (
     Channel,
@@ -109,6 +110,8 @@ def create(*, session: Session, data: RequestCreate, creator: Principal) -> Requ
     fields = data.model_dump()
     _ensure_references_exist(session, fields)
     _ensure_external_reference_free(session, data.source_system, data.external_id)
+    if fields.get("need_id") is not None and need_is_decided(session, fields["need_id"]):
+        fields["first_answered_at"] = utcnow()
     request = Request(
         **fields,
         created_by=creator.user_id,
@@ -131,6 +134,10 @@ def update(*, session: Session, request: Request, data: RequestUpdate) -> Reques
         )
     if (source_system, external_id) != (request.source_system, request.external_id):
         _ensure_external_reference_free(session, source_system, external_id)
+    need_id = changes.get("need_id")
+    if request.first_answered_at is None and need_id and need_is_decided(session, need_id):
+        # Filed under a need already decided: answered now, by the need's decision.
+        changes["first_answered_at"] = utcnow()
     apply_changes(request, changes)
     session.flush()
     return request

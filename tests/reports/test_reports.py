@@ -186,3 +186,40 @@ def test_reports_are_for_every_signed_in_role(client_as):
     from app.auth.models import Role
 
     assert client_as(Role.viewer).get("/api/v1/reports/summary").status_code == 200
+
+
+def test_a_request_filed_under_an_old_decision_waited_from_filing_to_triage(client, engine):
+    need = factories.need(client)
+    decide(client, "needs", need["id"])  # decided long before the request existed
+    request = factories.request(client)
+    filed_ago(engine, request["id"], 100)
+
+    client.patch(f"/api/v1/requests/{request['id']}", json={"need_id": need["id"]})
+
+    body = report(client, "summary")
+    assert body["time_to_first_decision"]["p50_hours"] == pytest.approx(100, abs=0.1)
+    answered = client.get(f"/api/v1/requests/{request['id']}").json()
+    assert answered["first_answered_at"] is not None
+
+
+def test_a_merge_into_a_decided_need_answers_the_moved_requests_then(client, engine):
+    target, source = factories.need(client), factories.need(client)
+    decide(client, "needs", target["id"])
+    request = factories.request(client, need_id=source["id"])
+    filed_ago(engine, request["id"], 30)
+
+    client.post(f"/api/v1/needs/{target['id']}/merge", json={"source_ids": [source["id"]]})
+
+    body = report(client, "summary")
+    assert body["time_to_first_decision"]["p50_hours"] == pytest.approx(30, abs=0.1)
+
+
+def test_the_first_answer_is_kept_when_decisions_change(client, engine):
+    request = factories.request(client)
+    filed_ago(engine, request["id"], 10)
+    decide(client, "requests", request["id"])
+    first = client.get(f"/api/v1/requests/{request['id']}").json()["first_answered_at"]
+
+    decide(client, "requests", request["id"], why="Changed our mind")
+
+    assert client.get(f"/api/v1/requests/{request['id']}").json()["first_answered_at"] == first
