@@ -4,7 +4,7 @@ the effective one (its own current decision, else its need's). Read-only queries
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_
+from sqlalchemy import ColumnElement, and_, case, exists, or_, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -108,6 +108,31 @@ def effective_accepted_item() -> ColumnElement[int | None]:
         (col(OwnDecision.id).is_not(None), accepted_item(OwnDecision)),
         else_=accepted_item(NeedDecision),
     )
+
+
+def accepted_into(item_id: int) -> ColumnElement[bool]:
+    """SQL on Request: its effective decision accepted it into this item. Driven by the
+    decisions' roadmap_item_id index, so one item's requests cost no scan of them all."""
+    acceptances = (
+        select(Decision.request_id, Decision.need_id)
+        .where(
+            col(Decision.is_current),
+            col(Decision.outcome) == Outcome.accepted,
+            col(Decision.roadmap_item_id) == item_id,
+        )
+        .subquery()
+    )
+    own = select(acceptances.c.request_id).where(acceptances.c.request_id.is_not(None))
+    has_own_decision = exists().where(
+        col(Decision.request_id) == col(Request.id), col(Decision.is_current)
+    )
+    via_need = (
+        select(col(Request.id))
+        .join(acceptances, acceptances.c.need_id == col(Request.need_id))
+        .where(~has_own_decision)
+    )
+    # A UNION of two index-driven lookups: an OR here makes PostgreSQL scan every request.
+    return col(Request.id).in_(union(own, via_need))
 
 
 def _current() -> SelectOfScalar[Decision]:

@@ -1,15 +1,12 @@
 """Why is this on the roadmap: the needs and requests accepted into an item, and their
 demand. A fixed number of queries, however many requests are linked."""
 
+from sqlalchemy import literal
 from sqlmodel import Session, SQLModel, col, select
 
-from app.decisions.effective import (
-    effective_accepted_item,
-    join_current_decisions,
-    to_decision_reads,
-)
+from app.decisions.effective import accepted_into, to_decision_reads
 from app.decisions.models import Decision, DecisionRead, Outcome
-from app.needs.demand import demand_by_roadmap_item
+from app.needs.demand import rollup
 from app.needs.models import Demand, Need, NeedRead
 from app.needs.service import to_reads as need_reads
 from app.requests.models import Request, RequestRead
@@ -41,7 +38,7 @@ def trace(*, session: Session, item: RoadmapItem) -> Trace:
         roadmap_item=RoadmapItemRead.model_validate(item),
         needs=_accepted_needs(session, item.id),
         requests=_accepted_requests(session, item.id),
-        demand=demand_by_roadmap_item(session=session, item_ids=[item.id]).get(item.id, Demand()),
+        demand=rollup(session, literal(item.id), accepted_into(item.id)).get(item.id, Demand()),
     )
 
 
@@ -62,9 +59,8 @@ def _accepted_needs(session: Session, item_id: int) -> list[TracedNeed]:
 
 
 def _accepted_requests(session: Session, item_id: int) -> list[TracedRequest]:
-    statement = join_current_decisions(select(Request))
     requests = session.exec(
-        statement.where(effective_accepted_item() == item_id).order_by(col(Request.id))
+        select(Request).where(accepted_into(item_id)).order_by(col(Request.id))
     ).all()
     stakeholder_ids = {r.stakeholder_id for r in requests}
     stakeholders = {
