@@ -7,6 +7,8 @@ from app.auth.dependencies import current_principal
 from app.auth.router import login_router, me_router, tokens_router, users_router
 from app.core.params import single_valued_query
 from app.decisions.router import router as decisions_router
+from app.events import publishers as _publishers  # noqa: F401  (registers what events carry)
+from app.events.router import router as events_router
 from app.needs.router import router as needs_router
 from app.reports.router import router as reports_router
 from app.requests.router import router as requests_router
@@ -24,6 +26,7 @@ for domain_router in (
     roadmap_router,
     decisions_router,
     reports_router,
+    events_router,
     me_router,
     users_router,
     tokens_router,

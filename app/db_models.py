@@ -3,6 +3,7 @@
 from app.audit.models import AuditEntry
 from app.auth.models import LoginThrottle, ServiceToken, User
 from app.decisions.models import Decision
+from app.events.models import Event
 from app.needs.models import Need
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -11,6 +12,7 @@ from app.stakeholders.models import Stakeholder
 __all__ = [
     "AuditEntry",
     "Decision",
+    "Event",
     "LoginThrottle",
     "Need",
     "Request",

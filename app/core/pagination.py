@@ -38,7 +38,7 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, *, param: str = "cursor", minimum: int = 1) -> int:
     """The id the previous page ended at; a cursor we did not issue is a 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -46,11 +46,13 @@ def decode_cursor(cursor: str) -> int:
         last_id = payload["id"]
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
         last_id = None
-    if not isinstance(last_id, int) or isinstance(last_id, bool) or not 1 <= last_id <= MAX_ID:
+    valid = isinstance(last_id, int) and not isinstance(last_id, bool)
+    if not valid or not minimum <= last_id <= MAX_ID:
         raise Unprocessable(
-            "The cursor is malformed; pass next_cursor as given.", loc=["query", "cursor"]
+            "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
         )
-    return last_id
+    position: int = last_id
+    return position
 
 
 def fetch_page(

@@ -1,0 +1,100 @@
+"""Every committed write appends its events in the same transaction (outbox pattern).
+
+Domains register a publisher: given ids of changed rows, the resources as the API shows
+them. During a request, flushed changes are collected; just before COMMIT the events
+are built from the resources as they are then, and inserted. On PostgreSQL an
+advisory lock taken before the insert is held to COMMIT, so event ids follow commit
+order and a poller following the cursor can never skip one.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import event, insert, text
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.core.types import utcnow
+from app.events.models import Event
+
+Publisher = Callable[[Session, list[int]], dict[int, Any]]
+
+_PENDING = "reqtrack_pending_events"
+FEED_LOCK_ID = 0x72716576  # "rqev"
+# Table name -> (entity name, publisher, verb renames; a verb renamed to None is not sent).
+_publishers: dict[str, tuple[str, Publisher, dict[str, str | None]]] = {}
+
+
+def publish(
+    table: str, entity: str, publisher: Publisher, verbs: dict[str, str | None] | None = None
+) -> None:
+    """Announce changes of `table` as `<entity>.created|updated|deleted` events."""
+    _publishers[table] = (entity, publisher, verbs or {})
+
+
+def announce(session: Session, entity: str, entity_id: int, verb: str, data: Any) -> None:
+    """An event the row hooks cannot infer (a merge, a promise turning suspect)."""
+    session.info.setdefault(_PENDING, []).append(
+        (f"{entity}.{verb}", entity, entity_id, to_jsonable_python(data))
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _context: UOWTransaction) -> None:
+    changes: dict[tuple[str, int], str] = session.info.setdefault("reqtrack_changes", {})
+    for verb, objects in (
+        ("created", session.new),
+        ("updated", session.dirty),
+        ("deleted", session.deleted),
+    ):
+        for obj in objects:
+            table = getattr(obj, "__tablename__", "")
+            if table not in _publishers or (verb == "updated" and not session.is_modified(obj)):
+                continue
+            key = (table, obj.id)
+            # created then updated in one transaction is still "created".
+            if verb == "deleted" or key not in changes:
+                changes[key] = verb
+            if verb == "deleted":
+                session.info.setdefault("reqtrack_deleted", {})[key] = _snapshot(obj)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_events(session: Session) -> None:
+    changes: dict[tuple[str, int], str] = session.info.pop("reqtrack_changes", {})
+    deleted: dict[tuple[str, int], Any] = session.info.pop("reqtrack_deleted", {})
+    rows = [
+        _row(type_, entity, entity_id, data)
+        for type_, entity, entity_id, data in session.info.pop(_PENDING, [])
+    ]
+    for table, (entity, publisher, renames) in _publishers.items():
+        ids = [i for (t, i), verb in changes.items() if t == table and verb != "deleted"]
+        resources = publisher(session, ids) if ids else {}
+        for (t, entity_id), verb in sorted(changes.items(), key=lambda c: c[0][1]):
+            name = renames.get(verb, verb)
+            if t != table or name is None:
+                continue
+            data = deleted.get((t, entity_id)) if verb == "deleted" else resources.get(entity_id)
+            rows.append(_row(f"{entity}.{name}", entity, entity_id, to_jsonable_python(data)))
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({FEED_LOCK_ID})"))
+    connection.execute(insert(Event), rows)
+
+
+def _row(type_: str, entity: str, entity_id: int, data: Any) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "occurred_at": utcnow(),
+        "entity": entity,
+        "entity_id": entity_id,
+        "data": data,
+    }
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    columns: Iterable[Any] = obj.__table__.columns
+    hidden = {"password_hash", "token_hash"}
+    return {c.key: getattr(obj, c.key) for c in columns if c.key not in hidden}

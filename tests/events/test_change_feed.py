@@ -1,0 +1,135 @@
+"""GET /events: every write appears once, in commit order, with the resource after it."""
+
+import threading
+
+from fastapi.testclient import TestClient
+
+from tests import factories
+
+FEED = "/api/v1/events"
+
+
+def read_all(client, after=None, **params):
+    """Follow the feed to its end; return the events and the cursor to continue from."""
+    events = []
+    while True:
+        query = params | ({"after": after} if after else {})
+        body = client.get(FEED, params=query).json()
+        events += body["items"]
+        assert body["next_cursor"] is not None
+        if body["next_cursor"] == after or not body["items"]:
+            return events, body["next_cursor"]
+        after = body["next_cursor"]
+
+
+def test_writes_append_events_with_the_resource_after_the_change(client):
+    need = factories.need(client, statement="Before")
+    client.patch(f"/api/v1/needs/{need['id']}", json={"statement": "After"})
+    request = factories.request(client, need_id=need["id"])
+    decision = factories.created(
+        client, f"/needs/{need['id']}/decisions", {"outcome": "declined", "why": "Not now"}
+    )
+    events, _ = read_all(client)
+
+    types = [e["type"] for e in events]
+    assert types[:2] == ["need.created", "need.updated"]
+    assert events[1]["data"]["statement"] == "After"
+    created = next(e for e in events if e["type"] == "request.created")
+    assert created["data"]["id"] == request["id"]
+    assert created["data"]["status"] == "triaged"
+    recorded = next(e for e in events if e["type"] == "decision.recorded")
+    assert recorded["data"]["id"] == decision["id"]
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+
+
+def test_deletions_carry_the_last_state(client):
+    item = factories.roadmap_item(client, title="Dropped")
+
+    client.delete(f"/api/v1/roadmap-items/{item['id']}")
+
+    events, _ = read_all(client, type="roadmap_item.deleted")
+    assert [e["data"]["title"] for e in events] == ["Dropped"]
+
+
+def test_refused_writes_append_nothing(client):
+    factories.stakeholder(client, email="taken@example.com")
+    _, cursor = read_all(client)
+
+    client.post("/api/v1/stakeholders", json={"name": "Dup", "email": "taken@example.com"})
+
+    assert client.get(FEED, params={"after": cursor}).json()["items"] == []
+
+
+def test_the_cursor_is_never_null_and_waits_where_nothing_is_new(client):
+    empty = client.get(FEED).json()
+    assert empty["items"] == []
+    again = client.get(FEED, params={"after": empty["next_cursor"]}).json()
+    assert again["next_cursor"] == empty["next_cursor"]
+
+    factories.need(client)
+
+    later = client.get(FEED, params={"after": empty["next_cursor"]}).json()
+    assert [e["type"] for e in later["items"]] == ["need.created"]
+    assert later["next_cursor"] != empty["next_cursor"]
+
+
+def test_paging_with_limit_loses_and_repeats_nothing(client):
+    for _ in range(7):
+        factories.need(client)
+
+    seen, after = [], None
+    for _ in range(10):
+        body = client.get(FEED, params={"limit": 3} | ({"after": after} if after else {})).json()
+        seen += [e["id"] for e in body["items"]]
+        after = body["next_cursor"]
+
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_a_malformed_cursor_is_422(client):
+    response = client.get(FEED, params={"after": "garbage"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "after"]
+
+
+def test_a_poller_sees_every_event_exactly_once_while_writers_write(app, client):
+    stakeholder = factories.stakeholder(client)
+    _, cursor = read_all(client)
+    writers, per_writer = 6, 15
+    done = threading.Event()
+    seen: list[int] = []
+
+    def poll():
+        nonlocal cursor
+        poller = TestClient(app, headers=dict(client.headers))
+        while True:
+            finished = done.is_set()
+            body = poller.get(FEED, params={"after": cursor, "limit": 7}).json()
+            seen.extend(e["data"]["id"] for e in body["items"] if e["type"] == "request.created")
+            cursor = body["next_cursor"]
+            if finished and not body["items"]:
+                return
+
+    def write():
+        writer = TestClient(app, headers=dict(client.headers))
+        for _ in range(per_writer):
+            writer.post(
+                "/api/v1/requests", json={"title": "t", "stakeholder_id": stakeholder["id"]}
+            )
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    poller.join(timeout=60)
+
+    created = {
+        r["id"] for r in client.get("/api/v1/requests", params={"limit": 200}).json()["items"]
+    }
+    assert len(seen) == len(set(seen)) == writers * per_writer
+    assert set(seen) == created
