@@ -15,6 +15,7 @@ from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
 from app.decisions.models import Decision
 from app.decisions.service import mark_answered
+from app.events.outbox import announce
 from app.needs.demand import demand_by_need
 from app.needs.models import Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
 from app.requests.models import Request
@@ -142,6 +143,8 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
             "current_decision_id": keeper.id if keeper else target_decided,
         },
     )
+    merged = to_reads(session=session, needs=[target])[0].model_dump()
+    announce(session, "need", target.id, "merged", merged | {"merged_need_ids": source_ids})
     return target
 
 

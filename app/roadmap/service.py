@@ -11,7 +11,9 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
-from app.decisions.models import Decision
+from app.decisions.effective import to_decision_reads
+from app.decisions.models import Decision, Outcome
+from app.events.outbox import announce
 from app.roadmap.models import (
     Horizon,
     RoadmapItem,
@@ -68,11 +70,27 @@ def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> R
     changes = data.model_dump(exclude_unset=True)
     changed = {field for field, value in changes.items() if getattr(item, field) != value}
     cancelled = "status" in changed and changes["status"] is RoadmapStatus.cancelled
-    if changed & PROMISE_FIELDS or cancelled:
+    promise_changed = bool(changed & PROMISE_FIELDS or cancelled)
+    if promise_changed:
         changes["promise_changed_at"] = utcnow()
     apply_changes(item, changes)
     session.flush()
+    if promise_changed:
+        _announce_suspect_decisions(session, item)
     return item
+
+
+def _announce_suspect_decisions(session: Session, item: RoadmapItem) -> None:
+    """Tell integrations which promises may no longer hold."""
+    accepted = session.exec(
+        select(Decision).where(
+            col(Decision.roadmap_item_id) == item.id,
+            col(Decision.is_current),
+            col(Decision.outcome) == Outcome.accepted,
+        )
+    ).all()
+    for decision in to_decision_reads(session, accepted):
+        announce(session, "decision", decision.id, "suspect", decision)
 
 
 def delete(*, session: Session, item: RoadmapItem) -> None:

@@ -133,3 +133,35 @@ def test_a_poller_sees_every_event_exactly_once_while_writers_write(app, client)
     }
     assert len(seen) == len(set(seen)) == writers * per_writer
     assert set(seen) == created
+
+
+def test_a_slipping_item_announces_its_suspect_promises(client):
+    item = factories.roadmap_item(client)
+    request = factories.request(client)
+    decision = factories.created(
+        client,
+        f"/requests/{request['id']}/decisions",
+        {"outcome": "accepted", "roadmap_item_id": item["id"], "why": "Yes"},
+    )
+    _, cursor = read_all(client)
+
+    client.patch(f"/api/v1/roadmap-items/{item['id']}", json={"horizon": "now"})
+
+    events, _ = read_all(client, after=cursor)
+    assert [e["type"] for e in events] == ["decision.suspect", "roadmap_item.updated"]
+    assert events[0]["data"]["id"] == decision["id"]
+    assert events[0]["data"]["suspect"] is True
+
+
+def test_a_merge_is_announced(client):
+    target, source = factories.need(client), factories.need(client)
+    _, cursor = read_all(client)
+
+    client.post(f"/api/v1/needs/{target['id']}/merge", json={"source_ids": [source["id"]]})
+
+    events, _ = read_all(client, after=cursor)
+    merged = [e for e in events if e["type"] == "need.merged"]
+    assert len(merged) == 1
+    assert merged[0]["data"]["id"] == target["id"]
+    assert merged[0]["data"]["merged_need_ids"] == [source["id"]]
+    assert any(e["type"] == "need.deleted" and e["data"]["id"] == source["id"] for e in events)
