@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditEntry
 from app.auth.models import Principal
+from app.core.changes import SECRET_COLUMNS, flushed_changes
 from app.core.types import utcnow
 
 ACTOR_KEY = "reqtrack_actor"
@@ -27,8 +28,7 @@ AUDITED_ENTITIES = {
     "user_account": "user",
     "service_token": "service_token",
 }
-# Secrets never enter the log, not even hashed.
-NEVER_LOGGED = frozenset({"password_hash", "token_hash"})
+ACTIONS = {"created": "create", "updated": "update", "deleted": "delete"}
 
 
 def set_actor(session: Session, principal: Principal | None) -> None:
@@ -52,19 +52,13 @@ def record(
 @event.listens_for(Session, "after_flush")
 def _record_flushed_changes(session: Session, _context: UOWTransaction) -> None:
     rows = []
-    for action, objects in (
-        ("create", session.new),
-        ("update", session.dirty),
-        ("delete", session.deleted),
-    ):
-        for obj in objects:
-            entity = AUDITED_ENTITIES.get(getattr(obj, "__tablename__", ""))
-            if entity is None:
-                continue
-            if action == "update" and not session.is_modified(obj):
-                continue
-            before, after = _snapshots(obj, action)
-            rows.append(_entry(session, entity, obj.id, action, before, after))
+    for verb, obj in flushed_changes(session):
+        entity = AUDITED_ENTITIES.get(getattr(obj, "__tablename__", ""))
+        if entity is None:
+            continue
+        action = ACTIONS[verb]
+        before, after = _snapshots(obj, action)
+        rows.append(_entry(session, entity, obj.id, action, before, after))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 
@@ -74,7 +68,7 @@ def _snapshots(obj: Any, action: str) -> tuple[dict[str, Any] | None, dict[str, 
     current, previous = {}, {}
     for column in state.mapper.column_attrs:
         name = column.key
-        if name in NEVER_LOGGED:
+        if name in SECRET_COLUMNS:
             continue
         history = state.attrs[name].history
         value = getattr(obj, name)

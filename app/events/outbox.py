@@ -7,13 +7,14 @@ advisory lock taken before the insert is held to COMMIT, so event ids follow com
 order and a poller following the cursor can never skip one.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session, UOWTransaction
 
+from app.core.changes import column_values, flushed_changes
 from app.core.types import utcnow
 from app.events.models import Event
 
@@ -42,21 +43,16 @@ def announce(session: Session, entity: str, entity_id: int, verb: str, data: Any
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context: UOWTransaction) -> None:
     changes: dict[tuple[str, int], str] = session.info.setdefault("reqtrack_changes", {})
-    for verb, objects in (
-        ("created", session.new),
-        ("updated", session.dirty),
-        ("deleted", session.deleted),
-    ):
-        for obj in objects:
-            table = getattr(obj, "__tablename__", "")
-            if table not in _publishers or (verb == "updated" and not session.is_modified(obj)):
-                continue
-            key = (table, obj.id)
-            # created then updated in one transaction is still "created".
-            if verb == "deleted" or key not in changes:
-                changes[key] = verb
-            if verb == "deleted":
-                session.info.setdefault("reqtrack_deleted", {})[key] = _snapshot(obj)
+    for verb, obj in flushed_changes(session):
+        table = getattr(obj, "__tablename__", "")
+        if table not in _publishers:
+            continue
+        key = (table, obj.id)
+        # created then updated in one transaction is still "created".
+        if verb == "deleted" or key not in changes:
+            changes[key] = verb
+        if verb == "deleted":
+            session.info.setdefault("reqtrack_deleted", {})[key] = column_values(obj)
 
 
 @event.listens_for(Session, "before_commit")
@@ -92,9 +88,3 @@ def _row(type_: str, entity: str, entity_id: int, data: Any) -> dict[str, Any]:
         "entity_id": entity_id,
         "data": data,
     }
-
-
-def _snapshot(obj: Any) -> dict[str, Any]:
-    columns: Iterable[Any] = obj.__table__.columns
-    hidden = {"password_hash", "token_hash"}
-    return {c.key: getattr(obj, c.key) for c in columns if c.key not in hidden}

@@ -16,6 +16,15 @@ from app.stakeholders.models import Stakeholder
 URGENCY_FACTOR = {Urgency.low: 1, Urgency.medium: 2, Urgency.high: 3, Urgency.critical: 5}
 
 
+def weighted_demand_sum() -> ColumnElement[float]:
+    """SQL: sum over the requests of stakeholder weight x urgency factor."""
+    urgency_factor = case(
+        *((col(Request.urgency) == urgency, factor) for urgency, factor in URGENCY_FACTOR.items()),
+        else_=0,
+    )
+    return func.sum(col(Stakeholder.weight) * urgency_factor, type_=Float)
+
+
 def demand_by_need(*, session: Session, need_ids: Iterable[int]) -> dict[int, Demand]:
     """The demand behind each need; needs without requests get an empty rollup."""
     ids = list(need_ids)
@@ -41,10 +50,6 @@ def rollup(
     through_decisions: bool = False,
 ) -> dict[Any, Demand]:
     """Demand of the matching requests per value of `key`, in one grouped query."""
-    urgency_factor = case(
-        *((col(Request.urgency) == urgency, factor) for urgency, factor in URGENCY_FACTOR.items()),
-        else_=0,
-    )
     # Per (key, group): a stakeholder belongs to one group, so distinct counts add up.
     statement: Select[Any] = (
         select(
@@ -53,7 +58,7 @@ def rollup(
             func.count(col(Request.id)),
             func.count(func.distinct(col(Request.stakeholder_id))),
             func.coalesce(func.sum(col(Request.revenue_at_stake)), 0, type_=Money),
-            func.sum(col(Stakeholder.weight) * urgency_factor, type_=Float),
+            weighted_demand_sum(),
         )
         .select_from(Request)
         .join(Stakeholder, col(Stakeholder.id) == col(Request.stakeholder_id))

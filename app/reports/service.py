@@ -18,7 +18,7 @@ from app.decisions.effective import (
     to_decision_reads,
 )
 from app.decisions.models import Decision, Outcome
-from app.needs.demand import URGENCY_FACTOR, rollup
+from app.needs.demand import rollup, weighted_demand_sum
 from app.needs.models import Need
 from app.reports.models import (
     Coverage,
@@ -149,10 +149,7 @@ def _undecided_by_age(session: Session, decided: ColumnElement[bool]) -> dict[st
 def demand(*, session: Session, by: DemandBy, limit: int) -> DemandReport:
     """The top `limit` needs or roadmap items by weighted demand, with the rollup that
     explains each rank: one ranking query, then one rollup query for those."""
-    urgency_factor = case(
-        *((col(Request.urgency) == u, factor) for u, factor in URGENCY_FACTOR.items()), else_=0
-    )
-    weighted = func.sum(col(Stakeholder.weight) * urgency_factor)
+    weighted = weighted_demand_sum()
     if by is DemandBy.need:
         key: Any = col(Request.need_id)
         ranking = select(key, weighted).where(key.is_not(None))
