@@ -1,6 +1,8 @@
 """The `reqtrack` command line."""
 
+import asyncio
 import secrets
+import signal
 from typing import Annotated
 
 import typer
@@ -15,6 +17,7 @@ from app.core.config import get_settings
 from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
 from app.core.migrations import current_revision, head_revision, upgrade_to_head
+from app.webhooks.dispatcher import Dispatcher
 
 DEFAULT_ADMIN_EMAIL = "admin@localhost"
 
@@ -22,7 +25,9 @@ cli = typer.Typer(help="reqtrack: stakeholder requirements tracker.", no_args_is
 db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
 users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate.")
 cli.add_typer(db_cli, name="db")
+webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def _migrated_engine() -> Engine:
@@ -139,6 +144,30 @@ def users_set_role(email: str, role: Role) -> None:
 def users_deactivate(email: str) -> None:
     """Deactivate a user: their tokens stop working at once."""
     _update_user(email, UserUpdate(active=False))
+
+
+@webhooks_cli.command("run")
+def webhooks_run() -> None:
+    """Deliver webhooks in this process until stopped (Ctrl-C or SIGTERM).
+
+    Run it when the servers have REQTRACK_WEBHOOK_DISPATCHER_ENABLED=false, or beside them:
+    dispatchers share the work through the database and never send one delivery twice
+    at once.
+    """
+    settings = get_settings()
+    engine = _migrated_engine()
+
+    async def run_until_signalled() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await Dispatcher(engine=engine, settings=settings).run(stop)
+
+    typer.echo("delivering webhooks; stop with Ctrl-C")
+    asyncio.run(run_until_signalled())
+    engine.dispose()
+    typer.echo("stopped")
 
 
 def main() -> None:

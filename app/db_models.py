@@ -8,6 +8,7 @@ from app.needs.models import Need
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
+from app.webhooks.models import Webhook, WebhookAttempt, WebhookCursor, WebhookDelivery
 
 __all__ = [
     "AuditEntry",
@@ -20,4 +21,8 @@ __all__ = [
     "ServiceToken",
     "Stakeholder",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCursor",
+    "WebhookDelivery",
 ]

@@ -17,6 +17,7 @@ from app.core.db import make_engine
 from app.core.errors import install_error_handlers
 from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
+from app.webhooks.dispatcher import running_dispatcher
 
 logger = logging.getLogger("reqtrack")
 
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade_to_head, app.state.engine)
-        yield
+        async with running_dispatcher(app.state.engine, settings):
+            yield
         app.state.engine.dispose()
 
     app = FastAPI(

@@ -27,6 +27,7 @@ AUDITED_ENTITIES = {
     "decision": "decision",
     "user_account": "user",
     "service_token": "service_token",
+    "webhook": "webhook",
 }
 ACTIONS = {"created": "create", "updated": "update", "deleted": "delete"}
 

@@ -23,6 +23,7 @@ from app.auth.models import (
 )
 from app.auth.service import LoginRefused, UserFilters
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
+from app.core.config import SettingsDep
 from app.core.db import SessionDep, WriteIntent
 from app.core.errors import Conflict, TooManyRequests, problem_response
 from app.core.pagination import PageParams
@@ -44,14 +45,14 @@ tokens_router = APIRouter(
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
-    http: Request,
+    settings: SettingsDep,
     issuer: TokenIssuerDep,
 ) -> TokenResponse | JSONResponse:
     """Log in with e-mail (as `username`) and password; answers a bearer token."""
     try:
         user = service.authenticate(
             session=session,
-            settings=http.app.state.settings,
+            settings=settings,
             email=form.username,
             password=form.password,
         )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 Verb = Literal["created", "updated", "deleted"]
 # Secrets never leave their table: not in the audit log, not in events, not even hashed.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "secret"})
 
 
 def flushed_changes(session: Session) -> Iterator[tuple[Verb, Any]]:

@@ -2,9 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from fastapi import Depends, Request
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/reqtrack.db"
@@ -40,6 +41,21 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
 
+    # Webhooks: the dispatcher runs inside the server unless disabled (then run it with
+    # `reqtrack webhooks run`). A failed attempt is retried after base, x4, x16... seconds
+    # (jittered, capped), until max_attempts; then the delivery is marked failed.
+    webhook_dispatcher_enabled: bool = True
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=4 * 3600.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    # A sender that dies mid-delivery loses its claim after this; keep it above the timeout.
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    # Networks deliveries may reach although refused by default (link-local, metadata).
+    webhook_allowed_networks: list[IPvAnyNetwork] = []
+
     @field_validator("database_url")
     @classmethod
     def use_psycopg3(cls, url: str) -> str:
@@ -49,6 +65,12 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
 
+    @model_validator(mode="after")
+    def lease_outlasts_timeout(self) -> "Settings":
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("webhook_lease_seconds must be longer than webhook_timeout_seconds")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -57,3 +79,12 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the running app was made with (tests make apps with their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -39,6 +39,7 @@ from app.auth.models import Role
 from app.core.security import hash_password
 from app.main import app as configured_app
 from tests import factories
+from tests.webhooks.helpers import dispatch_once
 
 API = "/api/v1"
 LOGIN = ("POST", f"{API}/auth/token")
@@ -133,7 +134,7 @@ CONTRIBUTOR_WRITES = frozenset({"create_stakeholder", "create_request", "upsert_
 
 def may_call(role: Role, route: Route) -> bool:
     """Whether `role` may make this call on resources the admin created."""
-    if route.area in ("users", "service-tokens"):
+    if route.area in ("users", "service-tokens", "webhooks"):
         return role is Role.admin
     if route.area == "audit":
         return role in (Role.manager, Role.admin)
@@ -245,6 +246,24 @@ class Targets:
         return factories.created(self.admin, f"/requests/{self.request['id']}/decisions", body)
 
     @cached_property
+    def webhook(self) -> dict[str, Any]:
+        # Nothing listens on port 9: every delivery to it fails.
+        return factories.created(self.admin, "/webhooks", {"url": "http://127.0.0.1:9/hook"})
+
+    def failed_delivery(self) -> dict[str, Any]:
+        """A delivery the dispatcher gave up on, for the retry route."""
+        url = f"{API}/webhooks/{self.webhook['id']}/deliveries"
+        failed = self.admin.get(url, params={"status": "failed"}).json()["items"]
+        if not failed:
+            factories.stakeholder(self.admin)
+            app = self.admin.app
+            settings = app.state.settings.model_copy(update={"webhook_max_attempts": 1})
+            dispatch_once(app.state.engine, settings)
+            failed = self.admin.get(url, params={"status": "failed"}).json()["items"]
+        delivery: dict[str, Any] = failed[0]
+        return delivery
+
+    @cached_property
     def external_id(self) -> str:
         # A reference nobody has yet: PUT /requests/external/... then creates a request.
         return f"MATRIX-{next(_unique)}"
@@ -257,6 +276,8 @@ class Targets:
             "roadmap_item_id": lambda: self.roadmap_item["id"],
             "user_id": lambda: self.user["id"],
             "token_id": lambda: self.service_token["id"],
+            "webhook_id": lambda: self.webhook["id"],
+            "delivery_id": lambda: self.failed_delivery()["id"],
             "decision_id": lambda: self.current_decision()["id"],
             "source_system": lambda: "matrix",
             "external_id": lambda: self.external_id,
@@ -298,6 +319,8 @@ PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
     "create_user": lambda _: new_user_body(Role.viewer),
     "update_user": lambda _: {"display_name": "Renamed by the matrix"},
     "create_service_token": lambda _: {"name": "matrix token", "role": "viewer"},
+    "create_webhook": lambda _: {"url": "https://chat.example.com/hooks/matrix"},
+    "update_webhook": lambda _: {"active": False},
     "create_request_decision": lambda _: {"outcome": "declined", "why": "Matrix says no"},
     "create_need_decision": lambda _: {"outcome": "needs_info", "why": "Matrix asks"},
     "confirm_decision": lambda _: {"why": "Matrix stands by it"},

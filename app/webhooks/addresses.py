@@ -1,0 +1,94 @@
+"""Where webhooks may point: http(s) only, never link-local or cloud metadata addresses.
+
+A subscription URL is checked when it is saved and its host is resolved again before
+every attempt (a name can start pointing elsewhere). Redirects are not followed, so a
+receiver cannot bounce a delivery to a refused address.
+"""
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+REFUSED_NETWORKS: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/16",  # link-local, and the metadata service of most clouds
+        "fe80::/10",  # IPv6 link-local
+        "fd00:ec2::254/128",  # AWS metadata over IPv6
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+        "0.0.0.0/8",  # "this host": reaches local services on some systems
+        "::/128",
+        "224.0.0.0/4",  # multicast
+        "ff00::/8",
+        "255.255.255.255/32",
+    )
+)
+
+
+class DestinationRefused(ValueError):
+    pass
+
+
+def check_url_shape(url: str) -> str:
+    """An absolute http(s) URL with a host and no credentials, or ValueError."""
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must be an http:// or https:// URL")
+    if not host:
+        raise ValueError("must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials; deliveries are signed instead")
+    return url
+
+
+def refusal(address: IPAddress, allowed: Sequence[Network]) -> str | None:
+    """Why deliveries may not go to this address, or None if they may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address in network for network in allowed):
+        return None
+    for network in REFUSED_NETWORKS:
+        if address in network:
+            return f"{address} is in {network}, a link-local, metadata or non-unicast range"
+    return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def check_literal_host(url: str, allowed: Sequence[Network]) -> None:
+    """Refuse at once a URL whose host is a refused IP address (names resolve later)."""
+    address = literal_address(urlsplit(url).hostname or "")
+    if address is not None and (reason := refusal(address, allowed)):
+        raise DestinationRefused(reason)
+
+
+async def check_destination(url: str, allowed: Sequence[Network]) -> None:
+    """Resolve the URL's host now and refuse it if any of its addresses is refused."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if literal_address(host) is not None:
+        check_literal_host(url, allowed)
+        return
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, parts.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise DestinationRefused(f"cannot resolve {host}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if reason := refusal(address, allowed):
+            raise DestinationRefused(f"{host} resolves to {reason}")

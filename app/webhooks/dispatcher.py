@@ -1,0 +1,163 @@
+"""Sends queued deliveries: signed POSTs with a deadline, one at a time per subscription.
+
+Runs as a task inside the server (one per worker process) or alone with
+`reqtrack webhooks run`. Database steps run in a thread, each its own short transaction;
+HTTP runs on the event loop. Stopping lets the deliveries in flight finish and takes
+no new ones.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import TypeVar
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.db import open_session
+from app.core.types import utcnow
+from app.webhooks.addresses import DestinationRefused, check_destination
+from app.webhooks.queue import (
+    EXCERPT_CHARS,
+    AttemptResult,
+    Claim,
+    claim_due,
+    fan_out,
+    record_attempt,
+)
+from app.webhooks.signing import signature
+
+logger = logging.getLogger("reqtrack.webhooks")
+T = TypeVar("T")
+USER_AGENT = "reqtrack-webhooks/1"
+
+
+@asynccontextmanager
+async def running_dispatcher(engine: Engine, settings: Settings) -> AsyncIterator[None]:
+    """The dispatcher as a task of the server, unless the settings leave it to another process."""
+    if not settings.webhook_dispatcher_enabled:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(Dispatcher(engine=engine, settings=settings).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()  # deliveries in flight finish (each within its timeout); no new ones start
+        await task
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.transport = transport
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; database outages are waited out, not fatal."""
+        async with self.http_client() as client:
+            while not stop.is_set():
+                try:
+                    busy = await self.dispatch_once(client)
+                except SQLAlchemyError as exc:
+                    logger.warning("webhook dispatcher: database unavailable (%s)", type(exc))
+                    busy = False
+                if not busy:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_seconds)
+
+    async def dispatch_once(self, client: httpx.AsyncClient) -> bool:
+        """Queue new events, send what is due; whether there was anything to do."""
+        settings = self.settings
+        queued = await self._in_transaction(lambda s: fan_out(s, settings=settings))
+        claims = await self._in_transaction(
+            lambda s: claim_due(s, settings=settings, limit=settings.webhook_concurrency)
+        )
+        await asyncio.gather(*(self._deliver(client, claim) for claim in claims))
+        return bool(queued or claims)
+
+    def http_client(self) -> httpx.AsyncClient:
+        # No redirects: a receiver must not bounce a delivery to a refused address.
+        return httpx.AsyncClient(
+            transport=self.transport,
+            follow_redirects=False,
+            timeout=self.settings.webhook_timeout_seconds,
+            trust_env=False,
+        )
+
+    async def _deliver(self, client: httpx.AsyncClient, claim: Claim) -> None:
+        result = await send(client, claim, self.settings)
+        try:
+            await self._in_transaction(
+                lambda s: record_attempt(s, claim=claim, result=result, settings=self.settings)
+            )
+        except SQLAlchemyError:
+            # Unrecorded: the lease runs out and the delivery is sent again (same webhook-id).
+            logger.warning("webhook delivery %s: could not record the attempt", claim.delivery_id)
+
+    async def _in_transaction(self, work: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with open_session(self.engine, write=True) as session:
+                result = work(session)
+                session.commit()
+                return result
+
+        return await asyncio.to_thread(run)
+
+
+async def send(client: httpx.AsyncClient, claim: Claim, settings: Settings) -> AttemptResult:
+    """One signed POST of the event; never raises, the result says what happened."""
+    message_id = f"evt_{claim.event_id}"
+    timestamp = int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "accept-encoding": "identity",  # the excerpt is read raw
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature(
+            claim.secret, message_id=message_id, timestamp=timestamp, body=claim.body
+        ),
+    }
+    attempted_at, started = utcnow(), time.perf_counter()
+    status: int | None = None
+    excerpt: str | None = None
+    error: str | None = None
+    timeout = settings.webhook_timeout_seconds
+    try:
+        # One deadline for all of it: a receiver trickling bytes cannot hold us longer.
+        async with asyncio.timeout(timeout):
+            await check_destination(claim.url, settings.webhook_allowed_networks)
+            async with client.stream("POST", claim.url, content=claim.body, headers=headers) as r:
+                status = r.status_code
+                excerpt = await _excerpt(r)
+    except TimeoutError:
+        error = f"no complete answer within {timeout:g} s"
+    except DestinationRefused as refused:
+        error = f"refused: {refused}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    return AttemptResult(attempted_at, duration_ms, status, error, excerpt)
+
+
+async def _excerpt(response: httpx.Response) -> str | None:
+    """The start of the answer, for the attempt record: bounded, whatever is sent."""
+    received = b""
+    async for chunk in response.aiter_raw():
+        received += chunk
+        if len(received) >= EXCERPT_CHARS:
+            break
+    text = received[:EXCERPT_CHARS].decode("utf-8", errors="replace").replace("\x00", "")
+    return text[:EXCERPT_CHARS] or None
