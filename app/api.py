@@ -9,6 +9,7 @@ from app.core.params import single_valued_query
 from app.decisions.router import router as decisions_router
 from app.events import publishers as _publishers  # noqa: F401  (registers what events carry)
 from app.events.router import router as events_router
+from app.idempotency.dependencies import idempotency_key
 from app.needs.router import router as needs_router
 from app.reports.router import router as reports_router
 from app.requests.router import router as requests_router
@@ -18,7 +19,7 @@ from app.stakeholders.router import router as stakeholders_router
 from app.webhooks.router import router as webhooks_router
 
 # Every route added here answers 401 without a valid token: one place, no route forgets.
-protected_router = APIRouter(dependencies=[Depends(current_principal)])
+protected_router = APIRouter(dependencies=[Depends(current_principal), Depends(idempotency_key)])
 for domain_router in (
     stakeholders_router,
     stakeholder_view,

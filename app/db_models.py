@@ -4,6 +4,7 @@ from app.audit.models import AuditEntry
 from app.auth.models import LoginThrottle, ServiceToken, User
 from app.decisions.models import Decision
 from app.events.models import Event
+from app.idempotency.models import IdempotencyKey
 from app.needs.models import Need
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -14,6 +15,7 @@ __all__ = [
     "AuditEntry",
     "Decision",
     "Event",
+    "IdempotencyKey",
     "LoginThrottle",
     "Need",
     "Request",

@@ -17,6 +17,8 @@ from app.core.db import make_engine
 from app.core.errors import install_error_handlers
 from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
+from app.idempotency.dependencies import Replay, replay_response
+from app.idempotency.middleware import IdempotencyMiddleware
 from app.webhooks.dispatcher import running_dispatcher
 
 logger = logging.getLogger("reqtrack")
@@ -54,8 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
     )
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    app.add_exception_handler(Replay, replay_response)
     app.include_router(health.router)
     app.include_router(api_router)
     return app

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
 
+    # A POST's Idempotency-Key and its response are kept this long (at least a day).
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+
     # Webhooks: the dispatcher runs inside the server unless disabled (then run it with
     # `reqtrack webhooks run`). A failed attempt is retried after base, x4, x16... seconds
     # (jittered, capped), until max_attempts; then the delivery is marked failed.

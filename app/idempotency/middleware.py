@@ -1,0 +1,71 @@
+"""Keeps the response of a POST that claimed an Idempotency-Key, before it is sent.
+
+The request body is hashed as it streams in (never held), the response is held until
+stored, so a client that has the answer can rely on a retry replaying it.
+"""
+
+import hashlib
+import logging
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.idempotency import service
+from app.idempotency.dependencies import KEY_STATE
+
+logger = logging.getLogger("reqtrack")
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not _has_key(scope):
+            await self.app(scope, receive, send)
+            return
+        digest = hashlib.sha256()
+        held: list[Message] = []
+
+        async def hashing_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                digest.update(message.get("body", b""))
+            return message
+
+        async def holding_send(message: Message) -> None:
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                await self._keep(scope, digest.hexdigest(), held)
+                for each in held:
+                    await send(each)
+
+        await self.app(scope, hashing_receive, holding_send)
+
+    async def _keep(self, scope: Scope, sha256: str, held: list[Message]) -> None:
+        key_id = scope.get("state", {}).get(KEY_STATE)
+        if key_id is None:
+            return  # no key claimed: refused, replayed, or the key was not for this route
+        start = held[0]
+        headers: dict[str, Any] = {k.decode(): v.decode() for k, v in start.get("headers", [])}
+        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        try:
+            await run_in_threadpool(
+                lambda: service.keep_response(
+                    engine=scope["app"].state.engine,
+                    key_id=key_id,
+                    sha256=sha256,
+                    status=start["status"],
+                    headers=headers,
+                    body=body,
+                )
+            )
+        except SQLAlchemyError:
+            # The work is done and answered; a retry will hear 409 instead of a replay.
+            logger.warning("could not keep the response for idempotency key %s", key_id)
+
+
+def _has_key(scope: Scope) -> bool:
+    return any(name == b"idempotency-key" for name, _ in scope["headers"])

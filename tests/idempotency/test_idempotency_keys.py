@@ -1,0 +1,153 @@
+"""Idempotency-Key on POST: performed once, replayed, refused for another body, per caller."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from sqlmodel import select
+
+from app.auth.models import Role
+from app.core.db import open_session
+from app.core.types import utcnow
+from app.idempotency.models import IdempotencyKey
+from tests import factories
+from tests.conftest import RoleClient
+from tests.factories import API
+
+
+def _kept_keys(engine: Engine) -> list[str]:
+    with open_session(engine, write=False) as session:
+        return list(session.exec(select(IdempotencyKey.key)).all())
+
+
+def _count(client: TestClient, path: str) -> int:
+    return len(client.get(f"{API}{path}", params={"limit": 200}).json()["items"])
+
+
+def test_a_retried_post_is_performed_once_and_answered_the_same(client: TestClient) -> None:
+    stakeholder = factories.stakeholder(client)
+    body = {"title": "SSO for Acme", "stakeholder_id": stakeholder["id"]}
+    headers = {"Idempotency-Key": "crm-sync-8842"}
+
+    first = client.post(f"{API}/requests", json=body, headers=headers)
+    again = client.post(f"{API}/requests", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert _count(client, "/requests") == 1
+    created_events = client.get(f"{API}/events", params={"type": "request.created"}).json()
+    assert len(created_events["items"]) == 1
+
+
+def test_the_same_key_with_a_different_body_is_refused(client: TestClient) -> None:
+    stakeholder = factories.stakeholder(client)
+    headers = {"Idempotency-Key": "k-1"}
+    client.post(
+        f"{API}/requests", json={"title": "A", "stakeholder_id": stakeholder["id"]}, headers=headers
+    )
+
+    other_body = client.post(
+        f"{API}/requests", json={"title": "B", "stakeholder_id": stakeholder["id"]}, headers=headers
+    )
+    other_route = client.post(f"{API}/needs", json={"statement": "A"}, headers=headers)
+
+    for refused in (other_body, other_route):
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert _count(client, "/requests") == 1
+    assert _count(client, "/needs") == 0
+
+
+def test_keys_belong_to_their_caller(client_as: RoleClient) -> None:
+    manager, admin = client_as(Role.manager), client_as(Role.admin)
+    headers = {"Idempotency-Key": "shared-looking-key"}
+
+    by_manager = manager.post(f"{API}/needs", json={"statement": "One"}, headers=headers)
+    by_admin = admin.post(f"{API}/needs", json={"statement": "Two"}, headers=headers)
+
+    assert by_manager.status_code == by_admin.status_code == 201
+    assert by_manager.json()["id"] != by_admin.json()["id"]
+
+
+def test_a_failed_post_keeps_no_key_and_can_be_retried(client: TestClient) -> None:
+    headers = {"Idempotency-Key": "retry-after-fix"}
+    missing = client.post(
+        f"{API}/requests", json={"title": "A", "stakeholder_id": 999_999}, headers=headers
+    )
+    stakeholder = factories.stakeholder(client)
+    fixed_but_same_key = client.post(
+        f"{API}/requests",
+        json={"title": "A", "stakeholder_id": stakeholder["id"]},
+        headers=headers,
+    )
+
+    assert missing.status_code == 422
+    assert fixed_but_same_key.status_code == 201
+
+
+def test_a_refused_post_keeps_no_key(client_as: RoleClient, engine: Engine) -> None:
+    headers = {"Idempotency-Key": "viewer-key"}
+    refused = client_as(Role.viewer).post(f"{API}/needs", json={"statement": "X"}, headers=headers)
+
+    assert refused.status_code == 403
+    assert _kept_keys(engine) == []
+
+
+@pytest.mark.parametrize("key", ["", " padded ", "x" * 256, "tab\tinside", "ünicode"])
+def test_a_malformed_key_is_refused(client: TestClient, key: str) -> None:
+    response = client.post(
+        f"{API}/needs", json={"statement": "X"}, headers={"Idempotency-Key": key.encode()}
+    )
+
+    assert response.status_code == 422
+    assert _count(client, "/needs") == 0
+
+
+def test_a_concurrent_duplicate_gets_409_and_the_work_is_done_once(
+    client: TestClient, engine: Engine, backend: str
+) -> None:
+    stakeholder = factories.stakeholder(client)
+    body = {"title": "Raced", "stakeholder_id": stakeholder["id"]}
+    headers = {"Idempotency-Key": "raced-key"}
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def send() -> None:
+        barrier.wait()
+        statuses.append(client.post(f"{API}/requests", json=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses.count(201) >= 1
+    assert set(statuses) <= {201, 409}
+    assert _count(client, "/requests") == 1
+    # Once the first has answered, retries replay it.
+    assert client.post(f"{API}/requests", json=body, headers=headers).status_code == 201
+
+
+def test_a_key_is_kept_a_day_and_may_be_reused_after_it_expires(
+    client: TestClient, engine: Engine
+) -> None:
+    headers = {"Idempotency-Key": "daily-report"}
+    first = client.post(f"{API}/needs", json={"statement": "Day one"}, headers=headers)
+    with open_session(engine, write=True) as session:
+        kept = session.exec(IdempotencyKey.__table__.select()).one()  # type: ignore[attr-defined]
+        assert kept.expires_at - kept.created_at >= timedelta(hours=24)
+        session.execute(update(IdempotencyKey).values(expires_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+
+    next_day = client.post(f"{API}/needs", json={"statement": "Day two"}, headers=headers)
+
+    assert next_day.status_code == 201
+    assert next_day.json()["id"] != first.json()["id"]
