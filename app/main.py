@@ -19,6 +19,7 @@ from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
+from app.openapi import install_openapi
 from app.webhooks.dispatcher import running_dispatcher
 
 logger = logging.getLogger("reqtrack")
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Replay, replay_response)
     app.include_router(health.router)
     app.include_router(api_router)
+    install_openapi(app)
     return app
 
 

@@ -94,6 +94,19 @@ class DecisionCreate(SQLModel):
     duplicate_of_request_id: Id | None = None
     revisit_at: IsoDate | None = None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "outcome": "accepted",
+                    "why": "Three enterprise deals and 40 support tickets share this need.",
+                    "stakeholder_message": "SSO is planned for Q1; we will tell Acme the date.",
+                    "roadmap_item_id": 3,
+                }
+            ]
+        }
+    }
+
     @model_validator(mode="after")
     def fields_fit_the_outcome(self) -> "DecisionCreate":
         if self.outcome is Outcome.accepted and self.roadmap_item_id is None:

@@ -28,7 +28,16 @@ class Need(NeedBase, ResourceTable, table=True):
 
 
 class NeedCreate(NeedBase):
-    pass
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "statement": "Enterprise customers sign in with their own identity provider",
+                    "theme": "security",
+                }
+            ]
+        }
+    }
 
 
 class NeedUpdate(SQLModel):

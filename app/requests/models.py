@@ -93,7 +93,23 @@ class Request(RequestFields, ResourceTable, table=True):
 
 
 class RequestCreate(RequestFields, ExternalReference):
-    pass
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "SSO with Okta for Acme",
+                    "description": "Acme will not sign the renewal without SAML SSO.",
+                    "stakeholder_id": 1,
+                    "channel": "sales_call",
+                    "customer": "Acme Corp",
+                    "revenue_at_stake": 120000,
+                    "urgency": "high",
+                    "source_system": "crm",
+                    "external_id": "OPP-4411",
+                }
+            ]
+        }
+    }
 
 
 class RequestUpsert(RequestFields):

@@ -50,7 +50,19 @@ class RoadmapItem(RoadmapItemBase, ResourceTable, table=True):
 
 
 class RoadmapItemCreate(RoadmapItemBase):
-    pass
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "SAML single sign-on",
+                    "status": "planned",
+                    "horizon": "next",
+                    "target_date": "2027-03-31",
+                    "theme": "security",
+                }
+            ]
+        }
+    }
 
 
 class RoadmapItemUpdate(SQLModel):

@@ -52,7 +52,18 @@ class Stakeholder(StakeholderBase, ResourceTable, table=True):
 
 
 class StakeholderCreate(StakeholderBase):
-    pass
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "Dana Whitfield",
+                    "email": "dana@example.com",
+                    "group": "sales",
+                    "organization": "Enterprise sales EMEA",
+                }
+            ]
+        }
+    }
 
 
 class StakeholderUpdate(SQLModel):

@@ -89,7 +89,8 @@ class WebhookCreated(WebhookRead):
     secret: str = Field(description="Shown this once: verify webhook-signature with it.")
 
 
-WebhookPage = Page[WebhookRead]
+class WebhookPage(Page[WebhookRead]):
+    pass
 
 
 class WebhookCursor(SQLModel, table=True):
@@ -177,4 +178,5 @@ class DeliveryRead(SQLModel):
     attempts: list[AttemptRead]
 
 
-DeliveryPage = Page[DeliveryRead]
+class DeliveryPage(Page[DeliveryRead]):
+    pass

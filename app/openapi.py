@@ -1,0 +1,118 @@
+"""The OpenAPI document as generated clients need it: every error declared as problem+json,
+the Idempotency-Key header on POSTs, and a description per tag."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+
+from app.core.errors import PROBLEM_JSON
+
+TAGS = [
+    {"name": "stakeholders", "description": "The people who ask, and the group they speak for."},
+    {"name": "requests", "description": "What stakeholders asked for, verbatim."},
+    {"name": "needs", "description": "The real problems behind requests, and their demand."},
+    {"name": "roadmap", "description": "The work the company plans; its trace to requests."},
+    {"name": "decisions", "description": "Answers to requests and needs, always with a why."},
+    {"name": "reports", "description": "Summary, demand ranking and roadmap coverage."},
+    {"name": "events", "description": "The change feed, in commit order."},
+    {"name": "webhooks", "description": "Signed deliveries of events to other tools (admin)."},
+    {"name": "auth", "description": "Logging in, and who the token belongs to."},
+    {"name": "users", "description": "User accounts and roles (admin)."},
+    {"name": "service tokens", "description": "Tokens for integrations (admin)."},
+    {"name": "audit", "description": "Who changed what, with before and after."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+ERRORS = {
+    401: "No valid bearer token (missing, malformed, expired or revoked).",
+    403: "The caller's role does not allow this.",
+    404: "No such resource.",
+    409: "Conflicts with existing data or with a concurrent change.",
+    412: "If-Match does not match the resource's current ETag; nothing was written.",
+    413: "The request body is too large.",
+    422: "The input is not valid; `errors` lists each problem with its location.",
+    503: "The database is unavailable or busy; retry shortly.",
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Perform this POST at most once: a retry with the same key and body "
+    "replays the first answer; the same key with another body is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+WRITES = frozenset({"post", "put", "patch", "delete"})
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["urn:reqtrack:problem:not-found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["Request 7 does not exist."])
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation errors: where, and what is wrong."
+    )
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+                tags=TAGS,
+            )
+            _declare_problems(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_problems(document: dict[str, Any]) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    reference = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status in _errors_of(path, method, operation):
+                responses.setdefault(str(status), {"description": ERRORS[status]})
+            for status, response in responses.items():
+                if int(status) >= 400:
+                    response["content"] = reference
+            if method == "post" and "security" in operation:
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+
+
+def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+    found = [503]
+    if operation.get("parameters") or "requestBody" in operation:
+        found.append(422)
+    if "security" in operation:
+        found += [401, 403]
+    if "{" in path:
+        found.append(404)
+    if method in WRITES:
+        found.append(409)
+    if "if-match" in headers:
+        found.append(412)
+    if "requestBody" in operation:
+        found.append(413)
+    return sorted(found)
