@@ -16,6 +16,7 @@ from app.requests.router import router as requests_router
 from app.requests.router import stakeholder_view
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router
+from app.transfer.router import router as transfer_router
 from app.webhooks.router import router as webhooks_router
 
 # Every route added here answers 401 without a valid token: one place, no route forgets.
@@ -34,6 +35,7 @@ for domain_router in (
     tokens_router,
     audit_router,
     webhooks_router,
+    transfer_router,
 ):
     protected_router.include_router(domain_router)
 

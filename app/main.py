@@ -58,7 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ttl=timedelta(seconds=settings.token_ttl_seconds),
     )
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
+    )
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     app.include_router(health.router)

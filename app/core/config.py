@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     # Larger bodies get 413 before they are read into memory.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # POST /imports/requests only: 50k rows of verbatim text outgrow max_body_bytes.
+    max_import_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)

@@ -129,7 +129,9 @@ READ_ROUTES = [route for route in PROTECTED_ROUTES if route.method == "GET"]
 
 # --- the role rules of issue 3, written out apart from the app's code --------------------
 
-CONTRIBUTOR_WRITES = frozenset({"create_stakeholder", "create_request", "upsert_external_request"})
+CONTRIBUTOR_WRITES = frozenset(
+    {"create_stakeholder", "create_request", "upsert_external_request", "import_requests"}
+)
 
 
 def may_call(role: Role, route: Route) -> bool:
@@ -292,7 +294,10 @@ class Targets:
             lambda match: quote(self.path_value(match.group(1)), safe=""), route.path
         )
 
-    def body(self, route: Route) -> dict[str, Any] | None:
+    def body(self, route: Route) -> "dict[str, Any] | Upload | None":
+        upload = PLAUSIBLE_UPLOADS.get(route.name)
+        if upload is not None:
+            return upload(self)
         if not route.takes_body:
             return None
         make = PLAUSIBLE_BODIES.get(route.name)
@@ -329,7 +334,28 @@ PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
 }
 
 
-def call(test_client: TestClient, route: Route, url: str, body: dict[str, Any] | None) -> Any:
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as the raw body, for routes that read a file rather than JSON."""
+
+    content_type: str
+    content: bytes
+
+
+# Routes whose body is a file: what would succeed, by endpoint name.
+PLAUSIBLE_UPLOADS: dict[str, Callable[[Targets], Upload]] = {
+    "import_requests": lambda t: Upload(
+        "text/csv", f"title,stakeholder_id\nMatrix import,{t.stakeholder['id']}\n".encode()
+    ),
+}
+
+
+def call(
+    test_client: TestClient, route: Route, url: str, body: dict[str, Any] | Upload | None
+) -> Any:
+    if isinstance(body, Upload):
+        headers = {"Content-Type": body.content_type}
+        return test_client.request(route.method, url, content=body.content, headers=headers)
     return test_client.request(route.method, url, json=body)
 
 

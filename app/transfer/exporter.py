@@ -1,0 +1,87 @@
+"""CSV exports of requests and decisions, one batch at a time.
+
+Each batch is a page of the list it exports (the same filters and order, newest first),
+read by the list's own query with a larger page: memory holds one batch, whatever the
+size of the export, and the cursor between batches is the list's keyset cursor.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from sqlmodel import Session, col, select
+
+from app.decisions import service as decisions
+from app.decisions.effective import to_decision_reads
+from app.decisions.service import DecisionFilters
+from app.requests import service as requests
+from app.requests.models import RequestRead
+from app.requests.service import RequestFilters
+from app.stakeholders.models import Stakeholder
+from app.transfer.cells import cell
+from app.transfer.models import (
+    DECISION_COLUMNS,
+    REQUEST_COLUMNS,
+    DecisionExportFilters,
+    RequestExportFilters,
+)
+
+EXPORT_BATCH = 1000
+Batch = tuple[str, str | None]  # CSV text of the rows, and the cursor after them (or None)
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """Rows as RFC 4180 CSV (CRLF line ends), each value through `cell`."""
+    out = io.StringIO()
+    csv.writer(out).writerows([cell(value) for value in row] for row in rows)
+    return out.getvalue()
+
+
+def request_batch(*, session: Session, filters: RequestExportFilters, cursor: str | None) -> Batch:
+    """The next batch of the requests export: the header first when cursor is None."""
+    page = RequestFilters.model_validate(filters.model_dump(exclude_none=True) | {"cursor": cursor})
+    # The lists cap a page at 200 for clients; this reader pages by EXPORT_BATCH.
+    page = page.model_copy(update={"limit": EXPORT_BATCH})
+    found, next_cursor = requests.list_requests(session=session, filters=page)
+    reads = requests.to_reads(session=session, requests=found)
+    emails = _stakeholder_emails(session, {read.stakeholder_id for read in reads})
+    rows = [_request_row(read, emails.get(read.stakeholder_id)) for read in reads]
+    return _with_header(REQUEST_COLUMNS, rows, cursor), next_cursor
+
+
+def decision_batch(
+    *, session: Session, filters: DecisionExportFilters, cursor: str | None
+) -> Batch:
+    """The next batch of the decisions export: the header first when cursor is None."""
+    page = DecisionFilters.model_validate(
+        filters.model_dump(exclude_none=True) | {"cursor": cursor}
+    )
+    page = page.model_copy(update={"limit": EXPORT_BATCH})
+    found, next_cursor = decisions.list_decisions(session=session, filters=page)
+    reads = to_decision_reads(session, found)
+    rows = [[getattr(read, column) for column in DECISION_COLUMNS] for read in reads]
+    return _with_header(DECISION_COLUMNS, rows, cursor), next_cursor
+
+
+def _with_header(columns: Sequence[str], rows: list[list[object]], cursor: str | None) -> str:
+    first_batch = cursor is None
+    return csv_text([list(columns), *rows] if first_batch else rows)
+
+
+def _request_row(read: RequestRead, stakeholder_email: str | None) -> list[object]:
+    decision = read.decision
+    values: dict[str, object] = read.model_dump() | {
+        "stakeholder_email": stakeholder_email,
+        "decision_id": decision.id if decision else None,
+        "decision_outcome": decision.outcome if decision else None,
+    }
+    return [values[column] for column in REQUEST_COLUMNS]
+
+
+def _stakeholder_emails(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    found = session.exec(
+        select(Stakeholder.id, Stakeholder.email).where(col(Stakeholder.id).in_(ids))
+    )
+    return {id_: email for id_, email in found if id_ is not None and email is not None}

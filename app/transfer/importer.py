@@ -1,0 +1,307 @@
+"""Importing requests in bulk: every row checked as POST /requests checks it, all or nothing.
+
+The file is read in batches of rows. Each batch is validated with RequestCreate, its
+references are checked with one query per kind, and, while no row so far is bad, it is
+inserted with one executemany. Once a bad row is found nothing more is inserted, but
+the rest of the file is still checked so every bad row is reported; the error then
+rolls the whole transaction back.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import func, insert, text
+from sqlmodel import Session, col, select
+
+from app.auth.models import Principal
+from app.core.types import utcnow
+from app.decisions.models import Decision
+from app.needs.models import Need
+from app.requests.models import Request, RequestCreate
+from app.stakeholders.models import Stakeholder
+from app.transfer import journal
+from app.transfer.models import ImportFormat, ImportResult, InvalidImport
+from app.transfer.parsing import (
+    NUMBER_COLUMNS,
+    LineProblem,
+    LineSource,
+    Row,
+    csv_rows,
+    json_lines_rows,
+    line_loc,
+)
+
+BATCH_SIZE = 1000
+# The response lists this many problems at most (the count says how many there were).
+MAX_REPORTED_ERRORS = 1000
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Candidate:
+    line: int
+    data: RequestCreate
+    answered: bool = False  # filed under a need that is already decided
+
+
+class _Problems:
+    """Every bad line, with the first MAX_REPORTED_ERRORS problems spelled out."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, Any]] = []
+        self.count = 0
+        self.bad_lines: set[int] = set()
+
+    def add(self, line: int, msg: str, *path: str | int) -> None:
+        self.count += 1
+        self.bad_lines.add(line)
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"loc": line_loc(line, *path), "msg": msg})
+
+    def raise_if_any(self) -> None:
+        if not self.count:
+            return
+        lines = len(self.bad_lines)
+        shown = "" if self.count <= MAX_REPORTED_ERRORS else f"; the first {MAX_REPORTED_ERRORS}"
+        raise InvalidImport(
+            f"{lines} line{'s' if lines != 1 else ''} of the file "
+            f"{'are' if lines != 1 else 'is'} not valid ({self.count} problems{shown} "
+            "listed in errors). Nothing was imported.",
+            errors=sorted(self.errors, key=lambda error: error["loc"][2]),
+        )
+
+
+def import_requests(
+    *, session: Session, source: LineSource, file_format: ImportFormat, creator: Principal
+) -> ImportResult:
+    """Create a request for every row, or none; each row names its stakeholder by
+    stakeholder_id or stakeholder_email. A reference already used by a request, here or
+    earlier in the file, makes the row bad: an import creates, it never updates."""
+    rows = csv_rows(source) if file_format is ImportFormat.csv else json_lines_rows(source)
+    if session.get_bind().dialect.name == "postgresql":
+        # The batches' IN lists differ each time: a generic plan of the prepared statement
+        # compares every row with every value, a custom one hashes them (0.5 s -> 20 ms a
+        # batch once 50k rows are in).
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    check = _Checker(session, text_cells=file_format is ImportFormat.csv)
+    created: list[int] = []
+    for batch in _batches(rows, BATCH_SIZE):
+        candidates = check.batch(batch)
+        if candidates and not check.problems.count:
+            created += _insert(session, candidates, creator)
+    check.problems.raise_if_any()
+    if not created:
+        raise InvalidImport(
+            "The file has no rows: nothing was imported.",
+            errors=[{"loc": ["body"], "msg": "the file has no rows"}],
+        )
+    journal.announce_created_requests(session, created)
+    return ImportResult(created=len(created), first_id=created[0], last_id=created[-1])
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class _Checker:
+    def __init__(self, session: Session, *, text_cells: bool) -> None:
+        self.session = session
+        self.text_cells = text_cells  # CSV: a number column's cell that is no number is text
+        self.problems = _Problems()
+        self.references_seen: dict[tuple[str, str], int] = {}
+
+    def batch(self, batch: list[Row | LineProblem]) -> list[_Candidate]:
+        """The rows of the batch that are valid; the problems of the others are noted."""
+        rows = []
+        for item in batch:
+            if isinstance(item, LineProblem):
+                path = () if item.field is None else (item.field,)
+                self.problems.add(item.line, item.msg, *path)
+            else:
+                rows.append(item)
+        emails = self._stakeholders_by_email(rows)
+        candidates = [c for row in rows if (c := self._validated(row, emails)) is not None]
+        return self._with_valid_references(candidates)
+
+    def _stakeholders_by_email(self, rows: list[Row]) -> dict[str, int]:
+        emails = {
+            email.strip().lower()
+            for row in rows
+            if isinstance(email := row.fields.get("stakeholder_email"), str)
+        }
+        if not emails:
+            return {}
+        found = self.session.exec(
+            select(Stakeholder.email, Stakeholder.id).where(col(Stakeholder.email).in_(emails))
+        )
+        return {email: id_ for email, id_ in found if email is not None and id_ is not None}
+
+    def _validated(self, row: Row, emails: dict[str, int]) -> _Candidate | None:
+        fields = dict(row.fields)
+        reported: set[str] = set()  # fields whose problem is said better than pydantic says it
+        email = fields.pop("stakeholder_email", None)
+        if email is not None:
+            if not self._resolve_email(row.line, email, emails, fields):
+                reported.add("stakeholder_id")
+        elif "stakeholder_id" not in fields:
+            msg = "Field required: give stakeholder_id or stakeholder_email"
+            self.problems.add(row.line, msg, "stakeholder_id")
+            reported.add("stakeholder_id")
+        for name in NUMBER_COLUMNS if self.text_cells else ():
+            if isinstance(fields.get(name), str) and name not in reported:
+                self.problems.add(row.line, "must be a number", name)
+                reported.add(name)
+        try:
+            data = RequestCreate.model_validate(fields)
+        except ValidationError as exc:
+            for error in exc.errors():
+                if not (error["loc"] and error["loc"][0] in reported):
+                    self.problems.add(row.line, error["msg"], *error["loc"])
+            return None
+        return None if reported else _Candidate(row.line, data)
+
+    def _resolve_email(
+        self, line: int, email: Any, emails: dict[str, int], fields: dict[str, Any]
+    ) -> bool:
+        """Put the stakeholder the e-mail names into fields; False (noted) if it cannot."""
+        if not isinstance(email, str):
+            self.problems.add(line, "Input should be a valid string", "stakeholder_email")
+            return False
+        stakeholder_id = emails.get(email.strip().lower())
+        if stakeholder_id is None:
+            self.problems.add(line, "No stakeholder has this e-mail.", "stakeholder_email")
+            return False
+        given = fields.setdefault("stakeholder_id", stakeholder_id)
+        if given != stakeholder_id:
+            msg = (
+                f"The e-mail is stakeholder {stakeholder_id}'s, and stakeholder_id names "
+                "another; give one of the two, or both for the same stakeholder."
+            )
+            self.problems.add(line, msg, "stakeholder_email")
+            return False
+        return True
+
+    def _with_valid_references(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        stakeholders = self._existing(Stakeholder, {c.data.stakeholder_id for c in candidates})
+        needs = self._existing(Need, {c.data.need_id for c in candidates if c.data.need_id})
+        decided_needs = self._decided_needs(needs)
+        taken = self._taken_references(candidates)
+        valid = []
+        for candidate in candidates:
+            data, line = candidate.data, candidate.line
+            ok = True
+            if data.stakeholder_id not in stakeholders:
+                msg = f"Stakeholder {data.stakeholder_id} does not exist."
+                self.problems.add(line, msg, "stakeholder_id")
+                ok = False
+            if data.need_id is not None and data.need_id not in needs:
+                self.problems.add(line, f"Need {data.need_id} does not exist.", "need_id")
+                ok = False
+            if data.source_system is not None and data.external_id is not None:
+                ok = self._reference_free(line, data.source_system, data.external_id, taken) and ok
+            if ok:
+                candidate.answered = data.need_id in decided_needs
+                valid.append(candidate)
+        return valid
+
+    def _reference_free(
+        self, line: int, source_system: str, external_id: str, taken: dict[tuple[str, str], int]
+    ) -> bool:
+        reference = (source_system, external_id)
+        earlier = self.references_seen.setdefault(reference, line)
+        if earlier != line:
+            msg = f"The reference {source_system}/{external_id} is also on line {earlier}."
+            self.problems.add(line, msg, "external_id")
+            return False
+        if reference in taken:
+            self.problems.add(
+                line,
+                f"Request {taken[reference]} already has the reference "
+                f"{source_system}/{external_id}; an import only creates requests (update it "
+                "with PUT /api/v1/requests/external/{source_system}/{external_id}).",
+                "external_id",
+            )
+            return False
+        return True
+
+    def _existing(self, model: type[Stakeholder] | type[Need], ids: set[int]) -> set[int]:
+        if not ids:
+            return set()
+        found = self.session.exec(select(model.id).where(col(model.id).in_(ids)))
+        return {id_ for id_ in found if id_ is not None}
+
+    def _decided_needs(self, need_ids: set[int]) -> set[int]:
+        if not need_ids:
+            return set()
+        found = self.session.exec(
+            select(Decision.need_id).where(
+                col(Decision.need_id).in_(need_ids), col(Decision.is_current)
+            )
+        )
+        return {id_ for id_ in found if id_ is not None}
+
+    def _taken_references(self, candidates: list[_Candidate]) -> dict[tuple[str, str], int]:
+        by_system: dict[str, set[str]] = defaultdict(set)
+        for c in candidates:
+            if c.data.source_system is not None and c.data.external_id is not None:
+                by_system[c.data.source_system].add(c.data.external_id)
+        taken: dict[tuple[str, str], int] = {}
+        # Per system, so the lookups use the (source_system, external_id) unique index.
+        for system, external_ids in by_system.items():
+            found = self.session.exec(
+                select(Request.external_id, Request.id).where(
+                    Request.source_system == system, col(Request.external_id).in_(external_ids)
+                )
+            )
+            taken |= {(system, e): id_ for e, id_ in found if e is not None and id_ is not None}
+        return taken
+
+
+def _insert(session: Session, candidates: list[_Candidate], creator: Principal) -> list[int]:
+    """The batch's requests in one executemany, audited like any insert; their ids in order."""
+    now = utcnow()
+    rows = [
+        candidate.data.model_dump()
+        | {
+            "created_by": creator.user_id,
+            "created_by_service_token_id": creator.id if creator.kind == "service_token" else None,
+            "first_answered_at": now if candidate.answered else None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for candidate in candidates
+    ]
+    ids = _reserved_ids(session, len(rows))
+    if ids is None:
+        statement = insert(Request).returning(col(Request.id), sort_by_parameter_order=True)
+        ids = list(session.execute(statement, rows).scalars())
+    else:
+        session.execute(
+            insert(Request), [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+        )
+    inserted = [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+    journal.audit_created_requests(session, inserted, creator)
+    return ids
+
+
+def _reserved_ids(session: Session, count: int) -> list[int] | None:
+    """On PostgreSQL, the next `count` ids of the sequence, in order; None elsewhere.
+
+    With the ids known, the INSERT is a plain executemany, which the driver sends as one
+    prepared statement: 3x faster than a 1000-row INSERT ... RETURNING it must parse.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    sequence = func.pg_get_serial_sequence(Request.__tablename__, "id")
+    drawn = session.execute(
+        select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+    )
+    return sorted(drawn.scalars())

@@ -1,0 +1,120 @@
+"""Import and export of requests (and export of decisions): formats, columns, filters."""
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from app.core.errors import ProblemError, Unprocessable
+from app.core.types import FilterText, QueryId
+from app.decisions.models import DecisionRead, Outcome
+from app.requests.models import Channel, RequestCreate, RequestStatus, Urgency
+
+
+class ImportFormat(StrEnum):
+    csv = "csv"
+    json_lines = "json_lines"
+
+
+# Content-Type (without parameters) -> format. JSON lines has no registered type yet.
+IMPORT_MEDIA_TYPES = {
+    "text/csv": ImportFormat.csv,
+    "application/x-ndjson": ImportFormat.json_lines,
+    "application/jsonl": ImportFormat.json_lines,
+    "application/x-jsonlines": ImportFormat.json_lines,
+}
+
+# What a row may set: the fields of POST /requests, and the stakeholder by e-mail instead.
+IMPORT_FIELDS = frozenset(RequestCreate.model_fields) | {"stakeholder_email"}
+# What the export (or GET /requests) shows but a client cannot set: accepted and ignored,
+# so an export can be imported again as it is.
+READ_ONLY_FIELDS = frozenset(
+    {
+        "id",
+        "status",
+        "decision",
+        "decision_id",
+        "decision_outcome",
+        "first_answered_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+    }
+)
+
+# The read model of a request, flattened: its stakeholder's e-mail (so the file can be
+# imported where ids differ) and its effective decision's id and outcome.
+REQUEST_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "stakeholder_id",
+    "stakeholder_email",
+    "channel",
+    "source_system",
+    "external_id",
+    "customer",
+    "revenue_at_stake",
+    "urgency",
+    "need_id",
+    "status",
+    "decision_id",
+    "decision_outcome",
+    "first_answered_at",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "version",
+)
+DECISION_COLUMNS = tuple(DecisionRead.model_fields)
+
+
+class ImportResult(BaseModel):
+    created: int
+    # The new requests' ids, in file order, run from first_id to last_id (other writers'
+    # requests may take ids in between).
+    first_id: int
+    last_id: int
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    slug = "unsupported-media-type"
+
+
+class InvalidImport(Unprocessable):
+    """The file is refused as a whole; `errors` locates each problem by line. Whatever
+    its problems, the body's schema (a string) could not have foretold them."""
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+class RequestExportFilters(BaseModel):
+    """The filters of GET /requests. An export is not paged: limit and cursor are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stakeholder_id: QueryId | None = None
+    need_id: QueryId | None = None
+    status: RequestStatus | None = None
+    channel: Channel | None = None
+    urgency: Urgency | None = None
+    customer: FilterText | None = None
+    source_system: FilterText | None = None
+    external_id: FilterText | None = None
+    q: FilterText | None = None
+
+
+class DecisionExportFilters(BaseModel):
+    """The filters of GET /decisions, without limit and cursor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome | None = None
+    roadmap_item_id: QueryId | None = None
+    decided_by: QueryId | None = None
+    current: bool | None = None
+    suspect: bool | None = None
