@@ -162,9 +162,9 @@ def webhooks_run() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        typer.echo("delivering webhooks; stop with Ctrl-C")
         await Dispatcher(engine=engine, settings=settings).run(stop)
 
-    typer.echo("delivering webhooks; stop with Ctrl-C")
     asyncio.run(run_until_signalled())
     engine.dispose()
     typer.echo("stopped")

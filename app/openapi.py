@@ -17,6 +17,7 @@ TAGS = [
     {"name": "decisions", "description": "Answers to requests and needs, always with a why."},
     {"name": "reports", "description": "Summary, demand ranking and roadmap coverage."},
     {"name": "events", "description": "The change feed, in commit order."},
+    {"name": "import and export", "description": "Bulk CSV or JSON lines in, CSV out."},
     {"name": "webhooks", "description": "Signed deliveries of events to other tools (admin)."},
     {"name": "auth", "description": "Logging in, and who the token belongs to."},
     {"name": "users", "description": "User accounts and roles (admin)."},
@@ -26,6 +27,7 @@ TAGS = [
 ]
 
 ERRORS = {
+    400: "The body is not well-formed (not JSON, or not in the declared encoding).",
     401: "No valid bearer token (missing, malformed, expired or revoked).",
     403: "The caller's role does not allow this.",
     404: "No such resource.",
@@ -114,5 +116,5 @@ def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if "if-match" in headers:
         found.append(412)
     if "requestBody" in operation:
-        found.append(413)
+        found += [400, 413]
     return sorted(found)

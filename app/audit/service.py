@@ -7,10 +7,10 @@ import pydantic
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEntry
-from app.core.errors import Unprocessable
+from app.core.errors import InvalidParameter
 from app.core.filters import where_equal
 from app.core.pagination import PageParams, fetch_page
-from app.core.types import QueryId
+from app.core.types import MAX_ID, QueryId
 
 Actor = Annotated[str, pydantic.Field(max_length=40, pattern=r"^((user|service_token):)?\d+$")]
 
@@ -31,8 +31,8 @@ def list_entries(
     statement = where_equal(statement, AuditEntry, filters, "entity", "entity_id", "action")
     if filters.actor is not None:
         kind, _, actor_id = filters.actor.rpartition(":")
-        if int(actor_id) > 2**63 - 1:
-            raise Unprocessable("actor id is out of range.", loc=["query", "actor"])
+        if int(actor_id) > MAX_ID:
+            raise InvalidParameter("actor id is out of range.", loc=["query", "actor"])
         statement = statement.where(
             AuditEntry.actor_type == (kind or "user"), AuditEntry.actor_id == int(actor_id)
         )

@@ -6,14 +6,12 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 import pydantic
-from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import NoNul, NotNull, Trimmed, UTCDateTime
+from app.core.types import EmailAddress, NoNul, NotNull, Trimmed, UTCDateTime
 
 
 class Role(StrEnum):
@@ -30,20 +28,7 @@ class Role(StrEnum):
         return self.rank >= required.rank
 
 
-def _user_email(value: str) -> str:
-    # admin@localhost is the embedded default; otherwise a real, well-formed address.
-    local, _, domain = value.rpartition("@")
-    if domain.lower() == "localhost" and local and " " not in local:
-        return value.lower()
-    try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValueError(f"not a valid e-mail address: {exc}") from exc
-
-
-UserEmail = Annotated[
-    str, pydantic.Field(min_length=3, max_length=320), NoNul, AfterValidator(_user_email)
-]
+UserEmail = EmailAddress
 DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Password = Annotated[str, pydantic.Field(min_length=12, max_length=1024), NoNul]
 TokenName = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]

@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:reqtrack:problem:"
@@ -77,14 +79,21 @@ class PreconditionFailed(ProblemError):
 
 
 class Unprocessable(ProblemError):
-    """Well-formed input that breaks a rule (a broken reference, an invalid pair)."""
+    """Well-formed input the data refuses (a broken reference, a merge into itself): no
+    schema can say it in advance, so it has its own problem type."""
 
     status = 422
-    slug = "validation-error"
+    slug = "rule-violation"
 
     def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
         errors = [{"loc": loc, "msg": detail}] if loc is not None else None
         super().__init__(detail, errors=errors)
+
+
+class InvalidParameter(Unprocessable):
+    """A parameter that is malformed in a way its schema does not show (a forged cursor)."""
+
+    slug = "validation-error"
 
 
 def problem_response(
@@ -128,10 +137,24 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
     )
 
 
-async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = ", ".join(sorted(_methods_for(request)))
+        headers["Allow"] = allowed
+        detail = f"{request.method} is not allowed here; this resource allows {allowed}."
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+def _methods_for(request: Request) -> set[str]:
+    """Every method some route offers at this path (Starlette names only one route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(request.url.path):
+            methods |= route.methods
+    return methods
 
 
 async def _on_integrity_error(_request: Request, exc: Exception) -> JSONResponse:

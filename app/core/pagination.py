@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.core.errors import Unprocessable
+from app.core.errors import InvalidParameter
 from app.core.types import MAX_ID
 
 T = TypeVar("T")
@@ -48,7 +48,7 @@ def decode_cursor(cursor: str, *, param: str = "cursor", minimum: int = 1) -> in
         last_id = None
     valid = isinstance(last_id, int) and not isinstance(last_id, bool)
     if not valid or not minimum <= last_id <= MAX_ID:
-        raise Unprocessable(
+        raise InvalidParameter(
             "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
         )
     position: int = last_id

@@ -2,7 +2,7 @@
 
 from fastapi import Request
 
-from app.core.errors import Unprocessable
+from app.core.errors import InvalidParameter
 
 
 def single_valued_query(request: Request) -> None:
@@ -10,7 +10,7 @@ def single_valued_query(request: Request) -> None:
     params = request.query_params
     for name in params:
         if len(params.getlist(name)) > 1:
-            raise Unprocessable(
+            raise InvalidParameter(
                 f"Query parameter {name!r} is given more than once; give it once.",
                 loc=["query", name],
             )

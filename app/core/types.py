@@ -5,12 +5,25 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from email_validator import EmailNotValidError, validate_email
 from fastapi import Path
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Strict
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
 
-MAX_ID = 2**63 - 1
+# JSON-safe: every client (JavaScript included) reads ids exactly; far below BIGINT.
+MAX_ID = 2**53 - 1
 CENTS = Decimal("0.01")
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
@@ -96,17 +109,99 @@ def _reject_null(value: Any) -> Any:
     return value
 
 
-NoNul = AfterValidator(_reject_nul)
+def _email_address(value: str) -> str:
+    # admin@localhost is the embedded default; otherwise a well-formed address, which
+    # may be on an internal domain (corp.internal). Stored lower-case: one spelling.
+    local, _, domain = value.rpartition("@")
+    if domain.lower() == "localhost" and local and " " not in local:
+        return value.lower()
+    try:
+        address = validate_email(value, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid e-mail address: {exc}") from exc
+    return address.normalized.lower()
+
+
+class _SchemaRule:
+    """A validator whose rule the JSON schema states too."""
+
+    def __init__(self, check: Any, rule: dict[str, Any]) -> None:
+        self.check, self.rule = check, rule
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("allOf", []).append(self.rule)
+        return json_schema
+
+
+NoNul = _SchemaRule(_reject_nul, {"not": {"pattern": "\\u0000"}})
 ValidUtf8 = AfterValidator(_reject_undecodable)
+EmailAddress = Annotated[
+    str,
+    Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}),
+    NoNul,
+    AfterValidator(_email_address),
+]
 # Required labels: trimmed, and whitespace alone is refused.
 Trimmed = AfterValidator(_reject_blank)
-# For PATCH bodies: a field that is optional to send but cannot be cleared.
-NotNull = AfterValidator(_reject_null)
+
+
+class _NotNull:
+    """For PATCH bodies: a field that is optional to send but cannot be cleared.
+
+    The schema says so too (no null branch), so clients and fuzzers know null is refused.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_reject_null, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        branches = [b for b in json_schema.get("anyOf", []) if b != {"type": "null"}]
+        if len(branches) == 1:
+            json_schema.pop("anyOf")
+            json_schema.update(branches[0])
+        elif branches:
+            json_schema["anyOf"] = branches
+        return json_schema
+
+
+NotNull = _NotNull()
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
+
+# Money as text, for clients that keep amounts exact: up to 1e12, at most two decimals.
+MONEY_TEXT = r"^(1000000000000(\.00?)?|[0-9]{1,12}(\.[0-9]{1,2})?)$"
+
+
+def _money_input(value: Any) -> Any:
+    # A JSON number, or text exactly as the schema shows it ("1250.50", not "1e3").
+    if isinstance(value, bool) or (isinstance(value, str) and not re.match(MONEY_TEXT, value)):
+        raise ValueError("must be a number, or text such as 1250.50")
+    return value
+
+
+def _integral_number(value: Any) -> Any:
+    # JSON has one number type: 7.0 is the integer 7 (JSON Schema agrees), 7.5 is not.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 # Strict: JSON true or "5" is not an id.
-Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID), BeforeValidator(_integral_number)]
 # Path and query ids arrive as text; the bound keeps them inside a 64-bit column.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -118,8 +213,19 @@ MoneyTotal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_u
 # written to JSON as a number (exact for every value this range allows).
 MoneyAmount = Annotated[
     Decimal,
-    Field(ge=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2),
+    Field(ge=0, le=Decimal("1000000000000"), decimal_places=2),
     PlainSerializer(float, return_type=float, when_used="json"),
+    BeforeValidator(_money_input),
+    # For numbers, "at most two decimals" is left out: multipleOf 0.01 misjudges binary
+    # floats (0.07); the text form states it exactly.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1_000_000_000_000},
+                {"type": "string", "pattern": MONEY_TEXT},
+            ]
+        }
+    ),
 ]
 # An id in a query-parameter model (text, so not strict).
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import MoneyTotal, NoNul, NotNull, Trimmed
+from app.core.types import Id, MoneyTotal, NoNul, NotNull, Trimmed
 
 Statement = Annotated[str, pydantic.Field(min_length=1, max_length=500), NoNul, Trimmed]
 Description = Annotated[str, pydantic.Field(max_length=20_000), NoNul]
@@ -48,7 +48,7 @@ class NeedUpdate(SQLModel):
 
 class NeedMerge(SQLModel):
     source_ids: Annotated[
-        list[Annotated[int, pydantic.Strict(), pydantic.Field(ge=1, le=2**63 - 1)]],
+        list[Id],
         pydantic.Field(min_length=1, max_length=100),
     ]
 

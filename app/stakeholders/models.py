@@ -5,13 +5,13 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from pydantic import AfterValidator, EmailStr, Strict
+from pydantic import Strict
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
-from app.core.types import NoNul, NotNull, Trimmed
+from app.core.types import EmailAddress, NoNul, NotNull, Trimmed
 
 
 class StakeholderGroup(StrEnum):
@@ -28,20 +28,14 @@ class StakeholderGroup(StrEnum):
     other = "other"
 
 
-def _normalize_email(email: str) -> str:
-    # Unique regardless of case: store one spelling.
-    return email.lower()
-
-
 Name = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
-Email = Annotated[EmailStr, pydantic.Field(max_length=320), AfterValidator(_normalize_email)]
 Organization = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Weight = Annotated[float, Strict(), pydantic.Field(ge=0, le=10, allow_inf_nan=False)]
 
 
 class StakeholderBase(SQLModel):
     name: Name = Field(sa_type=String(200))
-    email: Email | None = Field(default=None, sa_type=String(320), unique=True)
+    email: EmailAddress | None = Field(default=None, sa_type=String(320), unique=True)
     group: StakeholderGroup = Field(default=StakeholderGroup.other, sa_type=String(32), index=True)
     organization: Organization | None = Field(default=None, sa_type=String(200))
     weight: Weight = 1.0
@@ -68,7 +62,7 @@ class StakeholderCreate(StakeholderBase):
 
 class StakeholderUpdate(SQLModel):
     name: Annotated[Name | None, NotNull] = None
-    email: Email | None = None
+    email: EmailAddress | None = None
     group: Annotated[StakeholderGroup | None, NotNull] = None
     organization: Organization | None = None
     weight: Annotated[Weight | None, NotNull] = None

@@ -7,6 +7,7 @@ receiver cannot bounce a delivery to a refused address.
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -30,12 +31,17 @@ REFUSED_NETWORKS: tuple[Network, ...] = tuple(
 )
 
 
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+
+
 class DestinationRefused(ValueError):
     pass
 
 
 def check_url_shape(url: str) -> str:
     """An absolute http(s) URL with a host and no credentials, or ValueError."""
+    if not _PRINTABLE_ASCII.fullmatch(url):
+        raise ValueError("must be printable ASCII: hosts in punycode, the rest percent-encoded")
     try:
         parts = urlsplit(url)
         host, _port = parts.hostname, parts.port

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Strict
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -14,9 +14,9 @@ from app.core.models import NEVER_REUSE_IDS, ResourceTable
 from app.core.pagination import Page
 from app.core.types import BigIntPK, NoNul, NotNull, UTCDateTime, utcnow
 from app.webhooks.addresses import check_url_shape
-from app.webhooks.signing import check_secret
+from app.webhooks.signing import SECRET_PATTERN, check_secret
 
-_EVENT_PATTERN = re.compile(r"\*|[a-z_]{1,32}\.(\*|[a-z_]{1,32})")
+_EVENT_PATTERN = re.compile(r"^(\*|[a-z_]{1,32}\.(\*|[a-z_]{1,32}))$")
 
 
 def _event_pattern(value: str) -> str:
@@ -26,11 +26,24 @@ def _event_pattern(value: str) -> str:
 
 
 WebhookUrl = Annotated[
-    str, pydantic.Field(min_length=1, max_length=2000), NoNul, AfterValidator(check_url_shape)
+    str,
+    pydantic.Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"^https?://",
+        json_schema_extra={"format": "uri"},
+    ),
+    NoNul,
+    AfterValidator(check_url_shape),
 ]
-EventPattern = Annotated[str, AfterValidator(_event_pattern)]
+Active = Annotated[bool, Strict()]
+EventPattern = Annotated[
+    str, pydantic.Field(pattern=_EVENT_PATTERN.pattern), AfterValidator(_event_pattern)
+]
 EventPatterns = Annotated[list[EventPattern], pydantic.Field(min_length=1, max_length=50)]
-Secret = Annotated[str, pydantic.Field(max_length=200), AfterValidator(check_secret)]
+Secret = Annotated[
+    str, pydantic.Field(max_length=200, pattern=SECRET_PATTERN), AfterValidator(check_secret)
+]
 Description = Annotated[str, pydantic.Field(max_length=500), NoNul]
 
 
@@ -38,7 +51,7 @@ class WebhookFields(SQLModel):
     url: WebhookUrl = Field(sa_type=String(2000))
     # Which event types to send: exact types, "<entity>.*" or "*" for all.
     events: EventPatterns = Field(default_factory=lambda: ["*"], sa_type=JSON)
-    active: bool = True
+    active: Active = True
     description: Description | None = Field(default=None, sa_type=String(500))
 
 
@@ -71,7 +84,7 @@ class WebhookCreate(WebhookFields):
 class WebhookUpdate(SQLModel):
     url: Annotated[WebhookUrl | None, NotNull] = None
     events: Annotated[EventPatterns | None, NotNull] = None
-    active: Annotated[bool | None, NotNull] = None
+    active: Annotated[Active | None, NotNull] = None
     description: Description | None = None
     secret: Annotated[Secret | None, NotNull] = Field(
         default=None, description="Rotate the signing secret."

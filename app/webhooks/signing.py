@@ -9,6 +9,12 @@ import secrets
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
 SECRET_BYTES = 32
 MIN_SECRET_BYTES, MAX_SECRET_BYTES = 24, 64
+# The same rule for the schema: base64 of 24 to 64 bytes (8 to 21 groups of 4 characters).
+_B64 = "[A-Za-z0-9+/]"
+SECRET_PATTERN = (
+    rf"^whsec_(({_B64}{{4}}){{8,20}}({_B64}{{4}}|{_B64}{{2}}==|{_B64}{{3}}=)?"
+    rf"|({_B64}{{4}}){{21}}{_B64}{{2}}==)$"
+)
 
 
 def generate_secret() -> str:

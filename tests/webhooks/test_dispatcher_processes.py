@@ -41,6 +41,10 @@ def dispatcher_process(settings: Settings, data_dir: Path) -> Iterator[subproces
         stderr=subprocess.STDOUT,
     )
     try:
+        # Ready once it says so: its signal handlers are in place.
+        assert process.stdout is not None
+        ready = process.stdout.readline()
+        assert b"delivering webhooks" in ready, ready
         yield process
     finally:
         if process.poll() is None:
@@ -82,7 +86,8 @@ def test_killing_the_dispatcher_mid_run_loses_nothing_and_keeps_the_order(
     with dispatcher_process(settings, tmp_path) as second:
         wait_for(lambda: all(set(receiver.event_ids(p)) == set(ids) for p, ids in expected.items()))
         second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=10) == 0
+        exit_code = second.wait(timeout=10)
+        assert exit_code == 0, second.stdout.read() if second.stdout else exit_code
 
     for path, ids in expected.items():
         assert _without_repeats(receiver.event_ids(path)) == ids
