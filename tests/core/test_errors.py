@@ -1,5 +1,7 @@
 """Every error is RFC 9457 problem+json, and nothing leaks a traceback."""
 
+import asyncio
+
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
@@ -72,3 +74,60 @@ def test_a_chunked_body_over_the_limit_is_refused_with_413(client):
     )
 
     assert_problem(response, 413)
+
+
+def _post_raw(app, headers, receive):
+    """POST /api/v1/requests straight through the ASGI app: what it reads is what it asked."""
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/requests",
+        "raw_path": b"/api/v1/requests",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), *headers],
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+        "http_version": "1.1",
+        "app": app,
+    }
+    asyncio.run(app.middleware_stack(scope, receive, send))
+    return sent[0]["status"]
+
+
+def test_a_100_mb_upload_is_refused_early_without_being_read(app):
+    read = 0
+
+    async def hundred_megabytes():
+        nonlocal read
+        read += 1024 * 1024
+        return {
+            "type": "http.request",
+            "body": b"x" * (1024 * 1024),
+            "more_body": read < 100 * 2**20,
+        }
+
+    status = _post_raw(app, [], hundred_megabytes)
+
+    assert status == 413
+    # Refused once past the 10 MiB limit: the rest was never asked for.
+    assert read <= 11 * 1024 * 1024
+
+
+def test_a_declared_100_mb_body_is_refused_before_a_byte_is_read(app):
+    read = []
+
+    async def receive():
+        read.append(1)
+        return {"type": "http.request", "body": b"", "more_body": True}
+
+    status = _post_raw(app, [(b"content-length", str(100 * 1024 * 1024).encode())], receive)
+
+    assert status == 413
+    assert read == []
