@@ -28,6 +28,7 @@ from app.webhooks.queue import (
     Claim,
     claim_due,
     fan_out,
+    has_work,
     record_attempt,
 )
 from app.webhooks.signing import signature
@@ -80,6 +81,8 @@ class Dispatcher:
     async def dispatch_once(self, client: httpx.AsyncClient) -> bool:
         """Queue new events, send what is due; whether there was anything to do."""
         settings = self.settings
+        if not await self._in_transaction(has_work, write=False):
+            return False
         queued = await self._in_transaction(lambda s: fan_out(s, settings=settings))
         claims = await self._in_transaction(
             lambda s: claim_due(s, settings=settings, limit=settings.webhook_concurrency)
@@ -106,9 +109,9 @@ class Dispatcher:
             # Unrecorded: the lease runs out and the delivery is sent again (same webhook-id).
             logger.warning("webhook delivery %s: could not record the attempt", claim.delivery_id)
 
-    async def _in_transaction(self, work: Callable[[Session], T]) -> T:
+    async def _in_transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         def run() -> T:
-            with open_session(self.engine, write=True) as session:
+            with open_session(self.engine, write=write) as session:
                 result = work(session)
                 session.commit()
                 return result

@@ -10,6 +10,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_
 from sqlmodel import Session, col, select
@@ -65,6 +66,18 @@ def matches(patterns: list[str], event_type: str) -> bool:
     return any(p in ("*", event_type, f"{entity}.*") for p in patterns)
 
 
+def has_work(session: Session) -> bool:
+    """Whether a subscription is behind the feed or a delivery may be due (a cheap read).
+
+    Idle dispatchers ask this instead of opening write transactions, which on SQLite
+    would take the database's one write lock every poll.
+    """
+    newest_event = select(func.max(Event.id)).scalar_subquery()
+    behind = select(WebhookCursor.webhook_id).where(col(WebhookCursor.last_event_id) < newest_event)
+    due = select(WebhookDelivery.id).where(_due(utcnow()))
+    return session.exec(select(behind.exists() | due.exists())).one()
+
+
 def fan_out(session: Session, *, settings: Settings) -> int:
     """Queue a delivery for each new event each active subscription wants; how many."""
     subscriptions = session.exec(
@@ -115,17 +128,6 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         .group_by(col(WebhookDelivery.webhook_id))
         .subquery()
     )
-    due = or_(
-        and_(
-            col(WebhookDelivery.status) == DeliveryStatus.pending,
-            col(WebhookDelivery.next_attempt_at) <= now,
-        ),
-        # Its sender died or hung: the lease ran out.
-        and_(
-            col(WebhookDelivery.status) == DeliveryStatus.sending,
-            col(WebhookDelivery.lease_expires_at) <= now,
-        ),
-    )
     rows = session.exec(
         select(WebhookDelivery, Webhook, Event)
         .join(
@@ -137,7 +139,7 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         )
         .join(Webhook, col(Webhook.id) == WebhookDelivery.webhook_id)
         .join(Event, col(Event.id) == WebhookDelivery.event_id)
-        .where(col(Webhook.active), due)
+        .where(col(Webhook.active), _due(now))
         .order_by(col(WebhookDelivery.next_attempt_at))
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)  # another dispatcher has it
@@ -156,6 +158,20 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         )
     session.flush()
     return claims
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(
+            col(WebhookDelivery.status) == DeliveryStatus.pending,
+            col(WebhookDelivery.next_attempt_at) <= now,
+        ),
+        # Its sender died or hung: the lease ran out.
+        and_(
+            col(WebhookDelivery.status) == DeliveryStatus.sending,
+            col(WebhookDelivery.lease_expires_at) <= now,
+        ),
+    )
 
 
 def record_attempt(
