@@ -150,7 +150,12 @@ EmailAddress = Annotated[
     AfterValidator(_email_address),
 ]
 # Required labels: trimmed, and whitespace alone is refused.
-Trimmed = AfterValidator(_reject_blank)
+# The characters str.strip() removes, so the schema and the check agree on "blank".
+_NOT_WHITESPACE = (
+    r"[^\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000]"
+)
+Trimmed = _SchemaRule(_reject_blank, {"pattern": _NOT_WHITESPACE})
 
 
 class _NotNull:

@@ -14,7 +14,7 @@ from app.core.db import SessionDep
 from app.idempotency import service
 from app.idempotency.service import StoredResponse
 
-KEY_STATE = "idempotency_key_id"
+KEY_STATE = "idempotency_claim_token"
 # Printable ASCII without spaces at the ends, as the IETF draft's examples use.
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -52,7 +52,7 @@ async def idempotency_key(
     if key is None or request.method != "POST":
         return
     caller, path = f"{principal.kind}:{principal.id}", request.url.path
-    key_id, earlier = await run_in_threadpool(
+    claim_token, earlier = await run_in_threadpool(
         lambda: service.claim(
             session=session,
             caller=caller,
@@ -64,7 +64,7 @@ async def idempotency_key(
     )
     if earlier is None:
         # The middleware keeps the response once it is made (if this claim commits).
-        setattr(request.state, KEY_STATE, key_id)
+        setattr(request.state, KEY_STATE, claim_token)
         return
     digest = hashlib.sha256()
     async for chunk in request.stream():  # read as it comes: an import body can be large

@@ -28,26 +28,34 @@ class IdempotencyMiddleware:
             return
         digest = hashlib.sha256()
         held: list[Message] = []
+        body_read = False
 
         async def hashing_receive() -> Message:
+            nonlocal body_read
             message = await receive()
             if message["type"] == "http.request":
                 digest.update(message.get("body", b""))
+                body_read = not message.get("more_body", False)
             return message
 
         async def holding_send(message: Message) -> None:
             held.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                await self._keep(scope, digest.hexdigest(), held)
+                if _claim_token(scope) is not None:
+                    # A route that never read its body (a retry sent with {}) still had one:
+                    # keep the hash of what was sent, as a repeat's will be.
+                    while not body_read:
+                        if (await hashing_receive())["type"] != "http.request":
+                            break
+                    await self._keep(scope, digest.hexdigest(), held)
                 for each in held:
                     await send(each)
 
         await self.app(scope, hashing_receive, holding_send)
 
     async def _keep(self, scope: Scope, sha256: str, held: list[Message]) -> None:
-        key_id = scope.get("state", {}).get(KEY_STATE)
-        if key_id is None:
-            return  # no key claimed: refused, replayed, or the key was not for this route
+        claim_token = _claim_token(scope)
+        assert claim_token is not None
         start = held[0]
         headers: dict[str, Any] = {k.decode(): v.decode() for k, v in start.get("headers", [])}
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
@@ -55,7 +63,7 @@ class IdempotencyMiddleware:
             await run_in_threadpool(
                 lambda: service.keep_response(
                     engine=scope["app"].state.engine,
-                    key_id=key_id,
+                    claim_token=claim_token,
                     sha256=sha256,
                     status=start["status"],
                     headers=headers,
@@ -64,8 +72,14 @@ class IdempotencyMiddleware:
             )
         except SQLAlchemyError:
             # The work is done and answered; a retry will hear 409 instead of a replay.
-            logger.warning("could not keep the response for idempotency key %s", key_id)
+            logger.warning("could not keep the response of an Idempotency-Key request")
 
 
 def _has_key(scope: Scope) -> bool:
     return any(name == b"idempotency-key" for name, _ in scope["headers"])
+
+
+def _claim_token(scope: Scope) -> str | None:
+    """Set when this request claimed its key (not when refused, replayed or unprotected)."""
+    token: str | None = scope.get("state", {}).get(KEY_STATE)
+    return token

@@ -1,5 +1,6 @@
 """Claiming a key before the work, keeping the response after it, and finding replays."""
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,9 @@ from app.idempotency.models import IdempotencyKey, KeyStatus
 
 # Replayed as they were; the others (date, request id) belong to each answer.
 KEPT_HEADERS = ("content-type", "location", "etag")
+# Fields an answer shows once (POST /service-tokens, POST /webhooks): never replayed.
+SHOWN_ONCE = frozenset({"token", "secret"})
+NOT_REPLAYED = "(shown once, in the first answer; not replayed)"
 
 
 @dataclass(frozen=True)
@@ -26,15 +30,22 @@ class StoredResponse:
 
 def claim(
     *, session: Session, caller: str, key: str, method: str, path: str, ttl: timedelta
-) -> tuple[int | None, IdempotencyKey | None]:
-    """Take the key for this request (its id), or return the earlier use of it.
+) -> tuple[str | None, IdempotencyKey | None]:
+    """Take the key for this request (its claim token), or return the earlier use of it.
 
     The claim is written in the request's own transaction: if the work fails, the
     claim goes with it and a retry may try again; if it commits, the work was done.
     """
     now = utcnow()
-    # Expired keys go first (an index range, usually empty): so this one can be reused.
-    session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.expires_at) < now))
+    # An expired use of this key gives way (only this row: the request's transaction must
+    # not hold locks on other callers' keys).
+    session.execute(
+        delete(IdempotencyKey).where(
+            col(IdempotencyKey.caller) == caller,
+            col(IdempotencyKey.key) == key,
+            col(IdempotencyKey.expires_at) < now,
+        )
+    )
     token = secrets.token_hex(16)
     row = IdempotencyKey(
         caller=caller,
@@ -51,7 +62,7 @@ def claim(
         select(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
     ).one()
     if found.claim_token == token:
-        return found.id, None
+        return token, None
     return None, found
 
 
@@ -76,15 +87,25 @@ def earlier_answer(
 
 
 def keep_response(
-    *, engine: Engine, key_id: int, sha256: str, status: int, headers: dict[str, Any], body: bytes
+    *,
+    engine: Engine,
+    claim_token: str,
+    sha256: str,
+    status: int,
+    headers: dict[str, Any],
+    body: bytes,
 ) -> None:
-    """Store the answer with the claim (if the claim committed: else there is nothing to keep)."""
+    """Store the answer with the claim (if the claim committed: else there is nothing to keep).
+
+    An answer that shows a credential once (a service token, a webhook secret) is kept
+    with the credential blanked: it is stored nowhere else in clear, so not here either.
+    """
     kept = {name: value for name, value in headers.items() if name in KEPT_HEADERS}
     with open_session(engine, write=True) as session:
         session.execute(
             update(IdempotencyKey)
             .where(
-                col(IdempotencyKey.id) == key_id,
+                col(IdempotencyKey.claim_token) == claim_token,
                 col(IdempotencyKey.status) == KeyStatus.in_progress,
             )
             .values(
@@ -92,7 +113,19 @@ def keep_response(
                 request_sha256=sha256,
                 response_status=status,
                 response_headers=kept,
-                response_body=body,
+                response_body=_without_credentials(body),
             )
         )
         session.commit()
+
+
+def _without_credentials(body: bytes) -> bytes:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(document, dict) or not SHOWN_ONCE & document.keys():
+        return body
+    for field in SHOWN_ONCE & document.keys():
+        document[field] = NOT_REPLAYED
+    return json.dumps(document).encode()

@@ -53,6 +53,11 @@ def check_url_shape(url: str) -> str:
         raise ValueError("must name a host")
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not carry credentials; deliveries are signed instead")
+    if literal_address(host) is None:
+        try:
+            host.encode("idna")  # what resolving it will do: empty or 64+ character labels fail
+        except UnicodeError:
+            raise ValueError("must name a valid host") from None
     return url
 
 
@@ -92,7 +97,7 @@ async def check_destination(url: str, allowed: Sequence[Network]) -> None:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, parts.port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise DestinationRefused(f"cannot resolve {host}: {exc}") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])

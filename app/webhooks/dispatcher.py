@@ -74,6 +74,10 @@ class Dispatcher:
                 except SQLAlchemyError as exc:
                     logger.warning("webhook dispatcher: database unavailable (%s)", type(exc))
                     busy = False
+                except Exception:
+                    # Whatever it was, the dispatcher must outlive it: deliveries wait on it.
+                    logger.exception("webhook dispatcher: unexpected error; carrying on")
+                    busy = False
                 if not busy:
                     with suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_seconds)
@@ -150,6 +154,8 @@ async def send(client: httpx.AsyncClient, claim: Claim, settings: Settings) -> A
     except DestinationRefused as refused:
         error = f"refused: {refused}"
     except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    except (OSError, ValueError) as exc:  # what an odd URL can still raise below httpx
         error = f"{type(exc).__name__}: {exc}".rstrip(": ")
     duration_ms = round((time.perf_counter() - started) * 1000)
     return AttemptResult(attempted_at, duration_ms, status, error, excerpt)

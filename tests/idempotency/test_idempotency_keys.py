@@ -9,12 +9,14 @@ from sqlalchemy import Engine, update
 from sqlmodel import select
 
 from app.auth.models import Role
+from app.core.config import Settings
 from app.core.db import open_session
 from app.core.types import utcnow
 from app.idempotency.models import IdempotencyKey
 from tests import factories
 from tests.conftest import RoleClient
 from tests.factories import API
+from tests.webhooks.helpers import dispatch_once
 
 
 def _kept_keys(engine: Engine) -> list[str]:
@@ -151,3 +153,39 @@ def test_a_key_is_kept_a_day_and_may_be_reused_after_it_expires(
 
     assert next_day.status_code == 201
     assert next_day.json()["id"] != first.json()["id"]
+
+
+def test_a_credential_shown_once_is_not_replayed_nor_kept(
+    client: TestClient, engine: Engine
+) -> None:
+    headers = {"Idempotency-Key": "new-crm-token"}
+    body = {"name": "CRM sync", "role": "contributor"}
+
+    first = client.post(f"{API}/service-tokens", json=body, headers=headers)
+    again = client.post(f"{API}/service-tokens", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["token"] != first.json()["token"]
+    assert "shown once" in again.json()["token"]
+    with open_session(engine, write=False) as session:
+        stored = session.exec(select(IdempotencyKey.response_body)).one()
+    assert first.json()["token"].encode() not in (stored or b"")
+
+
+def test_a_post_whose_route_ignores_the_body_is_replayed_all_the_same(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    # Nothing listens on port 9: the one attempt allowed fails.
+    hook = client.post(f"{API}/webhooks", json={"url": "http://127.0.0.1:9/hook"}).json()
+    factories.stakeholder(client)
+    dispatch_once(engine, settings.model_copy(update={"webhook_max_attempts": 1}))
+    [failed] = client.get(f"{API}/webhooks/{hook['id']}/deliveries").json()["items"]
+    retry = f"{API}/webhooks/{hook['id']}/deliveries/{failed['id']}/retry"
+    headers = {"Idempotency-Key": "retry-delivery-7"}
+
+    first = client.post(retry, json={}, headers=headers)
+    again = client.post(retry, json={}, headers=headers)
+
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"

@@ -53,6 +53,8 @@ def test_a_given_secret_is_kept_and_a_malformed_one_refused(client: TestClient) 
         "http://[fe80::1]/hooks",
         "http://[::ffff:169.254.169.254]/hooks",
         "http://0.0.0.0:8000/hooks",
+        "http://crm..example.com/hooks",
+        "http://" + "a" * 64 + ".example.com/hooks",
     ],
 )
 def test_urls_that_are_not_http_or_point_at_link_local_or_metadata_are_refused(
