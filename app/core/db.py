@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,14 +105,20 @@ async def database_turn(request: Request) -> AsyncIterator[None]:
     the lock cannot get a thread to commit. So at most as many requests as the pool has
     connections get that far, and SQLite writers go one at a time.
     """
-    settings: Settings = request.app.state.settings
+    async with turn(request.app.state.settings, write=is_write(request)):
+        yield
+
+
+@asynccontextmanager
+async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
+    """A turn at the database for work outside a route (see database_turn)."""
     turns = _turns.get(asyncio.get_running_loop())
     if turns is None:
         capacity = settings.db_pool_size + settings.db_max_overflow
         turns = _Turns(sessions=asyncio.Semaphore(capacity), sqlite_writer=asyncio.Lock())
         _turns[asyncio.get_running_loop()] = turns
     async with AsyncExitStack() as stack:
-        if settings.is_sqlite and is_write(request):
+        if settings.is_sqlite and write:
             await stack.enter_async_context(turns.sqlite_writer)
         await stack.enter_async_context(turns.sessions)
         yield

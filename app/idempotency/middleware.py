@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.db import turn
 from app.idempotency import service
 from app.idempotency.dependencies import KEY_STATE
 
@@ -59,17 +60,21 @@ class IdempotencyMiddleware:
         start = held[0]
         headers: dict[str, Any] = {k.decode(): v.decode() for k, v in start.get("headers", [])}
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        app = scope["app"]
         try:
-            await run_in_threadpool(
-                lambda: service.keep_response(
-                    engine=scope["app"].state.engine,
-                    claim_token=claim_token,
-                    sha256=sha256,
-                    status=start["status"],
-                    headers=headers,
-                    body=body,
+            # Queued like any writer: on SQLite it would otherwise race the next request
+            # for the one write lock, and could lose (the work done, its answer not kept).
+            async with turn(app.state.settings, write=True):
+                await run_in_threadpool(
+                    lambda: service.keep_response(
+                        engine=app.state.engine,
+                        claim_token=claim_token,
+                        sha256=sha256,
+                        status=start["status"],
+                        headers=headers,
+                        body=body,
+                    )
                 )
-            )
         except SQLAlchemyError:
             # The work is done and answered; a retry will hear 409 instead of a replay.
             logger.warning("could not keep the response of an Idempotency-Key request")
