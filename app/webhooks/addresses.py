@@ -1,16 +1,22 @@
 """Where webhooks may point: http(s) only, never link-local or cloud metadata addresses.
 
-A subscription URL is checked when it is saved and its host is resolved again before
-every attempt (a name can start pointing elsewhere). Redirects are not followed, so a
-receiver cannot bounce a delivery to a refused address.
+A subscription URL is checked when it is saved, and every connection is made to an
+address checked just before (a name can start pointing elsewhere). Redirects are not
+followed, so a receiver cannot bounce a delivery to a refused address.
 """
 
 import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import Sequence
+import ssl
+from collections.abc import Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
+
+import certifi
+import httpcore
+import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -87,19 +93,54 @@ def check_literal_host(url: str, allowed: Sequence[Network]) -> None:
         raise DestinationRefused(reason)
 
 
-async def check_destination(url: str, allowed: Sequence[Network]) -> None:
-    """Resolve the URL's host now and refuse it if any of its addresses is refused."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if literal_address(host) is not None:
-        check_literal_host(url, allowed)
-        return
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, parts.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise DestinationRefused(f"cannot resolve {host}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+async def checked_address(host: str, port: int, allowed: Sequence[Network]) -> str:
+    """Resolve `host` and return an address to connect to, refusing it if any is refused."""
+    literal = literal_address(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise DestinationRefused(f"cannot resolve {host}: {exc}") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
         if reason := refusal(address, allowed):
-            raise DestinationRefused(f"{host} resolves to {reason}")
+            raise DestinationRefused(f"{host} resolves to {reason}" if literal is None else reason)
+    return str(addresses[0])
+
+
+class _CheckedNetwork(httpcore.AsyncNetworkBackend):
+    """Connects to the very address it checked: a name that changes its answer between
+    a check and the connection (DNS rebinding) cannot slip through."""
+
+    def __init__(self, allowed: Sequence[Network]) -> None:
+        self.allowed = allowed
+        self.network = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = await checked_address(host, port, self.allowed)
+        return await self.network.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.network.sleep(seconds)
+
+
+class CheckedTransport(httpx.AsyncHTTPTransport):
+    """HTTP for webhooks: every connection goes to an address the rules allow. TLS still
+    checks the certificate against the URL's host name."""
+
+    def __init__(self, allowed: Sequence[Network]) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            network_backend=_CheckedNetwork(allowed),
+        )

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import open_session
 from app.core.types import utcnow
-from app.webhooks.addresses import DestinationRefused, check_destination
+from app.webhooks.addresses import CheckedTransport, DestinationRefused
 from app.webhooks.queue import (
     EXCERPT_CHARS,
     AttemptResult,
@@ -54,16 +54,9 @@ async def running_dispatcher(engine: Engine, settings: Settings) -> AsyncIterato
 
 
 class Dispatcher:
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        settings: Settings,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, *, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        self.transport = transport
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; database outages are waited out, not fatal."""
@@ -97,7 +90,7 @@ class Dispatcher:
     def http_client(self) -> httpx.AsyncClient:
         # No redirects: a receiver must not bounce a delivery to a refused address.
         return httpx.AsyncClient(
-            transport=self.transport,
+            transport=CheckedTransport(self.settings.webhook_allowed_networks),
             follow_redirects=False,
             timeout=self.settings.webhook_timeout_seconds,
             trust_env=False,
@@ -145,7 +138,6 @@ async def send(client: httpx.AsyncClient, claim: Claim, settings: Settings) -> A
     try:
         # One deadline for all of it: a receiver trickling bytes cannot hold us longer.
         async with asyncio.timeout(timeout):
-            await check_destination(claim.url, settings.webhook_allowed_networks)
             async with client.stream("POST", claim.url, content=claim.body, headers=headers) as r:
                 status = r.status_code
                 excerpt = await _excerpt(r)
