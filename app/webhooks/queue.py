@@ -83,7 +83,9 @@ def fan_out(session: Session, *, settings: Settings) -> int:
     subscriptions = session.exec(
         select(WebhookCursor, Webhook)
         .join(Webhook, col(Webhook.id) == WebhookCursor.webhook_id)
-        .with_for_update(skip_locked=True, of=WebhookCursor)  # one dispatcher per cursor
+        # One dispatcher per cursor; the subscription is locked too (skipped if an admin is
+        # changing or deleting it), so the two never wait on each other in a cycle.
+        .with_for_update(skip_locked=True, of=[WebhookCursor, Webhook])
     ).all()
     now, queued = utcnow(), 0
     for cursor, webhook in subscriptions:
