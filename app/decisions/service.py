@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -21,12 +22,20 @@ from app.roadmap.models import RoadmapItem
 Subject = Request | Need
 
 
-class DecisionFilters(PageParams):
+class DecisionFieldFilters(BaseModel):
+    """The filters of the list and the export."""
+
+    model_config = ConfigDict(extra="forbid")
+
     outcome: Outcome | None = None
     roadmap_item_id: QueryId | None = None
     decided_by: QueryId | None = None
     current: bool | None = None
     suspect: bool | None = None
+
+
+class DecisionFilters(DecisionFieldFilters, PageParams):
+    """Query parameters of the list: the filters and the page."""
 
 
 def get(*, session: Session, decision_id: int) -> Decision:

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -32,8 +33,11 @@ from app.requests.models import (
 from app.stakeholders.models import Stakeholder
 
 
-class RequestFilters(PageParams):
-    """Query parameters of the list: field filters, `q` text search, and the page."""
+class RequestFieldFilters(BaseModel):
+    """The filters of the list and the export: fields, and `q` text search."""
+
+    # A misspelt filter must not silently return everything.
+    model_config = ConfigDict(extra="forbid")
 
     stakeholder_id: QueryId | None = None
     need_id: QueryId | None = None
@@ -44,6 +48,10 @@ class RequestFilters(PageParams):
     source_system: FilterText | None = None
     external_id: FilterText | None = None
     q: FilterText | None = None
+
+
+class RequestFilters(RequestFieldFilters, PageParams):
+    """Query parameters of the list: the filters and the page."""
 
 
 def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRead]:

@@ -3,12 +3,13 @@
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from app.core.errors import ProblemError, Unprocessable
-from app.core.types import FilterText, QueryId
-from app.decisions.models import DecisionRead, Outcome
-from app.requests.models import Channel, RequestCreate, RequestStatus, Urgency
+from app.decisions.models import DecisionRead
+from app.decisions.service import DecisionFieldFilters
+from app.requests.models import RequestCreate
+from app.requests.service import RequestFieldFilters
 
 
 class ImportFormat(StrEnum):
@@ -92,29 +93,6 @@ class InvalidImport(Unprocessable):
         self.errors = errors
 
 
-class RequestExportFilters(BaseModel):
-    """The filters of GET /requests. An export is not paged: limit and cursor are refused."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    stakeholder_id: QueryId | None = None
-    need_id: QueryId | None = None
-    status: RequestStatus | None = None
-    channel: Channel | None = None
-    urgency: Urgency | None = None
-    customer: FilterText | None = None
-    source_system: FilterText | None = None
-    external_id: FilterText | None = None
-    q: FilterText | None = None
-
-
-class DecisionExportFilters(BaseModel):
-    """The filters of GET /decisions, without limit and cursor."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    outcome: Outcome | None = None
-    roadmap_item_id: QueryId | None = None
-    decided_by: QueryId | None = None
-    current: bool | None = None
-    suspect: bool | None = None
+# An export is not paged: it takes the lists' filters, and limit or cursor is a 422.
+RequestExportFilters = RequestFieldFilters
+DecisionExportFilters = DecisionFieldFilters
