@@ -13,6 +13,21 @@ CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 
 
+# What a client may write to a request: what an import takes and an export gives back.
+WRITABLE = [
+    "title",
+    "description",
+    "stakeholder_id",
+    "channel",
+    "source_system",
+    "external_id",
+    "customer",
+    "revenue_at_stake",
+    "urgency",
+    "need_id",
+]
+
+
 def csv_file(header: list[str], *rows: list[Any]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)

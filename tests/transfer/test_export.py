@@ -8,12 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.auth.models import Role
-from app.decisions.service import DecisionFilters
-from app.requests.service import RequestFilters
 from app.transfer.cells import FORMULA_TRIGGERS, guard_formula, unguard_formula
-from app.transfer.models import DecisionExportFilters, RequestExportFilters
 from tests import factories
-from tests.transfer.helpers import API, all_requests, csv_file, parse_csv, upload
+from tests.transfer.helpers import API, WRITABLE, all_requests, csv_file, parse_csv, upload
 
 REQUESTS_CSV = f"{API}/exports/requests.csv"
 DECISIONS_CSV = f"{API}/exports/decisions.csv"
@@ -38,18 +35,6 @@ REQUEST_COLUMNS = [
     "created_at",
     "updated_at",
     "version",
-]
-WRITABLE = [
-    "title",
-    "description",
-    "stakeholder_id",
-    "channel",
-    "source_system",
-    "external_id",
-    "customer",
-    "revenue_at_stake",
-    "urgency",
-    "need_id",
 ]
 
 
@@ -188,19 +173,6 @@ def test_an_export_refuses_a_bad_filter_value(client, url, params):
 
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["loc"] == ["query", next(iter(params))]
-
-
-@pytest.mark.parametrize(
-    ("export_filters", "list_filters"),
-    [(RequestExportFilters, RequestFilters), (DecisionExportFilters, DecisionFilters)],
-)
-def test_the_export_filters_are_the_list_filters_without_paging(export_filters, list_filters):
-    listed = {
-        name: field.annotation
-        for name, field in list_filters.model_fields.items()
-        if name not in ("limit", "cursor")
-    }
-    assert {name: field.annotation for name, field in export_filters.model_fields.items()} == listed
 
 
 def test_the_decisions_export_takes_the_filters_of_the_list(client, world):
