@@ -164,6 +164,8 @@ def test_a_refused_address_is_checked_again_at_delivery(
 def test_the_server_runs_the_dispatcher_itself_and_stops_it_on_shutdown(
     fast_settings: Settings, users: dict[Role, User], receiver: Receiver, client: TestClient
 ) -> None:
+    # `client` is unused but for its teardown, which empties the tables afterwards.
+    # Leaving the `with` block runs the shutdown: it returns only once the dispatcher stopped.
     server = create_app(fast_settings.model_copy(update={"webhook_dispatcher_enabled": True}))
     token = server.state.token_issuer.issue(f"user:{users[Role.admin].id}")
 
