@@ -1,0 +1,258 @@
+"""`make bench`: seed a dataset, start the real server and the bare ceiling under the same
+uvicorn settings, drive both with wrk, and report each scenario against the ceiling.
+
+    python -m bench.run --requests 100000 --db postgresql --duration 6
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from app.auth import service as auth_service
+from app.auth.models import Role, UserCreate
+from app.core.config import Settings
+from app.core.db import make_engine, open_session
+from app.core.migrations import upgrade_to_head
+from app.core.pagination import encode_cursor
+from app.main import create_app
+from bench.seed import Seeded, seed
+from tests.databases import fresh_postgres_database, postgres_admin_url
+
+RESULTS = Path(__file__).with_name("results")
+BENCH_KEY = "bench-signing-key-" + "b" * 32
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str  # a Lua expression for the path, so ids can vary per call
+    method: str = "GET"
+    body: str | None = None
+    target: str = "app"
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    ratio_to_ceiling: float = 0.0
+
+
+def scenarios(seeded: Seeded) -> list[Scenario]:
+    n = seeded.requests
+    deep = encode_cursor(max(2, n // 10))
+    return [
+        Scenario("ceiling: bare FastAPI JSON route", '"/ceiling"', target="ceiling"),
+        Scenario("GET /requests/{id}", f'"/api/v1/requests/" .. math.random(1, {n})'),
+        Scenario("list page 1", '"/api/v1/requests?limit=50"'),
+        Scenario("list deep page", f'"/api/v1/requests?limit=50&cursor={deep}"'),
+        Scenario("filtered list", '"/api/v1/requests?status=triaged&channel=email"'),
+        Scenario("q search", f'"/api/v1/requests?q={seeded.search_word}"'),
+        Scenario("trace, 1k requests", f'"/api/v1/roadmap-items/{seeded.traced_item_id}/trace"'),
+        Scenario("reports/summary", '"/api/v1/reports/summary"'),
+        Scenario(
+            "POST /requests",
+            '"/api/v1/requests"',
+            method="POST",
+            body=json.dumps({"title": "Bench request", "stakeholder_id": 1}),
+        ),
+        Scenario(
+            "POST /requests/{id}/decisions",
+            f'"/api/v1/requests/" .. math.random(1, {n}) .. "/decisions"',
+            method="POST",
+            body=json.dumps({"outcome": "declined", "why": "Benchmark"}),
+        ),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def database(kind: str, directory: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'bench.db'}"
+        return
+    with fresh_postgres_database(postgres_admin_url()) as url:
+        yield url
+
+
+@contextmanager
+def server(app: str, env: dict[str, str]) -> Iterator[str]:
+    """uvicorn as in production: uvloop, httptools, no access log, one worker."""
+    port = _free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
+    command += ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env)  # noqa: S603  (our own command line)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/docs", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def wrk(url: str, scenario: Scenario, token: str, *, duration: int, connections: int) -> Result:
+    headers = f'{{["Authorization"] = "Bearer {token}", ["Content-Type"] = "application/json"}}'
+    body = json.dumps(scenario.body) if scenario.body else "nil"
+    script = (
+        "math.randomseed(os.time())\n"
+        f"request = function() return wrk.format({json.dumps(scenario.method)}, "
+        f"{scenario.path}, {headers}, {body}) end\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", lua.name]
+    run = subprocess.run([*command, url], capture_output=True, text=True, check=True)  # noqa: S603
+    output = run.stdout
+    os.unlink(lua.name)
+    return Result(
+        name=scenario.name,
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),  # type: ignore[index]
+        p50_ms=_latency(output, "50%"),
+        p99_ms=_latency(output, "99%"),
+        errors=int(m[1]) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+    )
+
+
+def _latency(output: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench needs wrk: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as directory, database(args.db, Path(directory)) as url:
+        settings = Settings(
+            database_url=url,
+            environment="production",
+            secret_key=BENCH_KEY,
+            data_dir=Path(directory),
+            webhook_dispatcher_enabled=False,
+        )
+        engine = make_engine(settings)
+        upgrade_to_head(engine)
+        started = time.perf_counter()
+        seeded = seed(engine, requests=args.requests)
+        seed_seconds = time.perf_counter() - started
+        with open_session(engine, write=True) as session:
+            admin = auth_service.create_user(
+                session=session,
+                data=UserCreate(
+                    email="bench@example.com",
+                    display_name="Bench",
+                    role=Role.admin,
+                    password=secrets.token_urlsafe(16),
+                ),
+            )
+            session.commit()
+        engine.dispose()
+        token = create_app(settings).state.token_issuer.issue(f"user:{admin.id}")
+        env = os.environ | {
+            "DATABASE_URL": url,
+            "REQTRACK_ENVIRONMENT": "production",
+            "REQTRACK_SECRET_KEY": BENCH_KEY,
+            "REQTRACK_DATA_DIR": directory,
+            "REQTRACK_MIGRATE_ON_START": "false",
+            "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
+        }
+        results = []
+        with server("app.main:app", env) as app_url, server("bench.ceiling:app", env) as top:
+            for scenario in scenarios(seeded):
+                target = top if scenario.target == "ceiling" else app_url
+                results.append(
+                    wrk(
+                        target,
+                        scenario,
+                        token,
+                        duration=args.duration,
+                        connections=args.connections,
+                    )
+                )
+    ceiling = results[0].requests_per_second
+    for result in results:
+        result.ratio_to_ceiling = round(result.requests_per_second / ceiling, 3)
+    report(args, seeded, seed_seconds, results)
+
+
+def report(
+    args: argparse.Namespace, seeded: Seeded, seed_seconds: float, results: list[Result]
+) -> None:
+    print(
+        f"\n{args.db}, {seeded.requests} requests (seeded in {seed_seconds:.1f} s), "
+        f"wrk -t1 -c{args.connections} -d{args.duration}s\n"
+    )
+    print(
+        f"{'scenario':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>9} {'errors':>7}"
+    )
+    for r in results:
+        print(
+            f"{r.name:38} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.ratio_to_ceiling:9.3f} {r.errors:7d}"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"{stamp}-{args.db}-{seeded.requests}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "when": stamp,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "database": args.db,
+                "dataset": asdict(seeded),
+                "seed_seconds": round(seed_seconds, 2),
+                "load": {
+                    "tool": "wrk",
+                    "threads": 1,
+                    "connections": args.connections,
+                    "duration_s": args.duration,
+                },
+                "scenarios": [asdict(r) for r in results],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""A realistic dataset at any scale, written through the bulk path (Core inserts in batches).
+
+Proportions per 1 000 requests: 50 stakeholders, 20 needs, 5 roadmap items; half the
+requests are triaged into a need, a third of the needs are decided (mostly accepted
+into a roadmap item). One roadmap item is the trace scenario's: a need with 1 000
+requests accepted into it.
+"""
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from app.core.types import utcnow
+from app.decisions.models import Decision
+from app.needs.models import Need
+from app.requests.models import Channel, Request, Urgency
+from app.roadmap.models import RoadmapItem
+from app.stakeholders.models import Stakeholder, StakeholderGroup
+
+BATCH = 5_000
+TRACED_REQUESTS = 1_000
+WORDS = [
+    "export",
+    "sso",
+    "okta",
+    "saml",
+    "invoice",
+    "billing",
+    "report",
+    "dashboard",
+    "api",
+    "webhook",
+    "mobile",
+    "offline",
+    "audit",
+    "permissions",
+    "search",
+    "filter",
+    "csv",
+    "integration",
+    "salesforce",
+    "zendesk",
+    "slack",
+    "latency",
+]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    requests: int
+    stakeholders: int
+    needs: int
+    roadmap_items: int
+    decisions: int
+    traced_item_id: int
+    search_word: str
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert(engine: Engine, table: Any, rows: Iterator[dict[str, Any]]) -> None:
+    for batch in _batches(rows):
+        with engine.begin() as connection:
+            connection.execute(insert(table), batch)
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words))
+
+
+def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
+    """Fill an empty, migrated database; ids start at 1 in every table."""
+    rng = random.Random(seed)  # noqa: S311  (a reproducible dataset, not a secret)
+    now = utcnow()
+    stakeholders = max(10, requests // 20)
+    needs = max(5, requests // 50) + 1
+    items = max(3, requests // 200) + 1
+    groups = list(StakeholderGroup)
+    _insert(
+        engine,
+        Stakeholder,
+        (
+            {
+                "name": f"Stakeholder {i}",
+                "email": f"person{i}@example.com",
+                "group": rng.choice(groups),
+                "organization": f"Org {i % 97}",
+                "weight": rng.choice([1.0, 1.0, 2.0, 3.0]),
+            }
+            for i in range(1, stakeholders + 1)
+        ),
+    )
+    _insert(
+        engine, RoadmapItem, ({"title": f"Item {i}: {_text(rng, 3)}"} for i in range(1, items + 1))
+    )
+    _insert(
+        engine, Need, ({"statement": f"Need {i}: {_text(rng, 5)}"} for i in range(1, needs + 1))
+    )
+    traced_need = needs  # the last need carries the trace scenario's 1 000 requests
+    channels, urgencies = list(Channel), list(Urgency)
+
+    def request_rows() -> Iterator[dict[str, Any]]:
+        for i in range(1, requests + 1):
+            if i <= min(TRACED_REQUESTS, requests // 2):
+                need_id: int | None = traced_need
+            else:
+                need_id = rng.randint(1, needs - 1) if rng.random() < 0.5 else None
+            yield {
+                "title": f"Request {i}: {_text(rng, 4)}",
+                "description": _text(rng, 30),
+                "stakeholder_id": rng.randint(1, stakeholders),
+                "channel": rng.choice(channels),
+                "customer": f"Customer {rng.randint(1, 500)}",
+                "revenue_at_stake": Decimal(rng.randint(0, 200_000)),
+                "urgency": rng.choice(urgencies),
+                "need_id": need_id,
+                "created_at": now - timedelta(minutes=requests - i),
+                "updated_at": now - timedelta(minutes=requests - i),
+            }
+
+    _insert(engine, Request, request_rows())
+    decided = [traced_need, *range(1, needs, 3)]
+
+    def decision(need_id: int) -> dict[str, Any]:
+        accepted = need_id == traced_need or rng.random() < 0.7
+        item = items if need_id == traced_need else rng.randint(1, items - 1)
+        return {
+            "need_id": need_id,
+            "outcome": "accepted" if accepted else "declined",
+            "roadmap_item_id": item if accepted else None,
+            "why": _text(rng, 8),
+            "stakeholder_message": _text(rng, 6),
+            "decided_at": now,
+            "is_current": True,
+        }
+
+    _insert(engine, Decision, (decision(need_id) for need_id in decided))
+    return Seeded(
+        requests=requests,
+        stakeholders=stakeholders,
+        needs=needs,
+        roadmap_items=items,
+        decisions=len(decided),
+        traced_item_id=items,
+        search_word="okta",
+    )
