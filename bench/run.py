@@ -157,6 +157,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", type=int, default=6, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", default="", help="run the scenarios whose name has this")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
@@ -196,7 +197,8 @@ def main() -> None:
         }
         results = []
         with server("app.main:app", env) as app_url, server("bench.ceiling:app", env) as top:
-            for scenario in scenarios(seeded):
+            chosen = [s for s in scenarios(seeded)[1:] if args.only in s.name]
+            for scenario in [scenarios(seeded)[0], *chosen]:
                 target = top if scenario.target == "ceiling" else app_url
                 results.append(
                     wrk(

@@ -17,7 +17,7 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
 bearer_token = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_token_issuer(request: Request) -> TokenIssuer:
+async def get_token_issuer(request: Request) -> TokenIssuer:
     issuer: TokenIssuer = request.app.state.token_issuer
     return issuer
 
@@ -45,7 +45,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_role(role: Role) -> Any:
     """A route dependency refusing (403) callers below `role`."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.role.allows(role):
             raise Forbidden(f"This needs the {role.value} role; you are {principal.role.value}.")
         return principal

@@ -86,7 +86,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     """The settings the running app was made with (tests make apps with their own)."""
     settings: Settings = request.app.state.settings
     return settings

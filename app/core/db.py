@@ -80,9 +80,13 @@ def is_write(request: Request) -> bool:
     return request.method not in SAFE_METHODS
 
 
+async def write_intent(request: Request) -> bool:
+    return is_write(request)
+
+
 # Loaded rows are locked (FOR UPDATE) on writes, so concurrent writers queue instead of
 # failing on a stale version; SQLite ignores it (its writers are serialized anyway).
-WriteIntent = Annotated[bool, Depends(is_write)]
+WriteIntent = Annotated[bool, Depends(write_intent)]
 
 
 @dataclass

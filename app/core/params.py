@@ -5,7 +5,7 @@ from fastapi import Request
 from app.core.errors import InvalidParameter
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:
     """Refuse ?status=a&status=b: only the last would be read, the rest silently dropped."""
     params = request.query_params
     for name in params:
