@@ -30,6 +30,8 @@ def uvicorn_url(database_url, settings, engine) -> Iterator[str]:
     env = os.environ | {
         "DATABASE_URL": database_url,
         "REQTRACK_MIGRATE_ON_START": "false",
+        # It lives for the whole session: its dispatcher would take other tests' deliveries.
+        "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
         "REQTRACK_SECRET_KEY": settings.secret_key.get_secret_value(),
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
