@@ -1,6 +1,7 @@
 """Column types and validated field types shared by every domain."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -122,11 +123,11 @@ def _email_address(value: str) -> str:
     return address.normalized.lower()
 
 
-class _SchemaRule:
-    """A validator whose rule the JSON schema states too."""
+class _StatedCheck:
+    """A validator whose rule the JSON schema states too (`state` edits the schema)."""
 
-    def __init__(self, check: Any, rule: dict[str, Any]) -> None:
-        self.check, self.rule = check, rule
+    def __init__(self, check: Any, state: Callable[[JsonSchemaValue], None]) -> None:
+        self.check, self.state = check, state
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -137,11 +138,24 @@ class _SchemaRule:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
-        json_schema.setdefault("allOf", []).append(self.rule)
+        self.state(json_schema)
         return json_schema
 
 
-NoNul = _SchemaRule(_reject_nul, {"not": {"pattern": "\\u0000"}})
+def _also(rule: dict[str, Any]) -> Callable[[JsonSchemaValue], None]:
+    return lambda json_schema: json_schema.setdefault("allOf", []).append(rule)
+
+
+def _without_null(json_schema: JsonSchemaValue) -> None:
+    branches = [b for b in json_schema.get("anyOf", []) if b != {"type": "null"}]
+    if len(branches) == 1:
+        json_schema.pop("anyOf")
+        json_schema.update(branches[0])
+    elif branches:
+        json_schema["anyOf"] = branches
+
+
+NoNul = _StatedCheck(_reject_nul, _also({"not": {"pattern": "\\u0000"}}))
 ValidUtf8 = AfterValidator(_reject_undecodable)
 EmailAddress = Annotated[
     str,
@@ -155,34 +169,12 @@ _NOT_WHITESPACE = (
     r"[^\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
     r"\u2028\u2029\u202f\u205f\u3000]"
 )
-Trimmed = _SchemaRule(_reject_blank, {"pattern": _NOT_WHITESPACE})
+Trimmed = _StatedCheck(_reject_blank, _also({"pattern": _NOT_WHITESPACE}))
 
 
-class _NotNull:
-    """For PATCH bodies: a field that is optional to send but cannot be cleared.
-
-    The schema says so too (no null branch), so clients and fuzzers know null is refused.
-    """
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(_reject_null, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler(schema)
-        branches = [b for b in json_schema.get("anyOf", []) if b != {"type": "null"}]
-        if len(branches) == 1:
-            json_schema.pop("anyOf")
-            json_schema.update(branches[0])
-        elif branches:
-            json_schema["anyOf"] = branches
-        return json_schema
-
-
-NotNull = _NotNull()
+# For PATCH bodies: a field that is optional to send but cannot be cleared (and the
+# schema has no null branch, so clients and fuzzers know null is refused).
+NotNull = _StatedCheck(_reject_null, _without_null)
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 

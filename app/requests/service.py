@@ -62,7 +62,9 @@ def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRe
             request,
             update={
                 "decision": decisions[request.id],
-                "status": derived_status(request, decided=decisions[request.id] is not None),
+                "status": derived_status(
+                    need_id=request.need_id, decided=decisions[request.id] is not None
+                ),
             },
         )
         for request in requests
@@ -74,10 +76,18 @@ def to_read(*, session: Session, request: Request) -> RequestRead:
     return to_reads(session=session, requests=[request])[0]
 
 
-def derived_status(request: Request, *, decided: bool) -> RequestStatus:
+def derived_status(*, need_id: int | None, decided: bool) -> RequestStatus:
     if decided:
         return RequestStatus.decided
-    return RequestStatus.triaged if request.need_id is not None else RequestStatus.new
+    return RequestStatus.triaged if need_id is not None else RequestStatus.new
+
+
+def creator_columns(creator: Principal) -> dict[str, int | None]:
+    """Who created a request: a user, or an integration's service token."""
+    return {
+        "created_by": creator.user_id,
+        "created_by_service_token_id": creator.id if creator.kind == "service_token" else None,
+    }
 
 
 def get(*, session: Session, request_id: int, for_update: bool = False) -> Request:
@@ -120,11 +130,7 @@ def create(*, session: Session, data: RequestCreate, creator: Principal) -> Requ
     _ensure_external_reference_free(session, data.source_system, data.external_id)
     if fields.get("need_id") is not None and need_is_decided(session, fields["need_id"]):
         fields["first_answered_at"] = utcnow()
-    request = Request(
-        **fields,
-        created_by=creator.user_id,
-        created_by_service_token_id=creator.id if creator.kind == "service_token" else None,
-    )
+    request = Request(**fields | creator_columns(creator))
     session.add(request)
     session.flush()
     return request

@@ -8,9 +8,7 @@ rolls the whole transaction back.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -22,6 +20,7 @@ from app.core.types import utcnow
 from app.decisions.models import Decision
 from app.needs.models import Need
 from app.requests.models import Request, RequestCreate
+from app.requests.service import creator_columns
 from app.stakeholders.models import Stakeholder
 from app.transfer import journal
 from app.transfer.models import ImportFormat, ImportResult, InvalidImport
@@ -90,7 +89,7 @@ def import_requests(
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     check = _Checker(session, text_cells=file_format is ImportFormat.csv)
     created: list[int] = []
-    for batch in _batches(rows, BATCH_SIZE):
+    for batch in journal.batches(rows, BATCH_SIZE):
         candidates = check.batch(batch)
         if candidates and not check.problems.count:
             created += _insert(session, candidates, creator)
@@ -102,12 +101,6 @@ def import_requests(
         )
     journal.announce_created_requests(session, created)
     return ImportResult(created=len(created), first_id=created[0], last_id=created[-1])
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 class _Checker:
@@ -269,9 +262,8 @@ def _insert(session: Session, candidates: list[_Candidate], creator: Principal) 
     now = utcnow()
     rows = [
         candidate.data.model_dump()
+        | creator_columns(creator)
         | {
-            "created_by": creator.user_id,
-            "created_by_service_token_id": creator.id if creator.kind == "service_token" else None,
             "first_answered_at": now if candidate.answered else None,
             "created_at": now,
             "updated_at": now,

@@ -6,8 +6,9 @@ once at COMMIT. So the import writes the same audit entries and events itself, a
 time: what app/audit/recorder.py and app/events/outbox.py write for a created row.
 """
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import RowMapping, Table, insert, select, text
@@ -20,10 +21,12 @@ from app.decisions.effective import current_decisions_of_needs
 from app.decisions.models import DecisionRead
 from app.events.models import Event
 from app.events.outbox import FEED_LOCK_ID
-from app.requests.models import Request, RequestRead, RequestStatus
+from app.requests.models import Request, RequestRead
+from app.requests.service import derived_status
 
 ENTITY = "request"
 EVENT_BATCH = 1000
+T = TypeVar("T")
 REQUEST: Table = Request.__table__  # type: ignore[attr-defined]
 
 
@@ -57,7 +60,7 @@ def announce_created_requests(session: Session, ids: list[int]) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({FEED_LOCK_ID})"))
-    for chunk in _chunks(ids, EVENT_BATCH):
+    for chunk in batches(ids, EVENT_BATCH):
         # Plain rows, not ORM objects: a new request has no decision of its own, so its
         # need's current decision (if any) is its effective one.
         rows = session.execute(select(REQUEST).where(REQUEST.c.id.in_(chunk))).mappings()
@@ -80,13 +83,12 @@ def announce_created_requests(session: Session, ids: list[int]) -> None:
 
 
 def _read(row: RowMapping, decision: DecisionRead | None) -> RequestRead:
-    if decision is not None:
-        status = RequestStatus.decided
-    else:
-        status = RequestStatus.triaged if row["need_id"] is not None else RequestStatus.new
+    status = derived_status(need_id=row["need_id"], decided=decision is not None)
     return RequestRead.model_validate({**row, "status": status, "decision": decision})
 
 
-def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of `size` items (the last may be shorter), taken as the iterable yields them."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from app.core.errors import ProblemError, Unprocessable
 from app.decisions.models import DecisionRead
 from app.decisions.service import DecisionFieldFilters
-from app.requests.models import RequestCreate
+from app.requests.models import RequestCreate, RequestRead
 from app.requests.service import RequestFieldFilters
 
 
@@ -27,23 +27,6 @@ IMPORT_MEDIA_TYPES = {
 
 # What a row may set: the fields of POST /requests, and the stakeholder by e-mail instead.
 IMPORT_FIELDS = frozenset(RequestCreate.model_fields) | {"stakeholder_email"}
-# What the export (or GET /requests) shows but a client cannot set: accepted and ignored,
-# so an export can be imported again as it is.
-READ_ONLY_FIELDS = frozenset(
-    {
-        "id",
-        "status",
-        "decision",
-        "decision_id",
-        "decision_outcome",
-        "first_answered_at",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "version",
-    }
-)
-
 # The read model of a request, flattened: its stakeholder's e-mail (so the file can be
 # imported where ids differ) and its effective decision's id and outcome.
 REQUEST_COLUMNS = (
@@ -68,6 +51,11 @@ REQUEST_COLUMNS = (
     "updated_at",
     "version",
 )
+# What the export (or GET /requests) shows but a client cannot set: accepted and ignored,
+# so an export can be imported again as it is.
+READ_ONLY_FIELDS = (
+    frozenset(REQUEST_COLUMNS) | frozenset(RequestRead.model_fields)
+) - IMPORT_FIELDS
 DECISION_COLUMNS = tuple(DecisionRead.model_fields)
 
 
