@@ -156,7 +156,7 @@ def _without_null(json_schema: JsonSchemaValue) -> None:
 
 
 NoNul = _StatedCheck(_reject_nul, _also({"not": {"pattern": "\\u0000"}}))
-ValidUtf8 = AfterValidator(_reject_undecodable)
+ValidUtf8 = _StatedCheck(_reject_undecodable, _also({"not": {"pattern": "\\ufffd"}}))
 EmailAddress = Annotated[
     str,
     Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}),
