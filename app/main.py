@@ -10,10 +10,11 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from app import health
-from app.api import api_router
+from app.api import include_api
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
+from app.core.direct import DirectReaders
 from app.core.errors import install_error_handlers
 from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(upgrade_to_head, app.state.engine)
         async with running_dispatcher(app.state.engine, settings):
             yield
+        await app.state.direct_readers.close()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.direct_readers = DirectReaders(settings)
     app.state.token_issuer = TokenIssuer(
         key=resolve_secret_key(settings),
         issuer=settings.token_issuer,
@@ -66,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     app.include_router(health.router)
-    app.include_router(api_router)
+    include_api(app)
     install_openapi(app)
     return app
 

@@ -105,7 +105,8 @@ def _declare_problems(document: dict[str, Any]) -> None:
 def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     headers = {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
     found = [503]
-    if operation.get("parameters") or "requestBody" in operation:
+    # Every API route refuses a repeated query parameter (app/core/params.py).
+    if path.startswith("/api/") or operation.get("parameters") or "requestBody" in operation:
         found.append(422)
     if "security" in operation:
         found += [401, 403]

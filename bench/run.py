@@ -55,6 +55,7 @@ class Result:
     p99_ms: float
     errors: int
     ratio_to_ceiling: float = 0.0
+    peak_rss_growth_mib: float | None = None
 
 
 def scenarios(seeded: Seeded) -> list[Scenario]:
@@ -99,8 +100,14 @@ def database(kind: str, directory: Path) -> Iterator[str]:
         yield url
 
 
+@dataclass
+class Served:
+    url: str
+    pid: int
+
+
 @contextmanager
-def server(app: str, env: dict[str, str]) -> Iterator[str]:
+def server(app: str, env: dict[str, str]) -> Iterator[Served]:
     """uvicorn as in production: uvloop, httptools, no access log, one worker."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
@@ -117,7 +124,7 @@ def server(app: str, env: dict[str, str]) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{app} did not start") from None
                 time.sleep(0.1)
-        yield url
+        yield Served(url, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -146,14 +153,66 @@ def wrk(url: str, scenario: Scenario, token: str, *, duration: int, connections:
     )
 
 
+IMPORT_ROWS = 50_000
+IMPORT_SCENARIO = f"import {IMPORT_ROWS // 1000}k rows (rows/s)"
+
+
+def import_csv(rows: int, stakeholders: int) -> bytes:
+    lines = ["title,description,stakeholder_id,channel,customer,revenue_at_stake,urgency"]
+    lines += [
+        f"Imported {i},Row {i} of the bench import,{i % stakeholders + 1},email,"
+        f"Customer {i % 300},{i % 5000}.50,normal"
+        for i in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def import_rows(url: str, token: str, seeded: Seeded, server_pid: int) -> Result:
+    """POST a 50 000-row CSV once; rows/s, and the server's peak RSS growth."""
+    body = import_csv(IMPORT_ROWS, seeded.stakeholders)
+    rss_before = _rss_kib(server_pid, "VmRSS")
+    started = time.perf_counter()
+    response = httpx.post(
+        f"{url}/api/v1/imports/requests",
+        content=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+        timeout=600,
+    )
+    seconds = time.perf_counter() - started
+    peak_growth_mib = (_rss_kib(server_pid, "VmHWM") - rss_before) / 1024
+    return Result(
+        name=IMPORT_SCENARIO,
+        requests_per_second=IMPORT_ROWS / seconds,
+        p50_ms=seconds * 1000,
+        p99_ms=seconds * 1000,
+        errors=0 if response.status_code == 201 else 1,
+        peak_rss_growth_mib=round(max(peak_growth_mib, 0.0), 1),
+    )
+
+
+def _rss_kib(pid: int, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak so far) of a process, in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M)[1])  # type: ignore[index]
+
+
 def _latency(output: str, percentile: str) -> float:
     value, unit = re.search(rf"^\s+{percentile}\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+@dataclass
+class ScaleRun:
+    seeded: Seeded
+    seed_seconds: float
+    results: list[Result]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument(
+        "--requests", default="1000", help="dataset size; several (1000,1000000) compare them"
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", type=int, default=6, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
@@ -161,6 +220,14 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")
+    runs = [run_scale(args, int(size)) for size in args.requests.split(",")]
+    for run in runs:
+        report(args, run)
+    if len(runs) > 1:
+        compare(runs[0], runs[-1])
+
+
+def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
     with tempfile.TemporaryDirectory() as directory, database(args.db, Path(directory)) as url:
         settings = Settings(
             database_url=url,
@@ -172,7 +239,7 @@ def main() -> None:
         engine = make_engine(settings)
         upgrade_to_head(engine)
         started = time.perf_counter()
-        seeded = seed(engine, requests=args.requests)
+        seeded = seed(engine, requests=requests)
         seed_seconds = time.perf_counter() - started
         with open_session(engine, write=True) as session:
             admin = auth_service.create_user(
@@ -195,40 +262,50 @@ def main() -> None:
             "REQTRACK_MIGRATE_ON_START": "false",
             "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
         }
-        results = []
-        with server("app.main:app", env) as app_url, server("bench.ceiling:app", env) as top:
-            chosen = [s for s in scenarios(seeded)[1:] if args.only in s.name]
-            for scenario in [scenarios(seeded)[0], *chosen]:
-                target = top if scenario.target == "ceiling" else app_url
-                results.append(
-                    wrk(
-                        target,
-                        scenario,
-                        token,
-                        duration=args.duration,
-                        connections=args.connections,
-                    )
-                )
-    ceiling = results[0].requests_per_second
+        load = {"duration": args.duration, "connections": args.connections}
+        ceiling, *chosen = scenarios(seeded)
+        chosen = [s for s in chosen if args.only in s.name]
+        with server("app.main:app", env) as app, server("bench.ceiling:app", env) as top:
+            # The ceiling before and after: the machine's own drift shows as their spread.
+            results = [wrk(top.url, ceiling, token, **load)]
+            results += [wrk(app.url, scenario, token, **load) for scenario in chosen]
+            if args.only in IMPORT_SCENARIO:
+                results.append(import_rows(app.url, token, seeded, app.pid))
+            after = wrk(top.url, ceiling, token, **load)
+    before = results[0]
+    before.name, after.name = "ceiling (before)", "ceiling (after)"
+    results.insert(1, after)
+    top_speed = (before.requests_per_second + after.requests_per_second) / 2
     for result in results:
-        result.ratio_to_ceiling = round(result.requests_per_second / ceiling, 3)
-    report(args, seeded, seed_seconds, results)
+        result.ratio_to_ceiling = round(result.requests_per_second / top_speed, 3)
+    return ScaleRun(seeded, seed_seconds, results)
 
 
-def report(
-    args: argparse.Namespace, seeded: Seeded, seed_seconds: float, results: list[Result]
-) -> None:
+def compare(small: ScaleRun, large: ScaleRun) -> None:
+    """How latency changes with the dataset: each scenario's p50 and p99, large / small."""
+    print(f"\n{large.seeded.requests} vs {small.seeded.requests} requests (latency ratio)")
+    print(f"{'scenario':38} {'p50 x':>8} {'p99 x':>8}")
+    small_by_name = {r.name: r for r in small.results}
+    for r in large.results:
+        if (base := small_by_name.get(r.name)) is not None and not r.name.startswith("ceiling"):
+            print(f"{r.name:38} {r.p50_ms / base.p50_ms:8.2f} {r.p99_ms / base.p99_ms:8.2f}")
+
+
+def report(args: argparse.Namespace, run: ScaleRun) -> None:
+    seeded, seed_seconds, results = run.seeded, run.seed_seconds, run.results
     print(
         f"\n{args.db}, {seeded.requests} requests (seeded in {seed_seconds:.1f} s), "
         f"wrk -t1 -c{args.connections} -d{args.duration}s\n"
     )
     print(
-        f"{'scenario':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>9} {'errors':>7}"
+        f"{'scenario':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>9} "
+        f"{'errors':>7} {'peak RSS':>9}"
     )
     for r in results:
+        rss = "" if r.peak_rss_growth_mib is None else f"+{r.peak_rss_growth_mib:.0f} MiB"
         print(
             f"{r.name:38} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
-            f"{r.ratio_to_ceiling:9.3f} {r.errors:7d}"
+            f"{r.ratio_to_ceiling:9.3f} {r.errors:7d} {rss:>9}"
         )
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -5,6 +5,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from anyio.from_thread import start_blocking_portal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -96,6 +97,16 @@ def users(engine: Engine) -> dict[Role, User]:
             made[role] = auth_service.create_user(session=session, data=data)
         session.commit()
     return made
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_event_loop() -> Iterator[None]:
+    """One event loop for every test client outside `with`, as a server process has one:
+    the app's per-loop connections (app/core/direct.py) are made once, not per request."""
+    with start_blocking_portal() as portal:
+        TestClient.portal = portal
+        yield
+        TestClient.portal = None
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.audit.models import AuditEntry
 from app.auth.models import Principal
 from app.core.changes import SECRET_COLUMNS, flushed_changes
+from app.core.db import ACTOR_KEY
 from app.core.types import utcnow
 
-ACTOR_KEY = "reqtrack_actor"
 # Table name -> entity name in the audit log (singular snake_case, as the API says).
 AUDITED_ENTITIES = {
     "stakeholder": "stakeholder",
@@ -30,10 +30,6 @@ AUDITED_ENTITIES = {
     "webhook": "webhook",
 }
 ACTIONS = {"created": "create", "updated": "update", "deleted": "delete"}
-
-
-def set_actor(session: Session, principal: Principal | None) -> None:
-    session.info[ACTOR_KEY] = principal
 
 
 def record(

@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
-from app.audit.recorder import set_actor
 from app.auth import service
 from app.auth.models import Principal, Role
-from app.core.db import SessionDep
+from app.core.db import open_session, turn
+from app.core.direct import DirectReadsDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import TokenIssuer
 
@@ -25,18 +26,32 @@ async def get_token_issuer(request: Request) -> TokenIssuer:
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 
 
-def current_principal(
-    session: SessionDep,
-    issuer: TokenIssuerDep,
+async def current_principal(
+    request: Request,
+    reads: DirectReadsDep,
     token: Annotated[str | None, Depends(bearer_token)],
 ) -> Principal:
     if not token:
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
-    principal = service.principal_for_token(session=session, issuer=issuer, token=token)
-    if principal is None:
+    issuer: TokenIssuer = request.app.state.token_issuer
+    caller = await service.caller_for_token(reads=reads, issuer=issuer, token=token)
+    if caller is None:
         raise Unauthorized("The token is invalid, expired or revoked.")
-    set_actor(session, principal)
-    return principal
+    if caller.usage_due:
+        await _record_service_token_use(request, caller.principal.id)
+    # The request's session names this principal in the audit log (get_session).
+    request.state.principal = caller.principal
+    return caller.principal
+
+
+async def _record_service_token_use(request: Request, token_id: int) -> None:
+    def record() -> None:
+        with open_session(request.app.state.engine, write=True) as session:
+            service.record_service_token_use(session=session, token_id=token_id)
+            session.commit()
+
+    async with turn(request.app.state.settings, write=True):
+        await run_in_threadpool(record)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

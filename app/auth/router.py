@@ -28,6 +28,7 @@ from app.core.db import SessionDep, WriteIntent
 from app.core.errors import Conflict, TooManyRequests, problem_response
 from app.core.pagination import PageParams
 from app.core.types import PathId
+from app.idempotency.dependencies import Idempotent
 
 login_router = APIRouter(prefix="/auth", tags=["auth"])
 me_router = APIRouter(prefix="/auth", tags=["auth"])
@@ -103,7 +104,7 @@ def list_users(session: SessionDep, filters: Annotated[UserFilters, Query()]) ->
     return UserPage(items=[UserRead.model_validate(u) for u in users], next_cursor=next_cursor)
 
 
-@users_router.post("", status_code=status.HTTP_201_CREATED)
+@users_router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 def create_user(
     body: UserCreate, session: SessionDep, http: Request, response: Response
 ) -> UserRead:
@@ -148,7 +149,7 @@ def list_service_tokens(
     )
 
 
-@tokens_router.post("", status_code=status.HTTP_201_CREATED)
+@tokens_router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 def create_service_token(
     body: ServiceTokenCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> ServiceTokenCreated:

@@ -1,9 +1,10 @@
 """Accounts, logins, service tokens: who may call, and as what."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from app.auth.models import (
@@ -18,6 +19,7 @@ from app.auth.models import (
 )
 from app.core.config import Settings
 from app.core.db import insert_if_absent
+from app.core.direct import DirectQuery, DirectReads
 from app.core.errors import Conflict, NotFound
 from app.core.filters import where_equal
 from app.core.models import apply_changes
@@ -31,7 +33,7 @@ from app.core.security import (
     new_service_token,
     verify_password,
 )
-from app.core.types import FilterText, utcnow
+from app.core.types import MAX_ID, FilterText, utcnow
 
 # last_used_at is refreshed at most this often: not a write on every read.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -142,40 +144,61 @@ def _count_failure(
 # Who is calling
 
 
-def principal_for_token(*, session: Session, issuer: TokenIssuer, token: str) -> Principal | None:
+# Read through the driver on every request: the user or token as it is now.
+_USER_BY_ID = DirectQuery(
+    select(User.id, User.role, User.email, User.active).where(col(User.id) == bindparam("user_id"))
+)
+_LIVE_SERVICE_TOKEN = DirectQuery(
+    select(ServiceToken.id, ServiceToken.role, ServiceToken.name, ServiceToken.last_used_at).where(
+        col(ServiceToken.token_hash) == bindparam("token_hash"),
+        col(ServiceToken.revoked_at).is_(None),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    # A service token whose last_used_at is older than LAST_USED_RESOLUTION.
+    usage_due: bool = False
+
+
+async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: str) -> Caller | None:
     """The caller behind a bearer token, checked against the database on every request,
     so a revoked token or a deactivated user stops working at once."""
     if token.startswith(SERVICE_TOKEN_PREFIX):
-        return _service_token_principal(session, token)
+        return await _service_token_caller(reads, token)
     subject = issuer.subject_of(token)
     if subject is None or not subject.startswith("user:"):
         return None
     user_id = subject.removeprefix("user:")
-    if not user_id.isdigit():
+    if not user_id.isdigit() or int(user_id) > MAX_ID:
         return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.active or user.id is None:
+    user = await reads.one(_USER_BY_ID, user_id=int(user_id))
+    if user is None or not user["active"]:
         return None
-    return Principal(kind="user", id=user.id, role=Role(user.role), label=user.email)
+    return Caller(
+        Principal(kind="user", id=user["id"], role=Role(user["role"]), label=user["email"])
+    )
 
 
-def _service_token_principal(session: Session, token: str) -> Principal | None:
-    stored = session.exec(
-        select(ServiceToken).where(
-            ServiceToken.token_hash == hash_service_token(token),
-            col(ServiceToken.revoked_at).is_(None),
-        )
-    ).first()
-    if stored is None or stored.id is None:
+async def _service_token_caller(reads: DirectReads, token: str) -> Caller | None:
+    stored = await reads.one(_LIVE_SERVICE_TOKEN, token_hash=hash_service_token(token))
+    if stored is None:
         return None
-    now = utcnow()
-    if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_RESOLUTION:
-        # A plain UPDATE: not audited, not versioned; usage is not an edit.
-        session.execute(
-            update(ServiceToken).where(col(ServiceToken.id) == stored.id).values(last_used_at=now)
-        )
-        stored.last_used_at = now
-    return Principal(kind="service_token", id=stored.id, role=Role(stored.role), label=stored.name)
+    last_used_at = stored["last_used_at"]
+    principal = Principal(
+        kind="service_token", id=stored["id"], role=Role(stored["role"]), label=stored["name"]
+    )
+    usage_due = last_used_at is None or utcnow() - last_used_at > LAST_USED_RESOLUTION
+    return Caller(principal, usage_due=usage_due)
+
+
+def record_service_token_use(*, session: Session, token_id: int) -> None:
+    # A plain UPDATE: not audited, not versioned; usage is not an edit.
+    session.execute(
+        update(ServiceToken).where(col(ServiceToken.id) == token_id).values(last_used_at=utcnow())
+    )
 
 
 # Service tokens

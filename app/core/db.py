@@ -1,7 +1,7 @@
 """Engine and the per-request session for SQLite and PostgreSQL."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,6 +22,8 @@ UNICODE_LOWER = "reqtrack_lower"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Execution option that makes SQLite take the write lock when the transaction starts.
 WRITE_INTENT = "reqtrack_write_intent"
+# Session info: the principal the audit log names for this session's changes.
+ACTOR_KEY = "reqtrack_actor"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -101,7 +104,8 @@ class _Turns:
 _turns: "WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns]" = WeakKeyDictionary()
 
 
-async def database_turn(request: Request) -> AsyncIterator[None]:
+@asynccontextmanager
+async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
     """Wait for the database on the event loop, never in a worker thread.
 
     A request blocked inside the database (on SQLite's write lock, a row lock or an empty
@@ -109,13 +113,6 @@ async def database_turn(request: Request) -> AsyncIterator[None]:
     the lock cannot get a thread to commit. So at most as many requests as the pool has
     connections get that far, and SQLite writers go one at a time.
     """
-    async with turn(request.app.state.settings, write=is_write(request)):
-        yield
-
-
-@asynccontextmanager
-async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
-    """A turn at the database for work outside a route (see database_turn)."""
     turns = _turns.get(asyncio.get_running_loop())
     if turns is None:
         capacity = settings.db_pool_size + settings.db_max_overflow
@@ -135,14 +132,29 @@ def open_session(engine: Engine, *, write: bool) -> Session:
     return session
 
 
-def get_session(
-    request: Request,
-    _turn: Annotated[None, Depends(database_turn, scope="function")],
-) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
-    with open_session(request.app.state.engine, write=is_write(request)) as session:
-        yield session
-        session.commit()
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request, in its turn (see `turn`), committed before the
+    response is sent.
+
+    Async, with the database work in worker threads: a route that never touches its
+    session (most reads take the direct path) costs no thread hop at all.
+    """
+    write = is_write(request)
+    async with turn(request.app.state.settings, write=write):
+        session = Session(request.app.state.engine, expire_on_commit=False)
+        # Set by current_principal, which runs before the routes' own dependencies.
+        session.info[ACTOR_KEY] = getattr(request.state, "principal", None)
+        try:
+            if write:
+                await run_in_threadpool(session.connection, execution_options={WRITE_INTENT: True})
+            yield session
+            if session.in_transaction():
+                await run_in_threadpool(session.commit)
+        finally:
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
 
 
 # scope="function" closes the dependency (and commits) before the response is built,

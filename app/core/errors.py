@@ -157,6 +157,10 @@ def _methods_for(request: Request) -> set[str]:
     return methods
 
 
+class DatabaseUnavailable(Exception):
+    """A driver used directly (app/core/direct.py) could not reach the database."""
+
+
 async def _on_integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     # Services check rules first; this catches the race where two writers both passed.
     logger.info("integrity error: %s", exc)
@@ -192,4 +196,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, _on_stale_data)
     app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(PoolTimeoutError, _on_database_unavailable)
+    app.add_exception_handler(DatabaseUnavailable, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

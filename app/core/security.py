@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,19 +96,32 @@ class TokenIssuer:
 
     def subject_of(self, token: str) -> str | None:
         """The token's subject, or None for anything not signed and valid now."""
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self.key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={f"require_{claim}": True for claim in REQUIRED_CLAIMS},
-            )
-        except (JWTError, ValueError, TypeError):
+        verified = _verified_claims(token, self.key, self.issuer, self.audience)
+        if verified is None:
             return None
-        subject = claims.get("sub")
-        return subject if isinstance(subject, str) else None
+        subject, expires = verified
+        return subject if expires > utcnow().timestamp() else None
+
+
+# Checking a signature costs more than the rest of a cached read: each token is checked
+# once, and only its expiry on every later request (the user is re-read each time).
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, key: str, issuer: str, audience: str) -> tuple[str, float] | None:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={f"require_{claim}": True for claim in REQUIRED_CLAIMS},
+        )
+    except (JWTError, ValueError, TypeError):
+        return None
+    subject, expires = claims.get("sub"), claims.get("exp")
+    if not isinstance(subject, str) or not isinstance(expires, int | float):
+        return None
+    return subject, float(expires)
 
 
 def hash_service_token(token: str) -> str:

@@ -4,11 +4,12 @@ the effective one (its own current decision, else its need's). Read-only queries
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, union
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.core.direct import AnySelect
 from app.decisions.models import Decision, DecisionRead, Outcome
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -137,3 +138,42 @@ def accepted_into(item_id: int) -> ColumnElement[bool]:
 
 def _current() -> SelectOfScalar[Decision]:
     return select(Decision).where(col(Decision.is_current))
+
+
+# The effective decision of one request, as columns named decision_<field>.
+EffectiveDecision = aliased(Decision, name="effective_decision")
+EFFECTIVE_PREFIX = "decision_"
+
+
+def with_effective_decision(statement: AnySelect) -> AnySelect:
+    """Add the request's effective decision (and whether it is suspect) to `statement`
+    as decision_* columns, all NULL when nothing answers the request yet."""
+    own = select(Decision.id).where(
+        col(Decision.request_id) == col(Request.id), col(Decision.is_current)
+    )
+    via_need = select(Decision.id).where(
+        col(Decision.need_id) == col(Request.need_id), col(Decision.is_current)
+    )
+    effective_id = func.coalesce(own.scalar_subquery(), via_need.scalar_subquery())
+    suspect = and_(
+        col(EffectiveDecision.outcome) == Outcome.accepted,
+        col(RoadmapItem.promise_changed_at) > col(EffectiveDecision.decided_at),
+    )
+    fields = [name for name in DecisionRead.model_fields if name != "suspect"]
+    return (
+        statement.add_columns(
+            *(getattr(EffectiveDecision, name).label(EFFECTIVE_PREFIX + name) for name in fields),
+            func.coalesce(suspect, False).label(EFFECTIVE_PREFIX + "suspect"),
+        )
+        .outerjoin(EffectiveDecision, col(EffectiveDecision.id) == effective_id)
+        .outerjoin(RoadmapItem, col(RoadmapItem.id) == col(EffectiveDecision.roadmap_item_id))
+    )
+
+
+def split_effective_decision(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A row of with_effective_decision: the request's own fields, and its decision."""
+    own = {k: v for k, v in row.items() if not k.startswith(EFFECTIVE_PREFIX)}
+    if row[EFFECTIVE_PREFIX + "id"] is None:
+        return own, None
+    start = len(EFFECTIVE_PREFIX)
+    return own, {k[start:]: v for k, v in row.items() if k.startswith(EFFECTIVE_PREFIX)}

@@ -19,6 +19,7 @@ from app.decisions.models import (
     DecisionRead,
 )
 from app.decisions.service import DecisionFilters, Subject
+from app.idempotency.dependencies import Idempotent
 from app.needs.router import ValidNeed
 from app.requests.router import ValidRequest
 
@@ -60,7 +61,7 @@ def _record(
 @router.post(
     "/requests/{request_id}/decisions",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[RequireManager],
+    dependencies=[RequireManager, Idempotent],
 )
 def create_request_decision(
     request: ValidRequest,
@@ -85,7 +86,7 @@ def list_request_decisions(
 @router.post(
     "/needs/{need_id}/decisions",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[RequireManager],
+    dependencies=[RequireManager, Idempotent],
 )
 def create_need_decision(
     need: ValidNeed,
@@ -122,7 +123,7 @@ def get_decision(decision: ValidDecision, session: SessionDep) -> DecisionRead:
 @router.post(
     "/decisions/{decision_id}/confirm",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[RequireManager],
+    dependencies=[RequireManager, Idempotent],
 )
 def confirm_decision(
     decision: ValidDecision,

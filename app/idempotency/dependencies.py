@@ -4,7 +4,7 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -72,3 +72,7 @@ async def idempotency_key(
     raise Replay(
         service.earlier_answer(earlier, method=request.method, path=path, sha256=digest.hexdigest())
     )
+
+
+# On every POST of the protected API (tests/idempotency check that none lacks it).
+Idempotent = Depends(idempotency_key)

@@ -8,6 +8,7 @@ from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
+from app.idempotency.dependencies import Idempotent
 from app.needs import service
 from app.needs.models import Need, NeedCreate, NeedMerge, NeedPage, NeedRead, NeedUpdate
 from app.needs.service import NeedFilters
@@ -28,7 +29,7 @@ def list_needs(session: SessionDep, filters: Annotated[NeedFilters, Query()]) ->
     return NeedPage(items=service.to_reads(session=session, needs=needs), next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireManager])
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireManager, Idempotent])
 def create_need(
     body: NeedCreate, session: SessionDep, request: Request, response: Response
 ) -> NeedRead:
@@ -63,7 +64,7 @@ def delete_need(need: ValidNeed, session: SessionDep, if_match: IfMatch = None) 
     service.delete(session=session, need=need)
 
 
-@router.post("/{need_id}/merge", dependencies=[RequireManager])
+@router.post("/{need_id}/merge", dependencies=[RequireManager, Idempotent])
 def merge_needs(
     need_id: PathId, body: NeedMerge, session: SessionDep, response: Response
 ) -> NeedRead:

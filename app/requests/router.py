@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
-from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
+from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
+from app.core.direct import DirectReadsDep
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
+from app.idempotency.dependencies import Idempotent
 from app.requests import service
 from app.requests.models import (
     Request as TrackedRequest,
@@ -54,7 +56,7 @@ def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query(
     return RequestPage(items=to_reads(session=session, requests=requests), next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor])
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor, Idempotent])
 def create_request(
     body: RequestCreate,
     session: SessionDep,
@@ -102,10 +104,10 @@ def upsert_external_request(
     return to_read(session=session, request=upserted)
 
 
-@router.get("/{request_id}")
-def get_request(request: ValidRequest, session: SessionDep, response: Response) -> RequestRead:
-    set_etag(response, request.version)
-    return to_read(session=session, request=request)
+@router.get("/{request_id}", response_model=RequestRead)
+async def get_request(request_id: PathId, reads: DirectReadsDep) -> Response:
+    found = await service.read(reads=reads, request_id=request_id)
+    return model_response(found, etag=found.version)
 
 
 @router.patch("/{request_id}")

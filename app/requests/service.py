@@ -4,19 +4,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
+from app.core.direct import DirectQuery, DirectReads
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText, QueryId, utcnow
-from app.decisions.effective import effective_decisions, request_decided_condition
+from app.decisions.effective import (
+    effective_decisions,
+    request_decided_condition,
+    split_effective_decision,
+    with_effective_decision,
+)
 from app.decisions.models import Decision
 from app.decisions.service import need_is_decided
 from app.needs.models import Need
@@ -31,6 +37,9 @@ from app.requests.models import (
     Urgency,
 )
 from app.stakeholders.models import Stakeholder
+
+# The stored fields a RequestRead answers with (status and decision are derived).
+REQUEST_COLUMNS = [name for name in RequestRead.model_fields if name not in {"status", "decision"}]
 
 
 class RequestFieldFilters(BaseModel):
@@ -88,6 +97,25 @@ def creator_columns(creator: Principal) -> dict[str, int | None]:
         "created_by": creator.user_id,
         "created_by_service_token_id": creator.id if creator.kind == "service_token" else None,
     }
+
+
+_REQUEST_WITH_DECISION = DirectQuery(
+    with_effective_decision(
+        select(*(getattr(Request, name) for name in REQUEST_COLUMNS)).where(
+            col(Request.id) == bindparam("request_id")
+        )
+    )
+)
+
+
+async def read(*, reads: DirectReads, request_id: int) -> RequestRead:
+    """One request as answered, in one statement through the driver (the hottest read)."""
+    row = await reads.one(_REQUEST_WITH_DECISION, request_id=request_id)
+    if row is None:
+        raise NotFound(f"Request {request_id} does not exist.")
+    fields, decision = split_effective_decision(row)
+    status = derived_status(need_id=fields["need_id"], decided=decision is not None)
+    return RequestRead.model_validate(fields | {"decision": decision, "status": status})
 
 
 def get(*, session: Session, request_id: int, for_update: bool = False) -> Request:

@@ -8,6 +8,7 @@ from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent, consistent_snapshot
 from app.core.types import PathId
+from app.idempotency.dependencies import Idempotent
 from app.roadmap import service
 from app.roadmap.models import (
     RoadmapItem,
@@ -41,7 +42,7 @@ def list_roadmap_items(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireManager])
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireManager, Idempotent])
 def create_roadmap_item(
     body: RoadmapItemCreate, session: SessionDep, request: Request, response: Response
 ) -> RoadmapItemRead:

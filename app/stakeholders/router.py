@@ -8,6 +8,7 @@ from app.auth.dependencies import RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.types import PathId
+from app.idempotency.dependencies import Idempotent
 from app.stakeholders import service
 from app.stakeholders.models import (
     Stakeholder,
@@ -40,7 +41,7 @@ def list_stakeholders(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor])
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor, Idempotent])
 def create_stakeholder(
     body: StakeholderCreate, session: SessionDep, request: Request, response: Response
 ) -> StakeholderRead:

@@ -1,7 +1,6 @@
 """HTTP routes for bulk import (POST /imports/requests) and CSV exports (GET /exports/...)."""
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, Any
 
@@ -14,7 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor
-from app.core.db import SessionDep, database_turn, open_session
+from app.core.db import SessionDep, open_session, turn
+from app.idempotency.dependencies import Idempotent
 from app.transfer import exporter, importer
 from app.transfer.models import (
     IMPORT_MEDIA_TYPES,
@@ -31,7 +31,6 @@ router = APIRouter(tags=["import and export"])
 BatchReader = Callable[..., exporter.Batch]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 ACCEPTED_IMPORT_TYPES = ", ".join(IMPORT_MEDIA_TYPES)
-_database_turn = asynccontextmanager(database_turn)
 
 IMPORT_BODY = {
     "requestBody": {
@@ -75,7 +74,7 @@ def import_format(content_type: str | None) -> ImportFormat:
 @router.post(
     "/imports/requests",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[RequireContributor],
+    dependencies=[RequireContributor, Idempotent],
     responses=IMPORT_RESPONSES,
     openapi_extra=IMPORT_BODY,
 )
@@ -157,7 +156,7 @@ async def _batches(http: Request, read: BatchReader, first: exporter.Batch) -> A
     while cursor is not None:
         # The request's session is closed by now. Each batch takes its turn at the database
         # and a session of its own, so a slow client holds no connection between batches.
-        async with _database_turn(http):
+        async with turn(http.app.state.settings, write=False):
             text, cursor = await run_in_threadpool(_read_batch, engine, read, cursor)
         yield text.encode()
 

@@ -10,6 +10,7 @@ from app.core.config import SettingsDep
 from app.core.db import SessionDep, WriteIntent
 from app.core.pagination import PageParams
 from app.core.types import PathId
+from app.idempotency.dependencies import Idempotent
 from app.webhooks import service
 from app.webhooks.models import (
     DeliveryPage,
@@ -41,7 +42,7 @@ def list_webhooks(session: SessionDep, params: Annotated[PageParams, Query()]) -
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent])
 def create_webhook(
     body: WebhookCreate,
     session: SessionDep,
@@ -94,7 +95,11 @@ def list_webhook_deliveries(
     return DeliveryPage(items=deliveries, next_cursor=next_cursor)
 
 
-@router.post("/{webhook_id}/deliveries/{delivery_id}/retry", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Idempotent],
+)
 def retry_webhook_delivery(
     webhook: ValidWebhook,
     delivery_id: PathId,

@@ -1,13 +1,17 @@
 """Idempotency-Key on POST: performed once, replayed, refused for another body, per caller."""
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
+from app.auth.dependencies import TOKEN_URL as LOGIN_PATH
 from app.auth.models import Role
 from app.core.config import Settings
 from app.core.db import open_session
@@ -189,3 +193,27 @@ def test_a_post_whose_route_ignores_the_body_is_replayed_all_the_same(
 
     assert first.status_code == again.status_code == 202
     assert again.headers["idempotent-replayed"] == "true"
+
+
+def _post_paths(application: FastAPI) -> list[str]:
+    return [
+        context.path
+        for context in iter_route_contexts(application.routes)
+        if "POST" in (getattr(context, "methods", None) or ()) and context.path != LOGIN_PATH
+    ]
+
+
+def test_every_post_of_the_api_reads_the_idempotency_key(app: FastAPI, client: TestClient) -> None:
+    """The key is a dependency of each POST route: a malformed one is refused on every one,
+    so none was left without it."""
+    paths = _post_paths(app)
+    assert len(paths) >= 12
+    unchecked = []
+    for path in paths:
+        # Id 0 is invalid: no route loads a row (a 404) before every check has run.
+        url = re.sub(r"\{[^}]+\}", "0", path)
+        response = client.post(url, json={}, headers={"Idempotency-Key": " padded"})
+        locations = [error.get("loc") for error in response.json().get("errors", [])]
+        if response.status_code != 422 or ["header", "Idempotency-Key"] not in locations:
+            unchecked.append(f"{path}: {response.status_code} {locations}")
+    assert unchecked == []

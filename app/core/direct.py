@@ -1,0 +1,235 @@
+"""Hot reads straight through the database driver, on the event loop.
+
+The ORM session costs a worker-thread hop and about a millisecond of Python per
+statement; the busiest reads (who is calling, one request by id) need neither. A
+`DirectQuery` is a SQLAlchemy select compiled once per dialect; `DirectReads` runs it on
+the driver itself: sqlite3 inline (an indexed read takes microseconds, and WAL readers
+never wait for writers) or an asyncpg pool. Rows come back through the columns' own
+result processors, so values are those the ORM would give (UTC datetimes, money).
+
+Read-only: every write still goes through a session and its audit and event hooks.
+"""
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
+from weakref import WeakKeyDictionary
+
+import asyncpg
+from fastapi import Depends, Request
+from sqlalchemy import Dialect, make_url
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.sql import Select
+
+from app.core.config import Settings
+from app.core.errors import DatabaseUnavailable
+
+Row = dict[str, Any]
+CONNECT_TIMEOUT_SECONDS = 5
+AnySelect = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # Positional parameters: their names, fixed values (constants of the statement) and
+    # the types' bind processors, as SQLAlchemy would apply them.
+    parameter_names: tuple[str, ...]
+    fixed: Mapping[str, Any]
+    binders: tuple[Callable[[Any], Any] | None, ...]
+    columns: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        given = {**self.fixed, **values}
+        return tuple(
+            bind(given[name]) if bind is not None and given[name] is not None else given[name]
+            for name, bind in zip(self.parameter_names, self.binders, strict=True)
+        )
+
+    def row(self, values: tuple[Any, ...] | asyncpg.Record) -> Row:
+        return {
+            name: process(value) if process is not None and value is not None else value
+            for name, process, value in zip(self.columns, self.processors, values, strict=True)
+        }
+
+
+@dataclass
+class DirectQuery:
+    """A select run through the driver: compiled once per dialect, then only executed."""
+
+    statement: AnySelect
+    _compiled: dict[str, _Compiled] = field(default_factory=dict, init=False, repr=False)
+
+    def compiled_for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
+        return compiled
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        columns = self.statement.selected_columns
+        return _Compiled(
+            sql=str(compiled),
+            parameter_names=names,
+            fixed={
+                name: bind.effective_value
+                for name, bind in compiled.binds.items()
+                if bind.effective_value is not None
+            },
+            binders=tuple(
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in names
+            ),
+            columns=tuple(str(column.key) for column in columns),
+            processors=tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            ),
+        )
+
+
+class DirectReads(Protocol):
+    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None: ...
+
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]: ...
+
+    async def close(self) -> None: ...
+
+
+@contextmanager
+def _sqlite_busy_as_503() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise DatabaseUnavailable(str(exc)) from exc
+
+
+class _SQLiteReads:
+    """One read-only sqlite3 connection, used only from its event loop's thread."""
+
+    dialect = SQLiteDialect_pysqlite(paramstyle="qmark")
+
+    def __init__(self, settings: Settings) -> None:
+        path = make_url(settings.database_url).database
+        if not path or path == ":memory:":
+            raise ValueError("direct reads need a database file, not an in-memory database")
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA query_only=ON")
+        self._connection.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+
+    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+        compiled = query.compiled_for(self.dialect)
+        with _sqlite_busy_as_503():
+            cursor = self._connection.execute(compiled.sql, compiled.parameters(parameters))
+            values = cursor.fetchone()
+        cursor.close()
+        return None if values is None else compiled.row(values)
+
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
+        compiled = query.compiled_for(self.dialect)
+        with _sqlite_busy_as_503():
+            cursor = self._connection.execute(compiled.sql, compiled.parameters(parameters))
+            rows = cursor.fetchall()
+        return [compiled.row(values) for values in rows]
+
+    async def close(self) -> None:
+        self._connection.close()
+
+
+# The server is down, restarting, refusing connections or gone mid-query.
+_UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+
+
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise DatabaseUnavailable(str(exc)) from exc
+
+
+class _PostgresReads:
+    """An asyncpg pool on this event loop; statements are prepared once per connection."""
+
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+    def __init__(self, settings: Settings) -> None:
+        url = make_url(settings.database_url).set(drivername="postgresql")
+        self._pool = asyncpg.create_pool(
+            url.render_as_string(hide_password=False),
+            min_size=0,
+            max_size=settings.db_pool_size + settings.db_max_overflow,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+        )
+        self._ready = False
+
+    async def _connected(self) -> asyncpg.Pool:
+        if not self._ready:
+            await self._pool
+            self._ready = True
+        return self._pool
+
+    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+        compiled = query.compiled_for(self.dialect)
+        with _unavailable_as_503():
+            pool = await self._connected()
+            values = await pool.fetchrow(compiled.sql, *compiled.parameters(parameters))
+        return None if values is None else compiled.row(values)
+
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
+        compiled = query.compiled_for(self.dialect)
+        with _unavailable_as_503():
+            pool = await self._connected()
+            rows = await pool.fetch(compiled.sql, *compiled.parameters(parameters))
+        return [compiled.row(values) for values in rows]
+
+    async def close(self) -> None:
+        if self._ready:
+            await self._pool.close()
+
+
+class DirectReaders:
+    """The app's direct readers: one per event loop, as the drivers' connections are
+    (one per server process; the test client may run several loops)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, DirectReads] = (
+            WeakKeyDictionary()
+        )
+
+    def here(self) -> DirectReads:
+        loop = asyncio.get_running_loop()
+        reads = self._by_loop.get(loop)
+        if reads is None:
+            settings = self._settings
+            reads = _SQLiteReads(settings) if settings.is_sqlite else _PostgresReads(settings)
+            self._by_loop[loop] = reads
+        return reads
+
+    async def close(self) -> None:
+        reads = self._by_loop.pop(asyncio.get_running_loop(), None)
+        if reads is not None:
+            await reads.close()
+
+
+async def direct_reads(request: Request) -> DirectReads:
+    readers: DirectReaders = request.app.state.direct_readers
+    return readers.here()
+
+
+DirectReadsDep = Annotated[DirectReads, Depends(direct_reads)]
