@@ -162,6 +162,11 @@ def _unavailable_as_503() -> Iterator[None]:
         raise DatabaseUnavailable(str(exc)) from exc
 
 
+async def _keep_as_is(_connection: asyncpg.Connection) -> None:
+    """asyncpg resets a connection given back to its pool (one more round trip per read).
+    These connections only ever run single SELECTs: no locks, settings or listeners."""
+
+
 class _PostgresReads:
     """An asyncpg pool on this event loop; statements are prepared once per connection."""
 
@@ -174,6 +179,7 @@ class _PostgresReads:
             min_size=0,
             max_size=settings.db_pool_size + settings.db_max_overflow,
             timeout=CONNECT_TIMEOUT_SECONDS,
+            reset=_keep_as_is,
         )
         self._ready = False
 
