@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import app.db_models  # noqa: F401  (registers every table on the metadata)
 from app.core.config import get_settings
 from app.core.db import make_engine
+from app.requests.search import compared_with_models
 
 config = context.config
 if config.config_file_name is not None:
@@ -27,6 +28,7 @@ def run_migrations(engine: Engine) -> None:
             target_metadata=target_metadata,
             render_as_batch=is_sqlite,
             compare_type=True,
+            include_name=compared_with_models,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

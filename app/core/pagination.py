@@ -33,17 +33,21 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(last_id: int) -> str:
-    raw = json.dumps({"id": last_id}, separators=(",", ":")).encode()
+# Keyset cursors carry the last id; ranked (search) pages how many results came before.
+ID, RANKED = "id", "ranked"
+
+
+def encode_cursor(last_id: int, *, kind: str = ID) -> str:
+    raw = json.dumps({kind: last_id}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, param: str = "cursor", minimum: int = 1) -> int:
+def decode_cursor(cursor: str, *, param: str = "cursor", minimum: int = 1, kind: str = ID) -> int:
     """The id the previous page ended at; a cursor we did not issue is a 422."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload: Any = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        last_id = payload["id"]
+        last_id = payload[kind]
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
         last_id = None
     valid = isinstance(last_id, int) and not isinstance(last_id, bool)
@@ -70,3 +74,24 @@ def fetch_page(
         return rows, None
     rows = rows[: params.limit]
     return rows, encode_cursor(rows[-1].id)  # type: ignore[attr-defined]
+
+
+def fetch_ranked_page(
+    *,
+    session: Session,
+    statement: SelectOfScalar[Row],
+    rank: Any,
+    id_column: Any,
+    params: PageParams,
+) -> tuple[Sequence[Row], str | None]:
+    """One page of results best first (ties newest first), and the cursor to the next.
+
+    Ranks shift as rows change, so the cursor counts results instead of naming the last
+    one: search pages are few, and an offset into them is cheap.
+    """
+    skip = 0 if params.cursor is None else decode_cursor(params.cursor, kind=RANKED)
+    ordered = statement.order_by(rank, id_column.desc()).offset(skip)
+    rows = session.exec(ordered.limit(params.limit + 1)).all()
+    if len(rows) <= params.limit:
+        return rows, None
+    return rows[: params.limit], encode_cursor(skip + params.limit, kind=RANKED)

@@ -14,8 +14,7 @@ from app.core.direct import DirectQuery, DirectReads
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.filters import where_equal
 from app.core.models import apply_changes
-from app.core.pagination import PageParams, fetch_page
-from app.core.search import contains_text
+from app.core.pagination import PageParams, fetch_page, fetch_ranked_page
 from app.core.types import FilterText, QueryId, utcnow
 from app.decisions.effective import (
     effective_decisions,
@@ -36,6 +35,7 @@ from app.requests.models import (
     RequestUpsert,
     Urgency,
 )
+from app.requests.search import search
 from app.stakeholders.models import Stakeholder
 
 # The stored fields a RequestRead answers with (status and decision are derived).
@@ -146,7 +146,15 @@ def list_requests(
     elif filters.status is RequestStatus.decided:
         statement = statement.where(decided)
     if filters.q:
-        statement = statement.where(contains_text(filters.q, Request.title, Request.description))
+        dialect = session.get_bind().dialect.name
+        statement, rank = search(statement, query=filters.q, dialect=dialect)
+        return fetch_ranked_page(
+            session=session,
+            statement=statement,
+            rank=rank,
+            id_column=col(Request.id),
+            params=filters,
+        )
     return fetch_page(
         session=session, statement=statement, id_column=col(Request.id), params=filters
     )

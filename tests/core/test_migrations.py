@@ -9,12 +9,15 @@ from sqlmodel import SQLModel
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.migrations import alembic_config, current_revision, head_revision
+from app.requests.search import compared_with_models
 from tests.databases import fresh_postgres_database, fresh_sqlite_database, postgres_admin_url
 
 
 def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": compared_with_models}
+        )
         differences = compare_metadata(context, SQLModel.metadata)
 
     assert differences == []

@@ -1,0 +1,75 @@
+"""Full-text search of requests (`q`): ranked, and driven by an index at any size.
+
+SQLite keeps an FTS5 index of title and description (`request_search`, kept in step by
+triggers); PostgreSQL a GIN index on their tsvector. Both are made by the migration
+`request_search` and are not models, so the schema comparison leaves them out
+(`compared_with_models`).
+
+A query is the words of `q`, each matched as a word or the start of one, all required:
+`sign-on` finds "single sign-on", `expor` finds "export". Punctuation is never syntax.
+"""
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    false,
+    func,
+)
+from sqlalchemy.sql import literal_column
+from sqlmodel import col
+
+from app.requests.models import Request
+
+SEARCH_TABLE = "request_search"
+SEARCH_INDEX = "ix_request_search"
+# What to_tsvector reads on PostgreSQL: the GIN index is on this very expression.
+PG_DOCUMENT = (
+    "to_tsvector('simple', coalesce(request.title, '') || ' ' || coalesce(request.description, ''))"
+)
+
+# The FTS5 table as queries see it (not a model: the migration owns it).
+_fts = Table(
+    SEARCH_TABLE,
+    MetaData(),
+    Column("rowid", Integer),
+    Column(SEARCH_TABLE, String),
+    Column("rank", Float),
+)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, in any script
+
+
+def words_of(query: str) -> list[str]:
+    return _WORD.findall(query.lower())
+
+
+def search(statement: Any, *, query: str, dialect: str) -> tuple[Any, ColumnElement[Any]]:
+    """`statement` narrowed to the requests matching `query`, and the expression to order
+    them by, best first. No words in `query` (only punctuation): nothing matches."""
+    words = words_of(query)
+    if not words:
+        return statement.where(false()), col(Request.id).desc()
+    if dialect == "sqlite":
+        # Each word quoted (no FTS syntax gets through) and a prefix: "sign"* "on"*
+        match = " ".join(f'"{word}"*' for word in words)
+        narrowed = statement.join(_fts, _fts.c.rowid == Request.id).where(
+            _fts.c[SEARCH_TABLE].op("MATCH")(match)
+        )
+        return narrowed, _fts.c.rank.asc()  # bm25: lower is better
+    document: ColumnElement[Any] = literal_column(PG_DOCUMENT)
+    tsquery = func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+    narrowed = statement.where(document.op("@@")(tsquery))
+    return narrowed, func.ts_rank(document, tsquery).desc()
+
+
+def compared_with_models(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's include_name: the search index and FTS5's own tables are not models."""
+    search_object = name is not None and (name == SEARCH_INDEX or name.startswith(SEARCH_TABLE))
+    return not (type_ in {"table", "index"} and search_object)
