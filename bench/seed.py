@@ -2,8 +2,9 @@
 
 Proportions per 1 000 requests: 50 stakeholders, 20 needs, 5 roadmap items; half the
 requests are triaged into a need, a third of the needs are decided (mostly accepted
-into a roadmap item). One roadmap item is the trace scenario's: a need with 1 000
-requests accepted into it.
+into a roadmap item), one request in twenty is declined on its own. Text is product words
+and a long tail of rare ones, so a search word matches about 2 % of requests. One roadmap
+item is the trace scenario's: a need with 1 000 requests accepted into it.
 """
 
 import random
@@ -78,8 +79,20 @@ def _insert(engine: Engine, table: Any, rows: Iterator[dict[str, Any]]) -> None:
             connection.execute(insert(table), batch)
 
 
+# Besides the product words above, a long tail like real prose: most words are rare.
+RARE_WORDS = [
+    f"{a}{b}{c}"
+    for a in "bdfgklmnprstvz"
+    for b in ("a", "e", "i", "o", "u", "ai", "ou")
+    for c in ("ber", "dan", "kin", "lor", "mesh", "pix", "ran", "tul", "vex", "zor")
+]
+SEARCH_WORD = RARE_WORDS[7]
+
+
 def _text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words))
+    return " ".join(
+        rng.choice(WORDS) if rng.random() < 0.5 else rng.choice(RARE_WORDS) for _ in range(words)
+    )
 
 
 def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
@@ -148,13 +161,27 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
             "is_current": True,
         }
 
+    # One request in twenty (outside the traced need) is answered on its own: declined.
+    answered = range(min(TRACED_REQUESTS, requests // 2) + 1, requests + 1, 20)
+    own_decisions = (
+        {
+            "request_id": request_id,
+            "outcome": "declined",
+            "why": _text(rng, 8),
+            "stakeholder_message": _text(rng, 6),
+            "decided_at": now,
+            "is_current": True,
+        }
+        for request_id in answered
+    )
     _insert(engine, Decision, (decision(need_id) for need_id in decided))
+    _insert(engine, Decision, own_decisions)
     return Seeded(
         requests=requests,
         stakeholders=stakeholders,
         needs=needs,
         roadmap_items=items,
-        decisions=len(decided),
+        decisions=len(decided) + len(answered),
         traced_item_id=items,
-        search_word="okta",
+        search_word=SEARCH_WORD,
     )

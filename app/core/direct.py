@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.sql import Select
 
 from app.core.config import Settings
+from app.core.db import SQLITE_READ_PRAGMAS
 from app.core.errors import DatabaseUnavailable
 
 Row = dict[str, Any]
@@ -122,6 +123,8 @@ class _SQLiteReads:
             raise ValueError("direct reads need a database file, not an in-memory database")
         self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._connection.execute("PRAGMA query_only=ON")
+        for pragma in SQLITE_READ_PRAGMAS:
+            self._connection.execute(pragma)
         self._connection.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
 
     async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:

@@ -50,10 +50,11 @@ def editable_request(request: ValidRequest, caller: CurrentPrincipal) -> Tracked
 EditableRequest = Annotated[TrackedRequest, Depends(editable_request)]
 
 
-@router.get("")
-def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query()]) -> RequestPage:
+@router.get("", response_model=RequestPage)
+def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query()]) -> Response:
     requests, next_cursor = service.list_requests(session=session, filters=filters)
-    return RequestPage(items=to_reads(session=session, requests=requests), next_cursor=next_cursor)
+    items = to_reads(session=session, requests=requests)
+    return model_response(RequestPage(items=items, next_cursor=next_cursor))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor, Idempotent])
