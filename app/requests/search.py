@@ -1,9 +1,9 @@
 """Full-text search of requests (`q`): ranked, and driven by an index at any size.
 
 SQLite keeps an FTS5 index of title and description (`request_search`, kept in step by
-triggers); PostgreSQL a GIN index on their tsvector. Both are made by the migration
-`request_search` and are not models, so the schema comparison leaves them out
-(`compared_with_models`).
+triggers); PostgreSQL a stored, generated tsvector of them (`search_vector`) with a GIN
+index. Both are made by the migration `request_search` and are not models, so the schema
+comparison leaves them out (`compared_with_models`), and no ORM query reads them.
 
 A query is the words of `q`, each matched as a word or the start of one, all required:
 `sign-on` finds "single sign-on", `expor` finds "export". Punctuation is never syntax.
@@ -30,10 +30,7 @@ from app.requests.models import Request
 
 SEARCH_TABLE = "request_search"
 SEARCH_INDEX = "ix_request_search"
-# What to_tsvector reads on PostgreSQL: the GIN index is on this very expression.
-PG_DOCUMENT = (
-    "to_tsvector('simple', coalesce(request.title, '') || ' ' || coalesce(request.description, ''))"
-)
+SEARCH_VECTOR = "search_vector"  # PostgreSQL: to_tsvector('simple', title || description)
 
 # The FTS5 table as queries see it (not a model: the migration owns it).
 _fts = Table(
@@ -63,13 +60,16 @@ def search(statement: Any, *, query: str, dialect: str) -> tuple[Any, ColumnElem
             _fts.c[SEARCH_TABLE].op("MATCH")(match)
         )
         return narrowed, _fts.c.rank.asc()  # bm25: lower is better
-    document: ColumnElement[Any] = literal_column(PG_DOCUMENT)
+    document: ColumnElement[Any] = literal_column(f"{Request.__tablename__}.{SEARCH_VECTOR}")
     tsquery = func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
     narrowed = statement.where(document.op("@@")(tsquery))
     return narrowed, func.ts_rank(document, tsquery).desc()
 
 
 def compared_with_models(name: str | None, type_: str, _parents: object) -> bool:
-    """Alembic's include_name: the search index and FTS5's own tables are not models."""
+    """Alembic's include_name: the search index, its vector column and FTS5's own tables
+    are not models."""
+    if type_ == "column":
+        return name != SEARCH_VECTOR
     search_object = name is not None and (name == SEARCH_INDEX or name.startswith(SEARCH_TABLE))
     return not (type_ in {"table", "index"} and search_object)
