@@ -13,7 +13,7 @@ from app.decisions.effective import (
     OwnDecision,
     effective_accepted_item,
     join_current_decisions,
-    request_decided_condition,
+    request_undecided_condition,
     suspect_condition,
     to_decision_reads,
 )
@@ -229,7 +229,7 @@ def coverage(*, session: Session, older_than_days: int, limit: int) -> Coverage:
     cutoff = utcnow() - timedelta(days=older_than_days)
     stale = session.exec(
         select_model(Request)
-        .where(~request_decided_condition(), col(Request.created_at) < cutoff)
+        .where(request_undecided_condition(), col(Request.created_at) < cutoff)
         .order_by(col(Request.id))
         .limit(limit)
     ).all()

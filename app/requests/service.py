@@ -19,6 +19,7 @@ from app.core.types import FilterText, QueryId, utcnow
 from app.decisions.effective import (
     effective_decisions,
     request_decided_condition,
+    request_undecided_condition,
     split_effective_decision,
     with_effective_decision,
 )
@@ -138,13 +139,14 @@ def list_requests(
         *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
         *("source_system", "external_id"),
     )
-    decided = request_decided_condition()
     if filters.status is RequestStatus.new:
-        statement = statement.where(col(Request.need_id).is_(None), ~decided)
+        statement = statement.where(col(Request.need_id).is_(None), request_undecided_condition())
     elif filters.status is RequestStatus.triaged:
-        statement = statement.where(col(Request.need_id).is_not(None), ~decided)
+        statement = statement.where(
+            col(Request.need_id).is_not(None), request_undecided_condition()
+        )
     elif filters.status is RequestStatus.decided:
-        statement = statement.where(decided)
+        statement = statement.where(request_decided_condition())
     if filters.q:
         dialect = session.get_bind().dialect.name
         statement, rank = search(statement, query=filters.q, dialect=dialect)
