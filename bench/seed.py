@@ -176,6 +176,9 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
     )
     _insert(engine, Decision, (decision(need_id) for need_id in decided))
     _insert(engine, Decision, own_decisions)
+    # As after any bulk load: planner statistics, or the first queries plan blind.
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
     return Seeded(
         requests=requests,
         stakeholders=stakeholders,
