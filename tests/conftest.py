@@ -27,7 +27,7 @@ from tests.databases import (
 
 BACKENDS = ["sqlite", "postgresql"]
 RoleClient = Callable[[Role | None], TestClient]
-_postgres_skipped: list[str] = []
+POSTGRES_SKIPPED = "PostgreSQL not reachable, skipped"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -43,8 +43,7 @@ def database_url(
     except PostgresUnavailable as exc:
         if os.environ.get("TEST_DATABASE_URL"):
             pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
-        _postgres_skipped.append(str(exc))
-        pytest.skip(f"PostgreSQL not reachable, skipped: {exc}")
+        pytest.skip(f"{POSTGRES_SKIPPED}: {exc}")
     with fresh_postgres_database(admin_url) as url:
         yield url
 
@@ -157,9 +156,15 @@ def _empty_all_tables(engine: Engine, keep_users: list[int | None]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _postgres_skipped:
+    # Read from the skip reports, which reach this process from every xdist worker.
+    reasons = [
+        str(report.longrepr[2])
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and POSTGRES_SKIPPED in str(report.longrepr[2])
+    ]
+    if reasons:
         terminalreporter.section("PostgreSQL", sep="!", yellow=True, bold=True)
         terminalreporter.write_line(
             "PostgreSQL was SKIPPED: only SQLite was tested. "
-            f"Reason: {_postgres_skipped[0]}. Set TEST_DATABASE_URL to run it."
+            f"Reason: {reasons[0]}. Set TEST_DATABASE_URL to run it."
         )
