@@ -18,10 +18,14 @@ from tests.factories import API
 from tests.webhooks.helpers import FAST, subscribe
 from tests.webhooks.receiver import Receiver
 
+# These tests are about processes, not timeouts: a receiver slowed by a loaded machine
+# (the suite runs on two workers) must not time out and be sent the event again.
+PROCESS_TIMINGS = FAST | {"webhook_timeout_seconds": 2.0, "webhook_lease_seconds": 3.0}
+
 
 def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
-    env |= {f"REQTRACK_{name.upper()}": str(value) for name, value in FAST.items()}
+    env |= {f"REQTRACK_{name.upper()}": str(value) for name, value in PROCESS_TIMINGS.items()}
     env |= {
         "DATABASE_URL": settings.database_url,
         "REQTRACK_ENVIRONMENT": "test",
