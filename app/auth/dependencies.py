@@ -33,7 +33,8 @@ async def current_principal(
 ) -> Principal:
     if not token:
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
-    issuer: TokenIssuer = request.app.state.token_issuer
+    # Called, not a dependency: one solve less on every request.
+    issuer = await get_token_issuer(request)
     caller = await service.caller_for_token(reads=reads, issuer=issuer, token=token)
     if caller is None:
         raise Unauthorized("The token is invalid, expired or revoked.")

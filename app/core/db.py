@@ -133,7 +133,11 @@ async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
 def open_session(engine: Engine, *, write: bool) -> Session:
     session = Session(engine, expire_on_commit=False)
     if write:
-        session.connection(execution_options={WRITE_INTENT: True})
+        try:
+            session.connection(execution_options={WRITE_INTENT: True})
+        except BaseException:
+            session.close()  # a lock not obtained must not keep its connection checked out
+            raise
     return session
 
 
@@ -144,14 +148,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Async, with the database work in worker threads: a route that never touches its
     session (most reads take the direct path) costs no thread hop at all.
     """
-    write = is_write(request)
+    write, engine = is_write(request), request.app.state.engine
     async with turn(request.app.state.settings, write=write):
-        session = Session(request.app.state.engine, expire_on_commit=False)
+        # A write's session begins its transaction at once (I/O: in a worker thread).
+        if write:
+            session = await run_in_threadpool(open_session, engine, write=True)
+        else:
+            session = open_session(engine, write=False)
         # Set by current_principal, which runs before the routes' own dependencies.
         session.info[ACTOR_KEY] = getattr(request.state, "principal", None)
         try:
-            if write:
-                await run_in_threadpool(session.connection, execution_options={WRITE_INTENT: True})
             yield session
             if session.in_transaction():
                 await run_in_threadpool(session.commit)

@@ -99,16 +99,15 @@ class DirectQuery:
 class DirectReads(Protocol):
     async def one(self, query: DirectQuery, **parameters: Any) -> Row | None: ...
 
-    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]: ...
-
     async def close(self) -> None: ...
 
 
 @contextmanager
-def _sqlite_busy_as_503() -> Iterator[None]:
+def _unavailable_as_503(*errors: type[Exception]) -> Iterator[None]:
+    """The driver's "cannot reach / busy" errors answered like the ORM's: 503."""
     try:
         yield
-    except sqlite3.OperationalError as exc:
+    except errors as exc:
         raise DatabaseUnavailable(str(exc)) from exc
 
 
@@ -129,18 +128,11 @@ class _SQLiteReads:
 
     async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
         compiled = query.compiled_for(self.dialect)
-        with _sqlite_busy_as_503():
+        with _unavailable_as_503(sqlite3.OperationalError):
             cursor = self._connection.execute(compiled.sql, compiled.parameters(parameters))
             values = cursor.fetchone()
         cursor.close()
         return None if values is None else compiled.row(values)
-
-    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
-        compiled = query.compiled_for(self.dialect)
-        with _sqlite_busy_as_503():
-            cursor = self._connection.execute(compiled.sql, compiled.parameters(parameters))
-            rows = cursor.fetchall()
-        return [compiled.row(values) for values in rows]
 
     async def close(self) -> None:
         self._connection.close()
@@ -155,14 +147,6 @@ _UNREACHABLE = (
     asyncpg.OperatorInterventionError,
     asyncpg.InterfaceError,
 )
-
-
-@contextmanager
-def _unavailable_as_503() -> Iterator[None]:
-    try:
-        yield
-    except _UNREACHABLE as exc:
-        raise DatabaseUnavailable(str(exc)) from exc
 
 
 async def _keep_as_is(_connection: asyncpg.Connection) -> None:
@@ -194,17 +178,10 @@ class _PostgresReads:
 
     async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
         compiled = query.compiled_for(self.dialect)
-        with _unavailable_as_503():
+        with _unavailable_as_503(*_UNREACHABLE):
             pool = await self._connected()
             values = await pool.fetchrow(compiled.sql, *compiled.parameters(parameters))
         return None if values is None else compiled.row(values)
-
-    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
-        compiled = query.compiled_for(self.dialect)
-        with _unavailable_as_503():
-            pool = await self._connected()
-            rows = await pool.fetch(compiled.sql, *compiled.parameters(parameters))
-        return [compiled.row(values) for values in rows]
 
     async def close(self) -> None:
         if self._ready:

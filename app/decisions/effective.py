@@ -43,12 +43,18 @@ def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[D
     ]
 
 
+def _current_own() -> ColumnElement[bool]:
+    """SQL on Decision: the current decision of the request in the enclosing query."""
+    return and_(col(Decision.request_id) == col(Request.id), col(Decision.is_current))
+
+
+def _current_of_need() -> ColumnElement[bool]:
+    """SQL on Decision: the current decision of that request's need."""
+    return and_(col(Decision.need_id) == col(Request.need_id), col(Decision.is_current))
+
+
 def _own_and_needs_decision() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    own = exists().where(col(Decision.request_id) == col(Request.id), col(Decision.is_current))
-    via_need = exists().where(
-        col(Decision.need_id) == col(Request.need_id), col(Decision.is_current)
-    )
-    return own, via_need
+    return exists().where(_current_own()), exists().where(_current_of_need())
 
 
 def request_decided_condition() -> ColumnElement[bool]:
@@ -160,13 +166,9 @@ EFFECTIVE_PREFIX = "decision_"
 def with_effective_decision(statement: AnySelect) -> AnySelect:
     """Add the request's effective decision (and whether it is suspect) to `statement`
     as decision_* columns, all NULL when nothing answers the request yet."""
-    own = select(Decision.id).where(
-        col(Decision.request_id) == col(Request.id), col(Decision.is_current)
-    )
-    via_need = select(Decision.id).where(
-        col(Decision.need_id) == col(Request.need_id), col(Decision.is_current)
-    )
-    effective_id = func.coalesce(own.scalar_subquery(), via_need.scalar_subquery())
+    own = select(Decision.id).where(_current_own()).scalar_subquery()
+    via_need = select(Decision.id).where(_current_of_need()).scalar_subquery()
+    effective_id = func.coalesce(own, via_need)
     suspect = and_(
         col(EffectiveDecision.outcome) == Outcome.accepted,
         col(RoadmapItem.promise_changed_at) > col(EffectiveDecision.decided_at),
