@@ -25,11 +25,18 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
 
 
-def model_response(model: BaseModel, *, etag: int | None = None) -> Response:
+def model_response(
+    model: BaseModel, *, etag: int | None = None, status_code: int = 200
+) -> Response:
     """A model answered as JSON (with its ETag when it is one resource), serialized once:
     a route returning this skips FastAPI's second validation of a model already valid."""
     headers = None if etag is None else {"ETag": etag_for(etag)}
-    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def check_if_match(if_match: str | None, version: int) -> None:

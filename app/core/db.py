@@ -1,11 +1,11 @@
 """Engine and the per-request session for SQLite and PostgreSQL."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
@@ -27,6 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_INTENT = "reqtrack_write_intent"
 # Session info: the principal the audit log names for this session's changes.
 ACTOR_KEY = "reqtrack_actor"
+T = TypeVar("T")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -131,14 +132,11 @@ async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
 
 
 def open_session(engine: Engine, *, write: bool) -> Session:
-    session = Session(engine, expire_on_commit=False)
+    """A session; a write's transaction takes SQLite's write lock as it begins, at its
+    first statement (so the wait happens where that statement runs, in a worker thread)."""
     if write:
-        try:
-            session.connection(execution_options={WRITE_INTENT: True})
-        except BaseException:
-            session.close()  # a lock not obtained must not keep its connection checked out
-            raise
-    return session
+        engine = engine.execution_options(**{WRITE_INTENT: True})
+    return Session(engine, expire_on_commit=False)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -146,15 +144,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     response is sent.
 
     Async, with the database work in worker threads: a route that never touches its
-    session (most reads take the direct path) costs no thread hop at all.
+    session (most reads take the direct path) costs no thread hop at all, and a write's
+    transaction begins in the thread of its first statement.
     """
-    write, engine = is_write(request), request.app.state.engine
-    async with turn(request.app.state.settings, write=write):
-        # A write's session begins its transaction at once (I/O: in a worker thread).
-        if write:
-            session = await run_in_threadpool(open_session, engine, write=True)
-        else:
-            session = open_session(engine, write=False)
+    async with turn(request.app.state.settings, write=is_write(request)):
+        session = open_session(request.app.state.engine, write=is_write(request))
         # Set by current_principal, which runs before the routes' own dependencies.
         session.info[ACTOR_KEY] = getattr(request.state, "principal", None)
         try:
@@ -166,6 +160,22 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
                 await run_in_threadpool(session.close)
             else:
                 session.close()
+
+
+async def write_and_commit(session: Session, write: Callable[[], T]) -> T:
+    """Run a route's write and commit it in one worker-thread hop.
+
+    On SQLite the write lock is held from the transaction's first statement to COMMIT;
+    each trip back to the event loop in between (to end the route, then to commit in
+    get_session) lengthens that time by a turn of the loop, and writers queue behind it.
+    """
+
+    def write_then_commit() -> T:
+        result = write()
+        session.commit()
+        return result
+
+    return await run_in_threadpool(write_then_commit)
 
 
 # scope="function" closes the dependency (and commits) before the response is built,

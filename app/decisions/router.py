@@ -1,12 +1,14 @@
 """HTTP routes for decisions: record, read the history, confirm. Never edit or delete."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlmodel import Session
 
 from app.auth.dependencies import CurrentPrincipal, RequireManager
-from app.core.db import SessionDep
+from app.core.concurrency import model_response
+from app.core.db import SessionDep, write_and_commit
 from app.core.pagination import PageParams
 from app.core.types import PathId
 from app.decisions import service
@@ -18,9 +20,11 @@ from app.decisions.models import (
     DecisionPage,
     DecisionRead,
 )
-from app.decisions.service import DecisionFilters, Subject
+from app.decisions.service import DecisionFilters
 from app.idempotency.dependencies import Idempotent
+from app.needs import service as need_service
 from app.needs.router import ValidNeed
+from app.requests import service as request_service
 from app.requests.router import ValidRequest
 
 router = APIRouter(tags=["decisions"])
@@ -33,46 +37,43 @@ def valid_decision(decision_id: PathId, session: SessionDep) -> Decision:
 ValidDecision = Annotated[Decision, Depends(valid_decision)]
 
 
-def _recorded(
-    session: SessionDep, decision: Decision, http: Request, response: Response
-) -> DecisionRead:
-    location = http.url_for("get_decision", decision_id=decision.id)
-    response.headers["Location"] = str(location)
-    return to_decision_reads(session, [decision])[0]
-
-
 def _page(session: SessionDep, found: tuple[Sequence[Decision], str | None]) -> DecisionPage:
     decisions, next_cursor = found
     return DecisionPage(items=to_decision_reads(session, decisions), next_cursor=next_cursor)
 
 
-def _record(
-    subject: Subject,
-    body: DecisionCreate,
-    session: SessionDep,
-    caller: CurrentPrincipal,
-    http: Request,
-    response: Response,
-) -> DecisionRead:
-    decision = service.record_decision(session=session, subject=subject, data=body, decider=caller)
-    return _recorded(session, decision, http, response)
+async def _recorded(session: Session, record: Callable[[], Decision], http: Request) -> Response:
+    """Record the decision and commit in one worker-thread hop; 201 with its Location."""
+
+    def record_and_read() -> DecisionRead:
+        return to_decision_reads(session, [record()])[0]
+
+    decision = await write_and_commit(session, record_and_read)
+    response = model_response(decision, status_code=status.HTTP_201_CREATED)
+    response.headers["Location"] = str(http.url_for("get_decision", decision_id=decision.id))
+    return response
 
 
 @router.post(
     "/requests/{request_id}/decisions",
     status_code=status.HTTP_201_CREATED,
+    response_model=DecisionRead,
     dependencies=[RequireManager, Idempotent],
 )
-def create_request_decision(
-    request: ValidRequest,
+async def create_request_decision(
+    request_id: PathId,
     body: DecisionCreate,
     session: SessionDep,
     caller: CurrentPrincipal,
     http: Request,
-    response: Response,
-) -> DecisionRead:
+) -> Response:
     """Decide on one request, with the why; supersedes its current decision."""
-    return _record(request, body, session, caller, http, response)
+
+    def record() -> Decision:
+        request = request_service.get(session=session, request_id=request_id, for_update=True)
+        return service.record_decision(session=session, subject=request, data=body, decider=caller)
+
+    return await _recorded(session, record, http)
 
 
 @router.get("/requests/{request_id}/decisions")
@@ -86,18 +87,23 @@ def list_request_decisions(
 @router.post(
     "/needs/{need_id}/decisions",
     status_code=status.HTTP_201_CREATED,
+    response_model=DecisionRead,
     dependencies=[RequireManager, Idempotent],
 )
-def create_need_decision(
-    need: ValidNeed,
+async def create_need_decision(
+    need_id: PathId,
     body: DecisionCreate,
     session: SessionDep,
     caller: CurrentPrincipal,
     http: Request,
-    response: Response,
-) -> DecisionRead:
+) -> Response:
     """Decide on a need: it answers every request under it that has no decision of its own."""
-    return _record(need, body, session, caller, http, response)
+
+    def record() -> Decision:
+        need = need_service.get(session=session, need_id=need_id, for_update=True)
+        return service.record_decision(session=session, subject=need, data=body, decider=caller)
+
+    return await _recorded(session, record, http)
 
 
 @router.get("/needs/{need_id}/decisions")
@@ -123,16 +129,20 @@ def get_decision(decision: ValidDecision, session: SessionDep) -> DecisionRead:
 @router.post(
     "/decisions/{decision_id}/confirm",
     status_code=status.HTTP_201_CREATED,
+    response_model=DecisionRead,
     dependencies=[RequireManager, Idempotent],
 )
-def confirm_decision(
-    decision: ValidDecision,
+async def confirm_decision(
+    decision_id: PathId,
     body: DecisionConfirm,
     session: SessionDep,
     caller: CurrentPrincipal,
     http: Request,
-    response: Response,
-) -> DecisionRead:
+) -> Response:
     """Stand by a (suspect) decision with a new why: recorded as a new decision."""
-    confirmed = service.confirm(session=session, decision=decision, data=body, decider=caller)
-    return _recorded(session, confirmed, http, response)
+
+    def record() -> Decision:
+        decision = service.get(session=session, decision_id=decision_id)
+        return service.confirm(session=session, decision=decision, data=body, decider=caller)
+
+    return await _recorded(session, record, http)

@@ -2,16 +2,17 @@
 
 Domains register a publisher: given ids of changed rows, the resources as the API shows
 them. During a request, flushed changes are collected; just before COMMIT the events
-are built from the resources as they are then, and inserted. On PostgreSQL an
-advisory lock taken before the insert is held to COMMIT, so event ids follow commit
-order and a poller following the cursor can never skip one.
+are built from the resources as they are then, and inserted. Event ids follow commit
+order, so a poller following the cursor can never skip one: SQLite's writers are
+serialized, and on PostgreSQL a trigger deferred to COMMIT gives them their ids
+(migration b5e08d2c4f17).
 """
 
 from collections.abc import Callable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import event, insert, text
+from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.core.changes import column_values, flushed_changes
@@ -21,7 +22,7 @@ from app.events.models import Event
 Publisher = Callable[[Session, list[int]], dict[int, Any]]
 
 _PENDING = "reqtrack_pending_events"
-FEED_LOCK_ID = 0x72716576  # "rqev"
+EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
 # Table name -> (entity name, publisher, verb renames; a verb renamed to None is not sent).
 _publishers: dict[str, tuple[str, Publisher, dict[str, str | None]]] = {}
 
@@ -74,10 +75,7 @@ def _write_events(session: Session) -> None:
             rows.append(_row(f"{entity}.{name}", entity, entity_id, to_jsonable_python(data)))
     if not rows:
         return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(f"SELECT pg_advisory_xact_lock({FEED_LOCK_ID})"))
-    connection.execute(insert(Event), rows)
+    session.connection().execute(insert(EVENT_TABLE), rows)
 
 
 def _row(type_: str, entity: str, entity_id: int, data: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep, WriteIntent, write_and_commit
 from app.core.direct import DirectReadsDep
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
@@ -57,18 +57,24 @@ def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query(
     return model_response(RequestPage(items=items, next_cursor=next_cursor))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[RequireContributor, Idempotent])
-def create_request(
-    body: RequestCreate,
-    session: SessionDep,
-    caller: CurrentPrincipal,
-    http: Request,
-    response: Response,
-) -> RequestRead:
-    created = service.create(session=session, data=body, creator=caller)
-    location = http.url_for("get_request", request_id=created.id)
-    set_created(response, str(location), created.version)
-    return to_read(session=session, request=created)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RequestRead,
+    dependencies=[RequireContributor, Idempotent],
+)
+async def create_request(
+    body: RequestCreate, session: SessionDep, caller: CurrentPrincipal, http: Request
+) -> Response:
+    import time as _t
+
+    _a = _t.perf_counter()
+    created = await write_and_commit(
+        session, lambda: service.create(session=session, data=body, creator=caller)
+    )
+    response = model_response(created, status_code=status.HTTP_201_CREATED)
+    set_created(response, str(http.url_for("get_request", request_id=created.id)), created.version)
+    return response
 
 
 @router.put(
@@ -102,7 +108,7 @@ def upsert_external_request(
         set_created(response, str(location), upserted.version)
     else:
         set_etag(response, upserted.version)
-    return to_read(session=session, request=upserted)
+    return upserted
 
 
 @router.get("/{request_id}", response_model=RequestRead)

@@ -19,6 +19,7 @@ from app.auth.models import Principal
 from app.core.types import utcnow
 from app.decisions.models import Decision
 from app.needs.models import Need
+from app.requests.journal import audit_created_requests
 from app.requests.models import Request, RequestCreate
 from app.requests.service import creator_columns
 from app.stakeholders.models import Stakeholder
@@ -280,7 +281,7 @@ def _insert(session: Session, candidates: list[_Candidate], creator: Principal) 
             insert(Request), [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
         )
     inserted = [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
-    journal.audit_created_requests(session, inserted, creator)
+    audit_created_requests(session, inserted, creator)
     return ids
 
 

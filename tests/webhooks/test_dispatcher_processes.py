@@ -21,11 +21,14 @@ from tests.webhooks.receiver import Receiver
 # These tests are about processes, not timeouts: a receiver slowed by a loaded machine
 # (the suite runs on two workers) must not time out and be sent the event again.
 PROCESS_TIMINGS = FAST | {"webhook_timeout_seconds": 2.0, "webhook_lease_seconds": 3.0}
+# Where no dispatcher is killed, no lease needs to run out: a long one keeps a send and its
+# recording that a loaded machine slows past 3 s from being taken over and sent again.
+NOTHING_KILLED = PROCESS_TIMINGS | {"webhook_lease_seconds": 60.0}
 
 
-def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
+def _environment(settings: Settings, data_dir: Path, timings: dict[str, float]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
-    env |= {f"REQTRACK_{name.upper()}": str(value) for name, value in PROCESS_TIMINGS.items()}
+    env |= {f"REQTRACK_{name.upper()}": str(value) for name, value in timings.items()}
     env |= {
         "DATABASE_URL": settings.database_url,
         "REQTRACK_ENVIRONMENT": "test",
@@ -36,11 +39,13 @@ def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def dispatcher_process(settings: Settings, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def dispatcher_process(
+    settings: Settings, data_dir: Path, timings: dict[str, float] = PROCESS_TIMINGS
+) -> Iterator[subprocess.Popen[bytes]]:
     command = [str(Path(sys.executable).with_name("reqtrack")), "webhooks", "run"]
     process = subprocess.Popen(
         command,
-        env=_environment(settings, data_dir),
+        env=_environment(settings, data_dir, timings),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -104,7 +109,10 @@ def test_two_dispatchers_share_the_work_and_send_each_event_once(
     subscribe(client, receiver.url + "/b")
     subscribe(client, receiver.url + "/c")
 
-    with dispatcher_process(settings, tmp_path), dispatcher_process(settings, tmp_path):
+    with (
+        dispatcher_process(settings, tmp_path, NOTHING_KILLED),
+        dispatcher_process(settings, tmp_path, NOTHING_KILLED),
+    ):
         for _ in range(20):  # written while both dispatchers run
             factories.stakeholder(client)
         ids = [e["id"] for e in client.get(f"{API}/events", params={"limit": 200}).json()["items"]]

@@ -1,0 +1,57 @@
+"""What a created request leaves behind, written without the ORM's flush hooks.
+
+POST /requests and the import insert with Core statements (no unit of work to pay for),
+which the session's hooks (the audit recorder, the outbox) never see. So they write the
+same audit entries and `request.created` events themselves: what app/audit/recorder.py
+and app/events/outbox.py write for a created row.
+"""
+
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Table, insert
+from sqlmodel import Session
+
+from app.audit.models import AuditEntry
+from app.auth.models import Principal
+from app.core.types import utcnow
+from app.decisions.models import DecisionRead
+from app.requests.models import RequestRead, RequestStatus
+
+ENTITY = "request"
+AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+
+
+def audit_created_requests(
+    session: Session, rows: list[dict[str, Any]], creator: Principal
+) -> None:
+    """One `create` entry per inserted row (every column, as the recorder's snapshot)."""
+    now = utcnow()
+    entries = [
+        {
+            "occurred_at": now,
+            "actor_type": creator.kind,
+            "actor_id": creator.id,
+            "actor_label": creator.label,
+            "entity": ENTITY,
+            "entity_id": row["id"],
+            "action": "create",
+            "before": None,
+            "after": to_jsonable_python(row),
+        }
+        for row in rows
+    ]
+    session.execute(insert(AUDIT_TABLE), entries)
+
+
+def created_read(row: dict[str, Any], need_decision: DecisionRead | None) -> RequestRead:
+    """A new request as the API answers it. It has no decision of its own yet, so its
+    need's current decision (if any) is its effective one."""
+    status = derived_status(need_id=row["need_id"], decided=need_decision is not None)
+    return RequestRead.model_validate({**row, "status": status, "decision": need_decision})
+
+
+def derived_status(*, need_id: int | None, decided: bool) -> RequestStatus:
+    if decided:
+        return RequestStatus.decided
+    return RequestStatus.triaged if need_id is not None else RequestStatus.new
