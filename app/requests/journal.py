@@ -2,8 +2,9 @@
 
 POST /requests and the import insert with Core statements (no unit of work to pay for),
 which the session's hooks (the audit recorder, the outbox) never see. So they write the
-same audit entries and `request.created` events themselves: what app/audit/recorder.py
-and app/events/outbox.py write for a created row.
+same audit entries and `request.created` events themselves, from the rows in hand: what
+app/audit/recorder.py and app/events/outbox.py write for a created row. Event ids still
+follow commit order (see app/events/outbox.py).
 """
 
 from typing import Any
@@ -16,32 +17,54 @@ from app.audit.models import AuditEntry
 from app.auth.models import Principal
 from app.core.types import utcnow
 from app.decisions.models import DecisionRead
+from app.events.outbox import EVENT_TABLE
 from app.requests.models import RequestRead, RequestStatus
 
 ENTITY = "request"
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
-def audit_created_requests(
-    session: Session, rows: list[dict[str, Any]], creator: Principal
-) -> None:
-    """One `create` entry per inserted row (every column, as the recorder's snapshot)."""
+def record_created_requests(
+    session: Session,
+    rows: list[dict[str, Any]],
+    creator: Principal,
+    need_decisions: dict[int, DecisionRead],
+) -> list[RequestRead]:
+    """Audit entries and `request.created` events for rows just inserted (every column,
+    id included); the requests as the API answers them."""
     now = utcnow()
-    entries = [
-        {
-            "occurred_at": now,
-            "actor_type": creator.kind,
-            "actor_id": creator.id,
-            "actor_label": creator.label,
-            "entity": ENTITY,
-            "entity_id": row["id"],
-            "action": "create",
-            "before": None,
-            "after": to_jsonable_python(row),
-        }
-        for row in rows
-    ]
-    session.execute(insert(AUDIT_TABLE), entries)
+    reads = [created_read(row, need_decisions.get(row["need_id"])) for row in rows]
+    session.execute(
+        insert(AUDIT_TABLE),
+        [
+            {
+                "occurred_at": now,
+                "actor_type": creator.kind,
+                "actor_id": creator.id,
+                "actor_label": creator.label,
+                "entity": ENTITY,
+                "entity_id": row["id"],
+                "action": "create",
+                "before": None,
+                "after": to_jsonable_python(row),  # every column, as the recorder's snapshot
+            }
+            for row in rows
+        ],
+    )
+    session.execute(
+        insert(EVENT_TABLE),
+        [
+            {
+                "type": f"{ENTITY}.created",
+                "occurred_at": now,
+                "entity": ENTITY,
+                "entity_id": read.id,
+                "data": to_jsonable_python(read),
+            }
+            for read in reads
+        ],
+    )
+    return reads
 
 
 def created_read(row: dict[str, Any], need_decision: DecisionRead | None) -> RequestRead:

@@ -26,9 +26,8 @@ from app.decisions.effective import (
 )
 from app.decisions.models import Decision
 from app.decisions.service import need_is_decided
-from app.events.outbox import announce
 from app.needs.models import Need
-from app.requests.journal import ENTITY, audit_created_requests, created_read, derived_status
+from app.requests.journal import derived_status, record_created_requests
 from app.requests.models import (
     Channel,
     Request,
@@ -184,10 +183,8 @@ def create(*, session: Session, data: RequestCreate, creator: Principal) -> Requ
     )
     inserted = session.execute(insert(REQUEST_TABLE).returning(REQUEST_TABLE.c.id), row)
     row["id"] = inserted.scalar_one()
-    audit_created_requests(session, [row], creator)
-    created = created_read(row, need_decision)
-    announce(session, ENTITY, row["id"], "created", created)
-    return created
+    decisions = {need_id: need_decision} if need_id and need_decision else {}
+    return record_created_requests(session, [row], creator, decisions)[0]
 
 
 def update(*, session: Session, request: Request, data: RequestUpdate) -> Request:

@@ -8,7 +8,9 @@ rolls the whole transaction back.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -17,13 +19,13 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import Principal
 from app.core.types import utcnow
-from app.decisions.models import Decision
+from app.decisions.effective import current_decisions_of_needs
+from app.decisions.models import DecisionRead
 from app.needs.models import Need
-from app.requests.journal import audit_created_requests
+from app.requests.journal import record_created_requests
 from app.requests.models import Request, RequestCreate
-from app.requests.service import creator_columns
+from app.requests.service import REQUEST_TABLE, creator_columns
 from app.stakeholders.models import Stakeholder
-from app.transfer import journal
 from app.transfer.models import ImportFormat, ImportResult, InvalidImport
 from app.transfer.parsing import (
     NUMBER_COLUMNS,
@@ -46,7 +48,8 @@ T = TypeVar("T")
 class _Candidate:
     line: int
     data: RequestCreate
-    answered: bool = False  # filed under a need that is already decided
+    # Filed under a need that is already decided: its decision answers the request at once.
+    need_decision: DecisionRead | None = None
 
 
 class _Problems:
@@ -90,7 +93,7 @@ def import_requests(
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     check = _Checker(session, text_cells=file_format is ImportFormat.csv)
     created: list[int] = []
-    for batch in journal.batches(rows, BATCH_SIZE):
+    for batch in batches(rows, BATCH_SIZE):
         candidates = check.batch(batch)
         if candidates and not check.problems.count:
             created += _insert(session, candidates, creator)
@@ -100,7 +103,6 @@ def import_requests(
             "The file has no rows: nothing was imported.",
             errors=[{"loc": ["body"], "msg": "the file has no rows"}],
         )
-    journal.announce_created_requests(session, created)
     return ImportResult(created=len(created), first_id=created[0], last_id=created[-1])
 
 
@@ -185,7 +187,7 @@ class _Checker:
     def _with_valid_references(self, candidates: list[_Candidate]) -> list[_Candidate]:
         stakeholders = self._existing(Stakeholder, {c.data.stakeholder_id for c in candidates})
         needs = self._existing(Need, {c.data.need_id for c in candidates if c.data.need_id})
-        decided_needs = self._decided_needs(needs)
+        need_decisions = current_decisions_of_needs(self.session, list(needs))
         taken = self._taken_references(candidates)
         valid = []
         for candidate in candidates:
@@ -201,7 +203,8 @@ class _Checker:
             if data.source_system is not None and data.external_id is not None:
                 ok = self._reference_free(line, data.source_system, data.external_id, taken) and ok
             if ok:
-                candidate.answered = data.need_id in decided_needs
+                if data.need_id is not None:
+                    candidate.need_decision = need_decisions.get(data.need_id)
                 valid.append(candidate)
         return valid
 
@@ -231,16 +234,6 @@ class _Checker:
         found = self.session.exec(select(model.id).where(col(model.id).in_(ids)))
         return {id_ for id_ in found if id_ is not None}
 
-    def _decided_needs(self, need_ids: set[int]) -> set[int]:
-        if not need_ids:
-            return set()
-        found = self.session.exec(
-            select(Decision.need_id).where(
-                col(Decision.need_id).in_(need_ids), col(Decision.is_current)
-            )
-        )
-        return {id_ for id_ in found if id_ is not None}
-
     def _taken_references(self, candidates: list[_Candidate]) -> dict[tuple[str, str], int]:
         by_system: dict[str, set[str]] = defaultdict(set)
         for c in candidates:
@@ -259,13 +252,14 @@ class _Checker:
 
 
 def _insert(session: Session, candidates: list[_Candidate], creator: Principal) -> list[int]:
-    """The batch's requests in one executemany, audited like any insert; their ids in order."""
+    """The batch's requests in one executemany, audited and announced like any insert;
+    their ids in order."""
     now = utcnow()
     rows = [
         candidate.data.model_dump()
         | creator_columns(creator)
         | {
-            "first_answered_at": now if candidate.answered else None,
+            "first_answered_at": now if candidate.need_decision else None,
             "created_at": now,
             "updated_at": now,
             "version": 1,
@@ -274,15 +268,27 @@ def _insert(session: Session, candidates: list[_Candidate], creator: Principal) 
     ]
     ids = _reserved_ids(session, len(rows))
     if ids is None:
-        statement = insert(Request).returning(col(Request.id), sort_by_parameter_order=True)
+        statement = insert(REQUEST_TABLE).returning(
+            REQUEST_TABLE.c.id, sort_by_parameter_order=True
+        )
         ids = list(session.execute(statement, rows).scalars())
     else:
         session.execute(
-            insert(Request), [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
+            insert(REQUEST_TABLE), [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
         )
     inserted = [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)]
-    audit_created_requests(session, inserted, creator)
+    need_decisions = {
+        c.data.need_id: c.need_decision for c in candidates if c.data.need_id and c.need_decision
+    }
+    record_created_requests(session, inserted, creator, need_decisions)
     return ids
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of `size` items (the last may be shorter), taken as the iterable yields them."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _reserved_ids(session: Session, count: int) -> list[int] | None:
