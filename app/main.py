@@ -18,6 +18,7 @@ from app.core.direct import DirectReaders
 from app.core.errors import install_error_handlers
 from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
+from app.events.standstill import StandstillCache
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.openapi import install_openapi
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.direct_readers = DirectReaders(settings)
+    app.state.standstill_cache = StandstillCache()
     app.state.token_issuer = TokenIssuer(
         key=resolve_secret_key(settings),
         issuer=settings.token_issuer,

@@ -2,42 +2,60 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from app.core.db import SessionDep, consistent_snapshot
+from app.core.db import SessionDep
+from app.core.direct import DirectReadsDep
+from app.events.standstill import StandstillCacheDep
 from app.reports import service
 from app.reports.models import Coverage, DemandBy, DemandReport, Summary
 
+# Each report is computed in one snapshot and kept until the data changes (standstill.py).
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-@router.get("/summary")
-def report_summary(session: SessionDep) -> Summary:
+@router.get("/summary", response_model=Summary)
+async def report_summary(
+    session: SessionDep, reads: DirectReadsDep, cache: StandstillCacheDep
+) -> Response:
     """Requests by status and group, the decision mix, how long people wait for a first
     answer (p50/p90 hours, overall and per group), and undecided requests by age."""
-    consistent_snapshot(session)
-    return service.summary(session=session)
+    return await cache.answer(
+        ("summary",), reads=reads, session=session, compute=lambda s: service.summary(session=s)
+    )
 
 
-@router.get("/demand")
-def report_demand(
+@router.get("/demand", response_model=DemandReport)
+async def report_demand(
     session: SessionDep,
+    reads: DirectReadsDep,
+    cache: StandstillCacheDep,
     by: DemandBy = DemandBy.need,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> DemandReport:
+) -> Response:
     """Needs or roadmap items ranked by weighted demand, each with the per-group
     breakdown that explains its rank."""
-    consistent_snapshot(session)
-    return service.demand(session=session, by=by, limit=limit)
+    return await cache.answer(
+        ("demand", by, limit),
+        reads=reads,
+        session=session,
+        compute=lambda s: service.demand(session=s, by=by, limit=limit),
+    )
 
 
-@router.get("/coverage")
-def report_coverage(
+@router.get("/coverage", response_model=Coverage)
+async def report_coverage(
     session: SessionDep,
+    reads: DirectReadsDep,
+    cache: StandstillCacheDep,
     older_than_days: Annotated[int, Query(ge=0, le=36500)] = 30,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
-) -> Coverage:
+) -> Response:
     """What slipped through: needs with no accepted roadmap item, items nothing leads to,
     requests undecided for longer than older_than_days, revisits due, suspect promises."""
-    consistent_snapshot(session)
-    return service.coverage(session=session, older_than_days=older_than_days, limit=limit)
+    return await cache.answer(
+        ("coverage", older_than_days, limit),
+        reads=reads,
+        session=session,
+        compute=lambda s: service.coverage(session=s, older_than_days=older_than_days, limit=limit),
+    )

@@ -3,11 +3,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlmodel import Session
 
 from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent, consistent_snapshot
+from app.core.db import SessionDep, WriteIntent
+from app.core.direct import DirectReadsDep
 from app.core.types import PathId
+from app.events.standstill import StandstillCacheDep
 from app.idempotency.dependencies import Idempotent
 from app.roadmap import service
 from app.roadmap.models import (
@@ -82,9 +85,18 @@ def delete_roadmap_item(
     service.delete(session=session, item=item)
 
 
-@router.get("/{roadmap_item_id}/trace")
-def trace_roadmap_item(item: ValidRoadmapItem, session: SessionDep) -> Trace:
+@router.get("/{roadmap_item_id}/trace", response_model=Trace)
+async def trace_roadmap_item(
+    roadmap_item_id: PathId, session: SessionDep, reads: DirectReadsDep, cache: StandstillCacheDep
+) -> Response:
     """Why this is on the roadmap: every need and request accepted into it (by their
     effective decision), each request with its stakeholder, and the demand behind it."""
-    consistent_snapshot(session)
-    return trace(session=session, item=item)
+
+    def traced(session: Session) -> Trace:
+        item = service.get(session=session, roadmap_item_id=roadmap_item_id)
+        return trace(session=session, item=item)
+
+    # Computed in one snapshot and kept until the data changes (standstill.py).
+    return await cache.answer(
+        ("trace", roadmap_item_id), reads=reads, session=session, compute=traced
+    )
