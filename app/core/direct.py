@@ -97,7 +97,12 @@ class DirectQuery:
 
 
 class DirectReads(Protocol):
+    @property
+    def dialect(self) -> Dialect: ...
+
     async def one(self, query: DirectQuery, **parameters: Any) -> Row | None: ...
+
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]: ...
 
     async def close(self) -> None: ...
 
@@ -111,7 +116,16 @@ def _unavailable_as_503(*errors: type[Exception]) -> Iterator[None]:
         raise DatabaseUnavailable(str(exc)) from exc
 
 
-class _SQLiteReads:
+class _Reads:
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
+        raise NotImplementedError
+
+    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+        rows = await self.all(query, **parameters)
+        return rows[0] if rows else None
+
+
+class _SQLiteReads(_Reads):
     """One read-only sqlite3 connection, used only from its event loop's thread."""
 
     dialect = SQLiteDialect_pysqlite(paramstyle="qmark")
@@ -126,13 +140,13 @@ class _SQLiteReads:
             self._connection.execute(pragma)
         self._connection.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
 
-    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
         compiled = query.compiled_for(self.dialect)
         with _unavailable_as_503(sqlite3.OperationalError):
             cursor = self._connection.execute(compiled.sql, compiled.parameters(parameters))
-            values = cursor.fetchone()
+            rows = cursor.fetchall()
         cursor.close()
-        return None if values is None else compiled.row(values)
+        return [compiled.row(values) for values in rows]
 
     async def close(self) -> None:
         self._connection.close()
@@ -154,7 +168,7 @@ async def _keep_as_is(_connection: asyncpg.Connection) -> None:
     These connections only ever run single SELECTs: no locks, settings or listeners."""
 
 
-class _PostgresReads:
+class _PostgresReads(_Reads):
     """An asyncpg pool on this event loop; statements are prepared once per connection."""
 
     dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
@@ -176,12 +190,12 @@ class _PostgresReads:
             self._ready = True
         return self._pool
 
-    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
         compiled = query.compiled_for(self.dialect)
         with _unavailable_as_503(*_UNREACHABLE):
             pool = await self._connected()
-            values = await pool.fetchrow(compiled.sql, *compiled.parameters(parameters))
-        return None if values is None else compiled.row(values)
+            rows = await pool.fetch(compiled.sql, *compiled.parameters(parameters))
+        return [compiled.row(values) for values in rows]
 
     async def close(self) -> None:
         if self._ready:

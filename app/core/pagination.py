@@ -74,24 +74,3 @@ def fetch_page(
         return rows, None
     rows = rows[: params.limit]
     return rows, encode_cursor(rows[-1].id)  # type: ignore[attr-defined]
-
-
-def fetch_ranked_page(
-    *,
-    session: Session,
-    statement: SelectOfScalar[Row],
-    rank: Any,
-    id_column: Any,
-    params: PageParams,
-) -> tuple[Sequence[Row], str | None]:
-    """One page of results best first (ties newest first), and the cursor to the next.
-
-    Ranks shift as rows change, so the cursor counts results instead of naming the last
-    one: search pages are few, and an offset into them is cheap.
-    """
-    skip = 0 if params.cursor is None else decode_cursor(params.cursor, kind=RANKED)
-    ordered = statement.order_by(rank, id_column.desc()).offset(skip)
-    rows = session.exec(ordered.limit(params.limit + 1)).all()
-    if len(rows) <= params.limit:
-        return rows, None
-    return rows[: params.limit], encode_cursor(skip + params.limit, kind=RANKED)

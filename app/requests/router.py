@@ -11,7 +11,7 @@ from app.core.direct import DirectReadsDep
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.idempotency.dependencies import Idempotent
-from app.requests import service
+from app.requests import listing, service
 from app.requests.models import (
     Request as TrackedRequest,
 )
@@ -22,7 +22,7 @@ from app.requests.models import (
     RequestUpdate,
     RequestUpsert,
 )
-from app.requests.service import RequestFilters, to_read, to_reads
+from app.requests.service import RequestFilters, to_read
 from app.stakeholders.router import ValidStakeholder
 
 router = APIRouter(prefix="/requests", tags=["requests"])
@@ -51,10 +51,10 @@ EditableRequest = Annotated[TrackedRequest, Depends(editable_request)]
 
 
 @router.get("", response_model=RequestPage)
-def list_requests(session: SessionDep, filters: Annotated[RequestFilters, Query()]) -> Response:
-    requests, next_cursor = service.list_requests(session=session, filters=filters)
-    items = to_reads(session=session, requests=requests)
-    return model_response(RequestPage(items=items, next_cursor=next_cursor))
+async def list_requests(
+    reads: DirectReadsDep, filters: Annotated[RequestFilters, Query()]
+) -> Response:
+    return model_response(await listing.page(reads=reads, filters=filters))
 
 
 @router.post(
@@ -139,14 +139,13 @@ def delete_request(request: ValidRequest, session: SessionDep, if_match: IfMatch
     service.delete(session=session, request=request)
 
 
-@stakeholder_view.get("/{stakeholder_id}/requests")
-def list_stakeholder_requests(
+@stakeholder_view.get("/{stakeholder_id}/requests", response_model=RequestPage)
+async def list_stakeholder_requests(
     stakeholder: ValidStakeholder,
-    session: SessionDep,
+    reads: DirectReadsDep,
     page: Annotated[PageParams, Query()],
-) -> RequestPage:
+) -> Response:
     """What did we tell them? The stakeholder's requests, newest first, each with its
     effective decision: outcome, why and the message for the stakeholder."""
     filters = RequestFilters(stakeholder_id=stakeholder.id, limit=page.limit, cursor=page.cursor)
-    requests, next_cursor = service.list_requests(session=session, filters=filters)
-    return RequestPage(items=to_reads(session=session, requests=requests), next_cursor=next_cursor)
+    return model_response(await listing.page(reads=reads, filters=filters))

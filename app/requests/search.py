@@ -20,11 +20,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    false,
+    bindparam,
     func,
 )
 from sqlalchemy.sql import literal_column
-from sqlmodel import col
 
 from app.requests.models import Request
 
@@ -43,25 +42,29 @@ _fts = Table(
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, in any script
 
 
-def words_of(query: str) -> list[str]:
-    return _WORD.findall(query.lower())
-
-
-def search(statement: Any, *, query: str, dialect: str) -> tuple[Any, ColumnElement[Any]]:
-    """`statement` narrowed to the requests matching `query`, and the expression to order
-    them by, best first. No words in `query` (only punctuation): nothing matches."""
-    words = words_of(query)
+def search_terms(query: str, *, dialect: str) -> str | None:
+    """What the index is asked for `query`: each word quoted (no query syntax gets
+    through) and a prefix, all required; None when `query` has no words (only
+    punctuation), so nothing matches."""
+    words = _WORD.findall(query.lower())
     if not words:
-        return statement.where(false()), col(Request.id).desc()
+        return None
     if dialect == "sqlite":
-        # Each word quoted (no FTS syntax gets through) and a prefix: "sign"* "on"*
-        match = " ".join(f'"{word}"*' for word in words)
+        return " ".join(f'"{word}"*' for word in words)  # "sign"* "on"*
+    return " & ".join(f"{word}:*" for word in words)  # sign:* & on:*
+
+
+def search(statement: Any, *, dialect: str) -> tuple[Any, ColumnElement[Any]]:
+    """`statement` narrowed to the requests matching the bound `search_terms`, and the
+    expression to order them by, best first."""
+    terms = bindparam("search_terms", type_=String)
+    if dialect == "sqlite":
         narrowed = statement.join(_fts, _fts.c.rowid == Request.id).where(
-            _fts.c[SEARCH_TABLE].op("MATCH")(match)
+            _fts.c[SEARCH_TABLE].op("MATCH")(terms)
         )
         return narrowed, _fts.c.rank.asc()  # bm25: lower is better
     document: ColumnElement[Any] = literal_column(f"{Request.__tablename__}.{SEARCH_VECTOR}")
-    tsquery = func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+    tsquery = func.to_tsquery(literal_column("'simple'"), terms)
     narrowed = statement.where(document.op("@@")(tsquery))
     return narrowed, func.ts_rank(document, tsquery).desc()
 

@@ -10,17 +10,14 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
-from app.core.direct import DirectQuery, DirectReads
+from app.core.direct import DirectQuery, DirectReads, Row
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from app.core.filters import where_equal
 from app.core.models import apply_changes
-from app.core.pagination import PageParams, fetch_page, fetch_ranked_page
+from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryId, utcnow
 from app.decisions.effective import (
     current_decisions_of_needs,
     effective_decisions,
-    request_decided_condition,
-    request_undecided_condition,
     split_effective_decision,
     with_effective_decision,
 )
@@ -38,7 +35,6 @@ from app.requests.models import (
     RequestUpsert,
     Urgency,
 )
-from app.requests.search import search
 from app.stakeholders.models import Stakeholder
 
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
@@ -113,6 +109,11 @@ async def read(*, reads: DirectReads, request_id: int) -> RequestRead:
     row = await reads.one(_REQUEST_WITH_DECISION, request_id=request_id)
     if row is None:
         raise NotFound(f"Request {request_id} does not exist.")
+    return answered(row)
+
+
+def answered(row: Row) -> RequestRead:
+    """A row of with_effective_decision as the API answers it."""
     fields, decision = split_effective_decision(row)
     status = derived_status(need_id=fields["need_id"], decided=decision is not None)
     return RequestRead.model_validate(fields | {"decision": decision, "status": status})
@@ -125,40 +126,6 @@ def get(*, session: Session, request_id: int, for_update: bool = False) -> Reque
     if request is None:
         raise NotFound(f"Request {request_id} does not exist.")
     return request
-
-
-def list_requests(
-    *, session: Session, filters: RequestFilters
-) -> tuple[Sequence[Request], str | None]:
-    statement = select(Request)
-    statement = where_equal(
-        statement,
-        Request,
-        filters,
-        *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
-        *("source_system", "external_id"),
-    )
-    if filters.status is RequestStatus.new:
-        statement = statement.where(col(Request.need_id).is_(None), request_undecided_condition())
-    elif filters.status is RequestStatus.triaged:
-        statement = statement.where(
-            col(Request.need_id).is_not(None), request_undecided_condition()
-        )
-    elif filters.status is RequestStatus.decided:
-        statement = statement.where(request_decided_condition())
-    if filters.q:
-        dialect = session.get_bind().dialect.name
-        statement, rank = search(statement, query=filters.q, dialect=dialect)
-        return fetch_ranked_page(
-            session=session,
-            statement=statement,
-            rank=rank,
-            id_column=col(Request.id),
-            params=filters,
-        )
-    return fetch_page(
-        session=session, statement=statement, id_column=col(Request.id), params=filters
-    )
 
 
 def create(*, session: Session, data: RequestCreate, creator: Principal) -> RequestRead:

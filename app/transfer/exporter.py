@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.decisions import service as decisions
 from app.decisions.effective import to_decision_reads
 from app.decisions.service import DecisionFilters
-from app.requests import service as requests
+from app.requests import listing
 from app.requests.models import RequestRead
 from app.requests.service import RequestFilters
 from app.stakeholders.models import Stakeholder
@@ -42,11 +42,10 @@ def request_batch(*, session: Session, filters: RequestExportFilters, cursor: st
     page = RequestFilters.model_validate(filters.model_dump(exclude_none=True) | {"cursor": cursor})
     # The lists cap a page at 200 for clients; this reader pages by EXPORT_BATCH.
     page = page.model_copy(update={"limit": EXPORT_BATCH})
-    found, next_cursor = requests.list_requests(session=session, filters=page)
-    reads = requests.to_reads(session=session, requests=found)
-    emails = _stakeholder_emails(session, {read.stakeholder_id for read in reads})
-    rows = [_request_row(read, emails.get(read.stakeholder_id)) for read in reads]
-    return _with_header(REQUEST_COLUMNS, rows, cursor), next_cursor
+    found = listing.export_page(session=session, filters=page)
+    emails = _stakeholder_emails(session, {read.stakeholder_id for read in found.items})
+    rows = [_request_row(read, emails.get(read.stakeholder_id)) for read in found.items]
+    return _with_header(REQUEST_COLUMNS, rows, cursor), found.next_cursor
 
 
 def decision_batch(

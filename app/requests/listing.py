@@ -1,0 +1,130 @@
+"""The requests list (and its export): one statement per shape of filters.
+
+A page is one statement: the requests with their effective decisions, filtered, in
+keyset or rank order. Its shape (which filters are given, the status, search or not,
+first page or not) decides the SQL; the values are bound parameters. So each shape is
+compiled once and then only executed: through the driver for the list (no session, no
+worker thread), or through the export's session.
+"""
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
+
+from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
+from app.core.pagination import RANKED, decode_cursor, encode_cursor
+from app.decisions.effective import (
+    request_decided_condition,
+    request_undecided_condition,
+    with_effective_decision,
+)
+from app.requests.models import Request, RequestPage, RequestStatus
+from app.requests.search import search, search_terms
+from app.requests.service import REQUEST_COLUMNS, RequestFilters, answered
+
+# Filters that compare a column with the parameter of the same name.
+EQUAL_FILTERS = (
+    *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
+    *("source_system", "external_id"),
+)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    dialect: str
+    equal: tuple[str, ...]
+    status: RequestStatus | None
+    searched: bool
+    after_cursor: bool
+
+
+_queries: dict[Hashable, DirectQuery] = {}
+
+
+async def page(*, reads: DirectReads, filters: RequestFilters) -> RequestPage:
+    """One page of the list, newest first (best first when searching), through the driver."""
+    query, parameters = _query_for(filters, reads.dialect.name)
+    if parameters is None:
+        return RequestPage(items=[], next_cursor=None)
+    rows = await reads.all(query, **parameters)
+    return _page(rows, filters)
+
+
+def export_page(*, session: Session, filters: RequestFilters) -> RequestPage:
+    """The same page read in the export's session (its own snapshot, batch after batch)."""
+    query, parameters = _query_for(filters, session.get_bind().dialect.name)
+    if parameters is None:
+        return RequestPage(items=[], next_cursor=None)
+    rows = session.execute(query.statement, parameters).mappings()
+    return _page([dict(row) for row in rows], filters)
+
+
+def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict[str, Any] | None]:
+    """The shape's query and this page's parameters; None when nothing can match."""
+    shape = _Shape(
+        dialect=dialect,
+        equal=tuple(name for name in EQUAL_FILTERS if getattr(filters, name) is not None),
+        status=filters.status,
+        searched=filters.q is not None,
+        after_cursor=filters.cursor is not None,
+    )
+    query = _queries.get(shape)
+    if query is None:
+        query = _queries[shape] = DirectQuery(_statement(shape))
+    parameters: dict[str, Any] = {name: _plain(getattr(filters, name)) for name in shape.equal}
+    parameters["limit"] = filters.limit + 1  # one more: is there a next page?
+    if filters.q is not None:
+        terms = search_terms(filters.q, dialect=dialect)
+        if terms is None:
+            return query, None
+        parameters["search_terms"] = terms
+        parameters["skip"] = _skipped(filters)
+    elif filters.cursor is not None:
+        parameters["before_id"] = decode_cursor(filters.cursor)
+    return query, parameters
+
+
+def _statement(shape: _Shape) -> AnySelect:
+    statement = with_effective_decision(select(*(getattr(Request, n) for n in REQUEST_COLUMNS)))
+    for name in shape.equal:
+        statement = statement.where(getattr(Request, name) == bindparam(name))
+    if shape.status is RequestStatus.new:
+        statement = statement.where(col(Request.need_id).is_(None), request_undecided_condition())
+    elif shape.status is RequestStatus.triaged:
+        statement = statement.where(
+            col(Request.need_id).is_not(None), request_undecided_condition()
+        )
+    elif shape.status is RequestStatus.decided:
+        statement = statement.where(request_decided_condition())
+    newest_first = col(Request.id).desc()
+    if shape.searched:
+        # Ranks shift as rows change: the cursor counts the results before the page.
+        statement, rank = search(statement, dialect=shape.dialect)
+        ordered: AnySelect = statement.order_by(rank, newest_first).offset(bindparam("skip"))
+        return ordered.limit(bindparam("limit"))
+    if shape.after_cursor:
+        statement = statement.where(col(Request.id) < bindparam("before_id"))
+    return statement.order_by(newest_first).limit(bindparam("limit"))
+
+
+def _page(rows: list[Row], filters: RequestFilters) -> RequestPage:
+    items = [answered(row) for row in rows[: filters.limit]]
+    if len(rows) <= filters.limit:
+        return RequestPage(items=items, next_cursor=None)
+    if filters.q is not None:
+        next_cursor = encode_cursor(_skipped(filters) + filters.limit, kind=RANKED)
+    else:
+        next_cursor = encode_cursor(items[-1].id)
+    return RequestPage(items=items, next_cursor=next_cursor)
+
+
+def _skipped(filters: RequestFilters) -> int:
+    return 0 if filters.cursor is None else decode_cursor(filters.cursor, kind=RANKED)
+
+
+def _plain(value: Any) -> Any:
+    """Enum members as their values: the drivers bind plain types."""
+    return getattr(value, "value", value)
