@@ -181,6 +181,10 @@ class _PostgresReads(_Reads):
             max_size=settings.db_pool_size + settings.db_max_overflow,
             timeout=CONNECT_TIMEOUT_SECONDS,
             reset=_keep_as_is,
+            # A plan for the values given: a generic plan of a prepared search or filtered
+            # list cannot see how selective its words or values are (0.1 s -> 0.6 s at 1M
+            # rows), and planning these lookups costs microseconds.
+            server_settings={"plan_cache_mode": "force_custom_plan"},
         )
         self._ready = False
 
