@@ -22,6 +22,10 @@ from app.events.standstill import StandstillCache
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.openapi import install_openapi
+from app.ops.logs import configure_logging
+from app.ops.metrics import Metrics
+from app.ops.metrics import router as metrics_router
+from app.ops.middleware import OpsMiddleware
 from app.webhooks.dispatcher import running_dispatcher
 
 logger = logging.getLogger("reqtrack")
@@ -34,6 +38,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(json_lines=settings.json_logs, level=settings.log_level)
     engine = make_engine(settings)
 
     @asynccontextmanager
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.direct_readers = DirectReaders(settings)
     app.state.standstill_cache = StandstillCache()
+    app.state.metrics = Metrics(engine)
     app.state.token_issuer = TokenIssuer(
         key=resolve_secret_key(settings),
         issuer=settings.token_issuer,
@@ -68,9 +74,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
     )
+    # Outermost: every log line of the request, errors included, carries its id.
+    app.add_middleware(OpsMiddleware, metrics=app.state.metrics, log_requests=settings.access_log)
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     include_api(app)
     install_openapi(app)
     return app

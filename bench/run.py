@@ -285,6 +285,7 @@ def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
             "REQTRACK_DATA_DIR": directory,
             "REQTRACK_MIGRATE_ON_START": "false",
             "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
+            "REQTRACK_ACCESS_LOG": "false",  # as uvicorn's own: production, no access log
         }
         load = {"duration": args.duration, "connections": args.connections}
         ceiling, *chosen = scenarios(seeded)

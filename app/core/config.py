@@ -21,6 +21,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "REQTRACK_DATABASE_URL"),
     )
     migrate_on_start: bool = True
+    # Log lines: JSON objects in production, plain text elsewhere, unless chosen here.
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # One line per request (method, route template, status, duration, request id).
+    access_log: bool = True
+    # On SIGTERM, requests in flight get this long to finish (keep it under the
+    # orchestrator's own grace period: docker-compose.yml gives 30 s).
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     # Larger bodies get 413 before they are read into memory.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # POST /imports/requests only: 50k rows of verbatim text outgrow max_body_bytes.
@@ -75,6 +83,12 @@ class Settings(BaseSettings):
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
             raise ValueError("webhook_lease_seconds must be longer than webhook_timeout_seconds")
         return self
+
+    @property
+    def json_logs(self) -> bool:
+        return (
+            self.log_format or ("json" if self.environment == "production" else "text")
+        ) == "json"
 
     @property
     def is_sqlite(self) -> bool:
