@@ -1,0 +1,75 @@
+"""`reqtrack serve` as a real process, for the tests of what operators see."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import TEST_PASSWORD, TEST_SECRET_KEY
+
+ADMIN_EMAIL = "ops@example.com"
+
+
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def login(self) -> dict[str, str]:
+        response = httpx.post(
+            f"{self.url}/api/v1/auth/token",
+            data={"username": ADMIN_EMAIL, "password": TEST_PASSWORD},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(database_url: str, data_dir: Path, **settings: str) -> Iterator[Served]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
+    env |= {
+        "DATABASE_URL": database_url,
+        "REQTRACK_ENVIRONMENT": "production",
+        "REQTRACK_SECRET_KEY": TEST_SECRET_KEY,
+        "REQTRACK_DATA_DIR": str(data_dir),
+        "REQTRACK_ADMIN_EMAIL": ADMIN_EMAIL,
+        "REQTRACK_ADMIN_PASSWORD": TEST_PASSWORD,
+    } | {f"REQTRACK_{name.upper()}": value for name, value in settings.items()}
+    command = [str(Path(sys.executable).with_name("reqtrack")), "serve", "--port", str(port)]
+    # Its output to a file: a pipe nobody reads would fill up and stall the server.
+    log = data_dir / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    served = Served(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
