@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	&& { echo $$p; break; }; done)
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run demo test lint format bench clean
 
 $(INSTALLED): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "reqtrack needs Python 3.11 or newer on PATH"; exit 1; }
@@ -20,6 +20,10 @@ $(INSTALLED): pyproject.toml
 ## Serve the API on http://127.0.0.1:8000 (docs at /docs); SQLite in ./var unless DATABASE_URL is set.
 run: $(INSTALLED)
 	$(BIN)/reqtrack serve
+
+## Load the demo dataset into the database `make run` serves (run it beside the server).
+demo: $(INSTALLED)
+	$(BIN)/reqtrack demo
 
 ## Run the whole suite on SQLite and, when reachable, PostgreSQL (TEST_DATABASE_URL).
 test: $(INSTALLED)

@@ -8,18 +8,19 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import ValidationError
-from sqlalchemy import Engine
 from sqlmodel import select
 
 from app.auth import service as auth_service
+from app.auth.first_admin import ensure_first_admin
 from app.auth.models import Role, User, UserCreate, UserUpdate
+from app.core.commands import fail, migrated_engine
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
 from app.core.migrations import current_revision, head_revision, upgrade_to_head
+from app.demo.cli import demo
+from app.transfer.cli import export_cli, import_cli
 from app.webhooks.dispatcher import Dispatcher
-
-DEFAULT_ADMIN_EMAIL = "admin@localhost"
 
 cli = typer.Typer(help="reqtrack: stakeholder requirements tracker.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
@@ -28,17 +29,9 @@ cli.add_typer(db_cli, name="db")
 webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
-
-
-def _migrated_engine() -> Engine:
-    engine = make_engine(get_settings())
-    upgrade_to_head(engine)
-    return engine
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
+cli.add_typer(import_cli, name="import", no_args_is_help=True)
+cli.add_typer(export_cli, name="export", no_args_is_help=True)
+cli.command("demo")(demo)
 
 
 @cli.command()
@@ -49,24 +42,19 @@ def serve(
 ) -> None:
     """Serve the API (migrating the database first); docs at /docs."""
     settings = get_settings()
-    engine = make_engine(settings)
-    upgrade_to_head(engine)
-    with open_session(engine, write=True) as session:
-        email = settings.admin_email or DEFAULT_ADMIN_EMAIL
-        given = settings.admin_password.get_secret_value() if settings.admin_password else None
-        password = given or secrets.token_urlsafe(18)
-        admin = auth_service.ensure_first_admin(session=session, email=email, password=password)
-        session.commit()
+    engine = migrated_engine()
+    ensure_first_admin(engine)
     engine.dispose()
-    if admin is not None and given is None:
-        # Printed once, to the terminal only: it is never logged or stored in clear.
-        typer.secho(
-            f"\nFirst start: created admin {email} with password {password}\n"
-            "Keep it now; it is not shown again.\n",
-            fg=typer.colors.YELLOW,
-        )
     typer.echo(f"reqtrack on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # the app logs each request itself, with its request id
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
 
 
 @db_cli.command("upgrade")
@@ -101,14 +89,14 @@ def users_create(
     try:
         data = UserCreate(email=email, display_name=name or email, role=role, password=chosen)
     except ValidationError as exc:
-        raise _fail(
+        raise fail(
             f"invalid input: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
         ) from None
-    with open_session(_migrated_engine(), write=True) as session:
+    with open_session(migrated_engine(), write=True) as session:
         try:
             user = auth_service.create_user(session=session, data=data)
         except ProblemError as exc:
-            raise _fail(exc.detail) from None
+            raise fail(exc.detail) from None
         session.commit()
     typer.echo(f"created user {user.id} {user.email} ({user.role})")
     if password is None:
@@ -118,17 +106,17 @@ def users_create(
 @users_cli.command("list")
 def users_list() -> None:
     """List user accounts."""
-    with open_session(_migrated_engine(), write=False) as session:
+    with open_session(migrated_engine(), write=False) as session:
         for user in session.exec(select(User).order_by(User.id)):  # type: ignore[arg-type]
             state = "active" if user.active else "inactive"
             typer.echo(f"{user.id}\t{user.email}\t{user.role}\t{state}")
 
 
 def _update_user(email: str, changes: UserUpdate) -> None:
-    with open_session(_migrated_engine(), write=True) as session:
+    with open_session(migrated_engine(), write=True) as session:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
-            raise _fail(f"no user with e-mail {email}")
+            raise fail(f"no user with e-mail {email}")
         auth_service.update_user(session=session, user=user, data=changes)
         session.commit()
         typer.echo(f"{user.email}: role {user.role}, {'active' if user.active else 'inactive'}")
@@ -155,7 +143,7 @@ def webhooks_run() -> None:
     at once.
     """
     settings = get_settings()
-    engine = _migrated_engine()
+    engine = migrated_engine()
 
     async def run_until_signalled() -> None:
         stop = asyncio.Event()

@@ -3,6 +3,7 @@ migrated database that is emptied after each test."""
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from anyio.from_thread import start_blocking_portal
@@ -14,7 +15,7 @@ from sqlmodel import SQLModel
 import app.db_models
 from app.auth import service as auth_service
 from app.auth.models import Role, User, UserCreate
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.db import make_engine, open_session
 from app.core.migrations import upgrade_to_head
 from app.main import create_app
@@ -133,6 +134,20 @@ def client(client_as: RoleClient) -> TestClient:
 @pytest.fixture
 def anonymous(client_as: RoleClient) -> TestClient:
     return client_as(None)
+
+
+@pytest.fixture
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The CLI reads its settings from the environment, as a user's shell would set them:
+    here a SQLite file of its own."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("REQTRACK_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    engine = make_engine(Settings(database_url=url))
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -6,20 +6,9 @@ from typer.testing import CliRunner
 
 from app.auth.models import Role, User
 from app.cli import cli
-from app.core.config import Settings, get_settings
-from app.core.db import make_engine, open_session
+from app.core.config import get_settings
+from app.core.db import open_session
 from app.core.security import verify_password
-
-
-@pytest.fixture
-def cli_database(tmp_path, monkeypatch):
-    """The CLI reads its settings from the environment, as a user's shell would set them."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("REQTRACK_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    yield make_engine(Settings(database_url=url))
-    get_settings.cache_clear()
 
 
 def users_in(engine):

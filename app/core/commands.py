@@ -1,0 +1,21 @@
+"""What every `reqtrack` command shares: a migrated database, and failing clearly."""
+
+import typer
+from sqlalchemy import Engine
+
+from app.core.config import get_settings
+from app.core.db import make_engine
+from app.core.migrations import upgrade_to_head
+
+
+def migrated_engine() -> Engine:
+    """The configured database, migrated to the latest schema."""
+    engine = make_engine(get_settings())
+    upgrade_to_head(engine)
+    return engine
+
+
+def fail(message: str) -> typer.Exit:
+    """Say what went wrong on stderr; raise the result to exit with status 1."""
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)

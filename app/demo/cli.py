@@ -1,0 +1,42 @@
+"""`reqtrack demo`: a realistic dataset to try the API on."""
+
+from typing import Annotated
+
+import typer
+from sqlmodel import col, select
+
+from app.auth.first_admin import ensure_first_admin
+from app.auth.models import Principal, Role, User
+from app.core.commands import fail, migrated_engine
+from app.core.db import open_session
+from app.demo.dataset import load
+from app.stakeholders.models import Stakeholder
+
+
+def demo(
+    force: Annotated[
+        bool, typer.Option("--force", help="Load even if the database already holds data.")
+    ] = False,
+) -> None:
+    """Load a demo dataset: stakeholders, their requests, the needs behind them, roadmap
+    items and decisions with their whys. Then try GET /api/v1/reports/summary."""
+    engine = migrated_engine()
+    ensure_first_admin(engine)
+    with open_session(engine, write=True) as session:
+        admin = session.exec(
+            select(User).where(col(User.active), User.role == Role.admin).order_by(col(User.id))
+        ).first()
+        if admin is None or admin.id is None:
+            raise fail("no active admin to record the demo's decisions: create one first")
+        if not force and session.exec(select(Stakeholder.id)).first() is not None:
+            raise fail("the database already holds stakeholders: use --force to add the demo")
+        decider = Principal(kind="user", id=admin.id, role=admin.role, label=admin.email)
+        loaded = load(session, decider=decider)
+        session.commit()
+    engine.dispose()
+    typer.secho(
+        f"demo loaded: {loaded.stakeholders} stakeholders, {loaded.requests} requests, "
+        f"{loaded.needs} needs, {loaded.roadmap_items} roadmap items, "
+        f"{loaded.decisions} decisions (recorded by {admin.email})",
+        fg=typer.colors.GREEN,
+    )
