@@ -22,7 +22,12 @@ from app.demo.cli import demo
 from app.transfer.cli import export_cli, import_cli
 from app.webhooks.dispatcher import Dispatcher
 
-cli = typer.Typer(help="reqtrack: stakeholder requirements tracker.", no_args_is_help=True)
+cli = typer.Typer(
+    help="reqtrack: stakeholder requirements tracker. Start with `reqtrack serve`; "
+    "`reqtrack demo` fills an empty database with something to look at. Settings come "
+    "from the environment (DATABASE_URL, REQTRACK_*; see the README).",
+    no_args_is_help=True,
+)
 db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
 users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate.")
 cli.add_typer(db_cli, name="db")

@@ -18,8 +18,13 @@ def demo(
         bool, typer.Option("--force", help="Load even if the database already holds data.")
     ] = False,
 ) -> None:
-    """Load a demo dataset: stakeholders, their requests, the needs behind them, roadmap
-    items and decisions with their whys. Then try GET /api/v1/reports/summary."""
+    """Load a realistic demo dataset to try the API on.
+
+    Stakeholders and their requests (sales needs SSO to close Acme, support drowns in
+    export requests, finance wants revenue per product, marketing wants dates), the needs
+    behind them, roadmap items and decisions with their whys. Then open
+    GET /api/v1/reports/summary or a roadmap item's trace.
+    """
     engine = migrated_engine()
     ensure_first_admin(engine)
     with open_session(engine, write=True) as session:
