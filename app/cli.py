@@ -1,6 +1,7 @@
 """The `reqtrack` command line."""
 
 import asyncio
+import math
 import secrets
 import signal
 from typing import Annotated
@@ -58,7 +59,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,  # the app logs each request itself, with its request id
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
 
 

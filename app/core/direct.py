@@ -12,6 +12,7 @@ Read-only: every write still goes through a session and its audit and event hook
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from weakref import WeakKeyDictionary
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Dialect, make_url
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -31,6 +33,7 @@ from app.core.errors import DatabaseUnavailable
 
 Row = dict[str, Any]
 CONNECT_TIMEOUT_SECONDS = 5
+LOOP_BUSY_TIMEOUT_MS = 200
 AnySelect = Select[*tuple[Any, ...]]
 
 
@@ -126,7 +129,10 @@ class _Reads:
 
 
 class _SQLiteReads(_Reads):
-    """One read-only sqlite3 connection, used only from its event loop's thread."""
+    """Read-only sqlite3 connections: a point lookup (`one`) runs inline on the event
+    loop's own (it takes microseconds, and WAL readers never wait for writers); a list or
+    a search (`all`) can take tens of milliseconds at a million rows, so it runs in a
+    worker thread, on that thread's own connection."""
 
     dialect = SQLiteDialect_pysqlite(paramstyle="qmark")
 
@@ -134,22 +140,53 @@ class _SQLiteReads(_Reads):
         path = make_url(settings.database_url).database
         if not path or path == ":memory:":
             raise ValueError("direct reads need a database file, not an in-memory database")
-        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._connection.execute("PRAGMA query_only=ON")
+        self._path = path
+        self._busy_timeout_ms = int(settings.sqlite_busy_timeout_ms)
+        # The loop's own waits little: a busy wait there would stall every request.
+        self._connection = self._connect(min(self._busy_timeout_ms, LOOP_BUSY_TIMEOUT_MS))
+        self._per_thread = threading.local()
+        self._opened = [self._connection]
+        self._opening = threading.Lock()
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA query_only=ON")
         for pragma in SQLITE_READ_PRAGMAS:
-            self._connection.execute(pragma)
-        self._connection.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+            connection.execute(pragma)
+        connection.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        return connection
+
+    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+        rows = _fetch(self._connection, query.compiled_for(self.dialect), parameters)
+        return rows[0] if rows else None
 
     async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
         compiled = query.compiled_for(self.dialect)
-        with _unavailable_as_503(sqlite3.OperationalError):
-            cursor = self._connection.execute(compiled.sql, compiled.parameters(parameters))
-            rows = cursor.fetchall()
-        cursor.close()
-        return [compiled.row(values) for values in rows]
+        return await run_in_threadpool(
+            lambda: _fetch(self._thread_connection(), compiled, parameters)
+        )
+
+    def _thread_connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._per_thread, "connection", None)
+        if connection is None:
+            connection = self._per_thread.connection = self._connect(self._busy_timeout_ms)
+            with self._opening:
+                self._opened.append(connection)
+        return connection
 
     async def close(self) -> None:
-        self._connection.close()
+        for connection in self._opened:
+            connection.close()
+
+
+def _fetch(
+    connection: sqlite3.Connection, compiled: _Compiled, parameters: Mapping[str, Any]
+) -> list[Row]:
+    with _unavailable_as_503(sqlite3.OperationalError):
+        cursor = connection.execute(compiled.sql, compiled.parameters(parameters))
+        rows = cursor.fetchall()
+    cursor.close()
+    return [compiled.row(values) for values in rows]
 
 
 # The server is down, restarting, refusing connections or gone mid-query.

@@ -8,7 +8,8 @@ from sqlmodel import col, select
 from app.auth.first_admin import ensure_first_admin
 from app.auth.models import Principal, Role, User
 from app.core.commands import fail, migrated_engine
-from app.core.db import open_session
+from app.core.db import ACTOR_KEY, open_session
+from app.core.errors import ProblemError
 from app.demo.dataset import load
 from app.stakeholders.models import Stakeholder
 
@@ -36,7 +37,11 @@ def demo(
         if not force and session.exec(select(Stakeholder.id)).first() is not None:
             raise fail("the database already holds stakeholders: use --force to add the demo")
         decider = Principal(kind="user", id=admin.id, role=admin.role, label=admin.email)
-        loaded = load(session, decider=decider)
+        session.info[ACTOR_KEY] = decider  # the audit log names who loaded it
+        try:
+            loaded = load(session, decider=decider)
+        except ProblemError as exc:  # --force over an earlier demo: its e-mails are taken
+            raise fail(f"cannot load the demo: {exc.detail}") from None
         session.commit()
     engine.dispose()
     typer.secho(

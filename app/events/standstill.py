@@ -92,11 +92,12 @@ class StandstillCache:
 
 
 def _computed(session: Session, compute: Callable[[Session], BaseModel]) -> _Answer:
+    started = time.monotonic()  # its age counts from its snapshot, not from its end
     consistent_snapshot(session)
     # Read in the answer's own snapshot: the version is exactly what it was computed from.
     version = session.execute(_LATEST_EVENT.statement).scalar() or 0
     body = compute(session).model_dump_json().encode()
-    return _Answer(version=version, computed_at=time.monotonic(), body=body)
+    return _Answer(version=version, computed_at=started, body=body)
 
 
 async def _latest_event(reads: DirectReads) -> int:

@@ -15,7 +15,12 @@ from typing import IO, Any
 # The id of the request being handled, for every line logged while handling it.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-_STANDARD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Not extras: the record's own fields, and uvicorn's copy of its message with colours.
+_STANDARD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class _WithRequestId(logging.Filter):

@@ -13,8 +13,10 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from fastapi.routing import iter_route_contexts
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import on_unexpected
 from app.ops.logs import request_id
 from app.ops.metrics import Metrics
 
@@ -37,8 +39,7 @@ class OpsMiddleware:
         given = next((v for k, v in scope["headers"] if k == HEADER), b"")
         rid = given.decode() if _SAFE_ID.fullmatch(given) else os.urandom(16).hex()
         token = request_id.set(rid)
-        status = 500
-        started = time.perf_counter()
+        status, started = 0, time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -48,10 +49,19 @@ class OpsMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                if status:  # the answer has begun: nothing else can be sent
+                    raise
+                # Answered here rather than by Starlette's outermost handler, so the 500
+                # and the error's log line carry the request's id too.
+                response = await on_unexpected(Request(scope), exc)
+                await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            method, route = scope["method"], route_template(scope)
+            status = status or 500  # nothing was answered (the client went away)
+            method, route = _known(scope["method"]), route_template(scope)
             self.metrics.observe(method, route, status, seconds)
             if self.log_requests:
                 access_log.info(
@@ -67,6 +77,14 @@ class OpsMiddleware:
                     },
                 )
             request_id.reset(token)
+
+
+def _known(method: str) -> str:
+    # A label per method a client invents would grow /metrics without bound.
+    return method if method in _METHODS else "OTHER"
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def route_template(scope: Scope) -> str:

@@ -68,7 +68,7 @@ def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict
         dialect=dialect,
         equal=tuple(name for name in EQUAL_FILTERS if getattr(filters, name) is not None),
         status=filters.status,
-        searched=filters.q is not None,
+        searched=bool(filters.q),  # an empty search box lists everything, as before
         after_cursor=filters.cursor is not None,
     )
     query = _queries.get(shape)
@@ -76,7 +76,7 @@ def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict
         query = _queries[shape] = DirectQuery(_statement(shape))
     parameters: dict[str, Any] = {name: _plain(getattr(filters, name)) for name in shape.equal}
     parameters["limit"] = filters.limit + 1  # one more: is there a next page?
-    if filters.q is not None:
+    if filters.q:
         terms = search_terms(filters.q, dialect=dialect)
         if terms is None:
             return query, None
@@ -114,7 +114,7 @@ def _page(rows: list[Row], filters: RequestFilters) -> RequestPage:
     items = [answered(row) for row in rows[: filters.limit]]
     if len(rows) <= filters.limit:
         return RequestPage(items=items, next_cursor=None)
-    if filters.q is not None:
+    if filters.q:
         next_cursor = encode_cursor(_skipped(filters) + filters.limit, kind=RANKED)
     else:
         next_cursor = encode_cursor(items[-1].id)

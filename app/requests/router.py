@@ -66,9 +66,6 @@ async def list_requests(
 async def create_request(
     body: RequestCreate, session: SessionDep, caller: CurrentPrincipal, http: Request
 ) -> Response:
-    import time as _t
-
-    _a = _t.perf_counter()
     created = await write_and_commit(
         session, lambda: service.create(session=session, data=body, creator=caller)
     )

@@ -141,7 +141,9 @@ class WebhookDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
     # Indexed by the unique constraint, which starts with it.
     webhook_id: int = Field(sa_type=BigInteger, foreign_key="webhook.id", ondelete="CASCADE")
-    event_id: int = Field(sa_type=BigInteger, foreign_key="event.id", ondelete="CASCADE")
+    event_id: int = Field(
+        sa_type=BigInteger, foreign_key="event.id", ondelete="CASCADE", index=True
+    )
     event_type: str = Field(sa_type=String(64))
     status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=String(16))
     attempt_count: int = Field(default=0, sa_type=Integer)

@@ -3,7 +3,9 @@
 import threading
 
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 
+from app.events.models import Event
 from tests import factories
 
 FEED = "/api/v1/events"
@@ -165,3 +167,20 @@ def test_a_merge_is_announced(client):
     assert merged[0]["data"]["id"] == target["id"]
     assert merged[0]["data"]["merged_need_ids"] == [source["id"]]
     assert any(e["type"] == "need.deleted" and e["data"]["id"] == source["id"] for e in events)
+
+
+def test_an_event_restored_with_its_own_id_keeps_it(client, engine):
+    # As a data-only restore writes them: the id is final, nothing renumbers it.
+    restored = 10**12
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Event).values(
+                id=restored, type="stakeholder.created", entity="stakeholder", entity_id=1, data={}
+            )
+        )
+    later = factories.stakeholder(client)  # and later writes still commit their events
+
+    events = read_all(client)[0]
+    assert restored in [event["id"] for event in events]
+    assert any(event["data"].get("id") == later["id"] for event in events)
+    assert all(event["id"] > 0 for event in events)

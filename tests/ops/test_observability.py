@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.main import create_app
 from app.ops.logs import configure_logging
 from tests import factories
 from tests.conftest import TEST_PASSWORD
@@ -102,3 +103,25 @@ def test_metrics_show_the_pool_and_the_webhook_backlog(client: TestClient):
     assert metric(client, "reqtrack_webhook_events_behind") - behind == 3
     assert 'reqtrack_webhook_deliveries{status="pending"} 0.0' in response.text
     assert 'reqtrack_db_pool_connections{state="in_use"}' in response.text
+
+
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id_on_it_and_its_log_line(
+    settings: Settings, request
+):
+    app = create_app(settings)  # (it sets up logging: capture the lines after it)
+    log_lines = request.getfixturevalue("log_lines")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    response = TestClient(app, raise_server_exceptions=False).get(
+        "/boom", headers={"X-Request-ID": "bug-42"}
+    )
+
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["X-Request-ID"] == "bug-42"
+    errors = [line for line in log_lines() if line["level"] == "error"]
+    assert [line["request_id"] for line in errors] == ["bug-42"]
+    assert "RuntimeError: a bug" in errors[0]["exception"]

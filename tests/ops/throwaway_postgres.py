@@ -61,9 +61,9 @@ def throwaway_postgres() -> Iterator[Cluster]:
     if os.geteuid() == 0:
         shutil.chown(data_dir, "postgres", "postgres")
     cluster = Cluster(bin_dir, data_dir, free_port())
-    cluster._run("initdb", "-D", str(data_dir), "-U", "postgres", "-A", "trust", "--no-sync")
-    cluster.start()
     try:
+        cluster._run("initdb", "-D", str(data_dir), "-U", "postgres", "-A", "trust", "--no-sync")
+        cluster.start()
         yield cluster
     finally:
         with suppress(subprocess.CalledProcessError):  # already stopped

@@ -91,3 +91,10 @@ def test_a_cursor_of_another_listing_is_refused(client: TestClient) -> None:
     response = client.get(URL, params={"q": "audit", "cursor": plain["next_cursor"]})
 
     assert response.status_code == 422
+
+
+def test_an_empty_search_box_lists_everything(client: TestClient) -> None:
+    for _ in range(2):
+        factories.request(client)
+
+    assert len(_search(client, "")["items"]) == 2
