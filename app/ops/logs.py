@@ -15,17 +15,21 @@ from typing import IO, Any
 # The id of the request being handled, for every line logged while handling it.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-# Not extras: the record's own fields, and uvicorn's copy of its message with colours.
+# Not extras: the record's own fields, uvicorn's copy of its message with colours, and
+# the text format's request column.
 _STANDARD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {
     "message",
     "asctime",
     "color_message",
+    "request",
 }
 
 
 class _WithRequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
+        current = request_id.get()
+        record.request_id = current
+        record.request = current or "-"  # the text format's column
         return True
 
 
@@ -55,7 +59,7 @@ def configure_logging(
         handler.setFormatter(JSONLines())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request)s] %(message)s")
         )
     for name in ("reqtrack", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
