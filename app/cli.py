@@ -18,7 +18,7 @@ from app.core.commands import fail, migrated_engine
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
-from app.core.migrations import current_revision, head_revision, upgrade_to_head
+from app.core.migrations import current_revision, head_revision
 from app.demo.cli import demo
 from app.transfer.cli import export_cli, import_cli
 from app.webhooks.dispatcher import Dispatcher
@@ -66,8 +66,7 @@ def serve(
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
-    engine = make_engine(get_settings())
-    upgrade_to_head(engine)
+    engine = migrated_engine()
     typer.echo(f"database at {current_revision(engine)}")
 
 

@@ -91,6 +91,20 @@ def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
     return user
 
 
+def command_principal(*, session: Session, email: str | None) -> Principal | None:
+    """Who a command line tool acts as: the active user with this e-mail, or (none given)
+    the first active admin; None when there is no such user."""
+    chosen = select(User).where(col(User.active))
+    if email is not None:
+        chosen = chosen.where(User.email == email.strip().lower())
+    else:
+        chosen = chosen.where(User.role == Role.admin).order_by(col(User.id))
+    user = session.exec(chosen).first()
+    if user is None or user.id is None:
+        return None
+    return Principal(kind="user", id=user.id, role=user.role, label=user.email)
+
+
 def ensure_first_admin(*, session: Session, email: str, password: str) -> User | None:
     """Create this admin if there are no users yet; None when some already exist."""
     if session.exec(select(User.id).limit(1)).first() is not None:

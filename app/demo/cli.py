@@ -3,10 +3,10 @@
 from typing import Annotated
 
 import typer
-from sqlmodel import col, select
+from sqlmodel import select
 
+from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
-from app.auth.models import Principal, Role, User
 from app.core.commands import fail, migrated_engine
 from app.core.db import ACTOR_KEY, open_session
 from app.core.errors import ProblemError
@@ -29,14 +29,11 @@ def demo(
     engine = migrated_engine()
     ensure_first_admin(engine)
     with open_session(engine, write=True) as session:
-        admin = session.exec(
-            select(User).where(col(User.active), User.role == Role.admin).order_by(col(User.id))
-        ).first()
-        if admin is None or admin.id is None:
+        decider = auth_service.command_principal(session=session, email=None)
+        if decider is None:
             raise fail("no active admin to record the demo's decisions: create one first")
         if not force and session.exec(select(Stakeholder.id)).first() is not None:
             raise fail("the database already holds stakeholders: use --force to add the demo")
-        decider = Principal(kind="user", id=admin.id, role=admin.role, label=admin.email)
         session.info[ACTOR_KEY] = decider  # the audit log names who loaded it
         try:
             loaded = load(session, decider=decider)
@@ -47,6 +44,6 @@ def demo(
     typer.secho(
         f"demo loaded: {loaded.stakeholders} stakeholders, {loaded.requests} requests, "
         f"{loaded.needs} needs, {loaded.roadmap_items} roadmap items, "
-        f"{loaded.decisions} decisions (recorded by {admin.email})",
+        f"{loaded.decisions} decisions (recorded by {decider.label})",
         fg=typer.colors.GREEN,
     )

@@ -16,9 +16,9 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.auth.models import Principal, Role, User
+from app.auth import service as auth_service
 from app.core.commands import fail, migrated_engine
 from app.core.db import open_session
 from app.decisions.service import DecisionFieldFilters
@@ -70,7 +70,11 @@ def import_requests(
         raise fail(f"cannot tell the format of {file.name}: give --format csv|json_lines")
     engine = migrated_engine()
     with open_session(engine, write=True) as session, file.open("rb") as raw, _bar() as bar:
-        creator = _creator(session, as_user)
+        creator = auth_service.command_principal(session=session, email=as_user)
+        if creator is None:
+            raise fail(
+                f"no active user {as_user}" if as_user else "no active admin: give --as EMAIL"
+            )
         task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
         source = _CountedFile(raw, lambda read: bar.advance(task, read))
         try:
@@ -159,19 +163,6 @@ def _bar() -> Progress:
         console=console,
         transient=True,
     )
-
-
-def _creator(session: Session, email: str | None) -> Principal:
-    """The user named by --as, or the first active admin."""
-    chosen = select(User).where(col(User.active))
-    if email is not None:
-        chosen = chosen.where(User.email == email.strip().lower())
-    else:
-        chosen = chosen.where(User.role == Role.admin).order_by(col(User.id))
-    user = session.exec(chosen).first()
-    if user is None or user.id is None:
-        raise fail(f"no active user {email}" if email else "no active admin: give --as EMAIL")
-    return Principal(kind="user", id=user.id, role=user.role, label=user.email)
 
 
 def _show_problems(exc: InvalidImport) -> None:
