@@ -20,7 +20,7 @@ from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
 from app.core.migrations import current_revision, head_revision
 from app.demo.cli import demo
-from app.transfer.cli import export_cli, import_cli
+from app.transfer.cli import export, import_cli
 from app.webhooks.dispatcher import Dispatcher
 
 cli = typer.Typer(
@@ -36,7 +36,7 @@ webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(import_cli, name="import", no_args_is_help=True)
-cli.add_typer(export_cli, name="export", no_args_is_help=True)
+cli.command("export")(export)
 cli.command("demo")(demo)
 
 

@@ -3,6 +3,7 @@ import and exports from the command line, with a progress bar on long work."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated
 
@@ -27,7 +28,6 @@ from app.transfer import exporter, importer
 from app.transfer.models import ImportFormat, InvalidImport
 
 import_cli = typer.Typer(help="Bulk import, as POST /api/v1/imports/requests.")
-export_cli = typer.Typer(help="CSV exports, as GET /api/v1/exports/*.csv.")
 # What the user reads (progress, problems) goes to stderr: stdout may be the export itself.
 console = Console(stderr=True)
 SHOWN_PROBLEMS = 20
@@ -93,41 +93,30 @@ def import_requests(
     )
 
 
-@export_cli.command("requests")
-def export_requests(
+class Exported(StrEnum):
+    requests = "requests"
+    decisions = "decisions"
+
+
+# Each export's next batch of CSV, as GET /exports/<what>.csv reads it, with no filter.
+_BATCHES: dict[Exported, Callable[[Session, str | None], exporter.Batch]] = {
+    Exported.requests: lambda session, cursor: exporter.request_batch(
+        session=session, filters=RequestFieldFilters(), cursor=cursor
+    ),
+    Exported.decisions: lambda session, cursor: exporter.decision_batch(
+        session=session, filters=DecisionFieldFilters(), cursor=cursor
+    ),
+}
+
+
+def export(
+    what: Annotated[Exported, typer.Argument(help="requests or decisions.")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="CSV file to write (default: stdout).")
     ] = None,
 ) -> None:
-    """Every request, newest first, as CSV (the columns of GET /exports/requests.csv)."""
-    filters = RequestFieldFilters()
-    _export(
-        "requests",
-        output,
-        lambda s, c: exporter.request_batch(session=s, filters=filters, cursor=c),
-    )
-
-
-@export_cli.command("decisions")
-def export_decisions(
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="CSV file to write (default: stdout).")
-    ] = None,
-) -> None:
-    """Every decision, newest first, as CSV (the columns of GET /exports/decisions.csv)."""
-    filters = DecisionFieldFilters()
-    _export(
-        "decisions",
-        output,
-        lambda s, c: exporter.decision_batch(session=s, filters=filters, cursor=c),
-    )
-
-
-def _export(
-    what: str,
-    output: Path | None,
-    read_batch: Callable[[Session, str | None], exporter.Batch],
-) -> None:
+    """Every request or decision, newest first, as CSV (as GET /api/v1/exports/*.csv)."""
+    read_batch = _BATCHES[what]
     engine = migrated_engine()
     with _target(output) as out, open_session(engine, write=False) as session, _bar() as bar:
         task = bar.add_task(f"exporting {what}", total=None)
