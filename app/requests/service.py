@@ -1,6 +1,7 @@
 """Request rules: valid references, unique external references, derived status."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -87,11 +88,18 @@ def to_read(*, session: Session, request: Request) -> RequestRead:
     return to_reads(session=session, requests=[request])[0]
 
 
-def creator_columns(creator: Principal) -> dict[str, int | None]:
-    """Who created a request: a user, or an integration's service token."""
-    return {
+def new_row(
+    data: RequestCreate, creator: Principal, *, answered: bool, now: datetime
+) -> dict[str, Any]:
+    """The columns of a request about to be inserted, all but its id. Its creator is a user
+    or an integration's service token; `answered`: filed under a need already decided."""
+    return data.model_dump() | {
         "created_by": creator.user_id,
         "created_by_service_token_id": creator.id if creator.kind == "service_token" else None,
+        "first_answered_at": now if answered else None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
     }
 
 
@@ -131,23 +139,11 @@ def get(*, session: Session, request_id: int, for_update: bool = False) -> Reque
 def create(*, session: Session, data: RequestCreate, creator: Principal) -> RequestRead:
     """A new request with its audit entry and event, written with Core statements: the
     busiest write of the API skips the ORM's unit of work and reads nothing back."""
-    fields = data.model_dump()
-    _ensure_references_exist(session, fields)
+    need_id = data.need_id
+    _ensure_references_exist(session, {"stakeholder_id": data.stakeholder_id, "need_id": need_id})
     _ensure_external_reference_free(session, data.source_system, data.external_id)
-    need_id = fields["need_id"]
     need_decision = current_decisions_of_needs(session, [need_id]).get(need_id) if need_id else None
-    now = utcnow()
-    row = (
-        fields
-        | creator_columns(creator)
-        | {
-            # Filed under a need already decided: answered at once, by the need's decision.
-            "first_answered_at": now if need_decision else None,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-    )
+    row = new_row(data, creator, answered=need_decision is not None, now=utcnow())
     inserted = session.execute(insert(REQUEST_TABLE).returning(REQUEST_TABLE.c.id), row)
     row["id"] = inserted.scalar_one()
     decisions = {need_id: need_decision} if need_id and need_decision else {}

@@ -24,7 +24,7 @@ from app.decisions.models import DecisionRead
 from app.needs.models import Need
 from app.requests.journal import record_created_requests
 from app.requests.models import Request, RequestCreate
-from app.requests.service import REQUEST_TABLE, creator_columns
+from app.requests.service import REQUEST_TABLE, new_row
 from app.stakeholders.models import Stakeholder
 from app.transfer.models import ImportFormat, ImportResult, InvalidImport
 from app.transfer.parsing import (
@@ -256,15 +256,7 @@ def _insert(session: Session, candidates: list[_Candidate], creator: Principal) 
     their ids in order."""
     now = utcnow()
     rows = [
-        candidate.data.model_dump()
-        | creator_columns(creator)
-        | {
-            "first_answered_at": now if candidate.need_decision else None,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
-        for candidate in candidates
+        new_row(c.data, creator, answered=c.need_decision is not None, now=now) for c in candidates
     ]
     ids = _reserved_ids(session, len(rows))
     if ids is None:
