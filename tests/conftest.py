@@ -74,12 +74,17 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def app(settings: Settings, engine: Engine) -> FastAPI:
+def app_on(engine: Engine, settings: Settings | None = None) -> FastAPI:
+    """An app (its own caches and state, as another server process has) on this engine."""
     application = create_app(settings)
     application.state.engine.dispose()
     application.state.engine = engine
     return application
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return app_on(engine, settings)
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,13 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
-from app.main import create_app
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, app_on
 
 
 def api_as_first_admin(monkeypatch, engine) -> TestClient:
     monkeypatch.setenv("REQTRACK_SECRET_KEY", TEST_SECRET_KEY)
     get_settings.cache_clear()
-    app = create_app()
-    app.state.engine.dispose()
-    app.state.engine = engine
+    app = app_on(engine)
     client = TestClient(app)
     client.headers["Authorization"] = "Bearer " + app.state.token_issuer.issue("user:1")
     return client

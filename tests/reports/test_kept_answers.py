@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.core.config import Settings
-from app.main import create_app
 from tests import factories
+from tests.conftest import app_on
 
 SUMMARY = "/api/v1/reports/summary"
 
@@ -47,9 +47,7 @@ def test_a_write_through_another_server_process_shows_in_the_next_report(
 ):
     factories.request(client)
     assert new_requests(client) == 1
-    other_server = create_app(settings)  # its own caches, the same database
-    other_server.state.engine.dispose()
-    other_server.state.engine = engine
+    other_server = app_on(engine, settings)  # its own caches, the same database
     other = TestClient(other_server, headers=dict(client.headers))
 
     factories.request(other)

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth.models import Role
-from app.main import create_app
 from tests import factories
+from tests.conftest import app_on
 from tests.transfer.helpers import (
     API,
     IMPORT_URL,
@@ -283,9 +283,7 @@ def test_an_import_may_be_larger_than_other_bodies(client, settings):
 @pytest.fixture
 def small_import_limit(app, settings, engine):
     """A client of the app with max_import_bytes of 64 KiB, on the same database."""
-    small = create_app(settings.model_copy(update={"max_import_bytes": 64 * 1024}))
-    small.state.engine.dispose()
-    small.state.engine = engine
+    small = app_on(engine, settings.model_copy(update={"max_import_bytes": 64 * 1024}))
     small.state.token_issuer = app.state.token_issuer
     return small
 
