@@ -26,6 +26,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.config import SettingsDep
 from app.core.db import SessionDep, WriteIntent
 from app.core.errors import Conflict, TooManyRequests, problem_response
+from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
@@ -109,7 +110,7 @@ def create_user(
     body: UserCreate, session: SessionDep, http: Request, response: Response
 ) -> UserRead:
     user = service.create_user(session=session, data=body)
-    set_created(response, str(http.url_for("get_user", user_id=user.id)), user.version)
+    set_created(response, location_of(http, "get_user", user_id=user.id), user.version)
     return UserRead.model_validate(user)
 
 

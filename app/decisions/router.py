@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.auth.dependencies import CurrentPrincipal, RequireManager
 from app.core.concurrency import model_response
 from app.core.db import SessionDep, write_and_commit
+from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId
 from app.decisions import service
@@ -50,7 +51,7 @@ async def _recorded(session: Session, record: Callable[[], Decision], http: Requ
 
     decision = await write_and_commit(session, record_and_read)
     response = model_response(decision, status_code=status.HTTP_201_CREATED)
-    response.headers["Location"] = str(http.url_for("get_decision", decision_id=decision.id))
+    response.headers["Location"] = location_of(http, "get_decision", decision_id=decision.id)
     return response
 
 

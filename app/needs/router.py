@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
+from app.core.locations import location_of
 from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
 from app.needs import service
@@ -34,7 +35,7 @@ def create_need(
     body: NeedCreate, session: SessionDep, request: Request, response: Response
 ) -> NeedRead:
     need = service.create(session=session, data=body)
-    set_created(response, str(request.url_for("get_need", need_id=need.id)), need.version)
+    set_created(response, location_of(request, "get_need", need_id=need.id), need.version)
     return service.to_reads(session=session, needs=[need])[0]
 
 

@@ -8,6 +8,7 @@ from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireM
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent, write_and_commit
 from app.core.direct import DirectReadsDep
+from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.idempotency.dependencies import Idempotent
@@ -70,7 +71,7 @@ async def create_request(
         session, lambda: service.create(session=session, data=body, creator=caller)
     )
     response = model_response(created, status_code=status.HTTP_201_CREATED)
-    set_created(response, str(http.url_for("get_request", request_id=created.id)), created.version)
+    set_created(response, location_of(http, "get_request", request_id=created.id), created.version)
     return response
 
 
@@ -101,8 +102,8 @@ def upsert_external_request(
     )
     if created:
         response.status_code = status.HTTP_201_CREATED
-        location = http.url_for("get_request", request_id=upserted.id)
-        set_created(response, str(location), upserted.version)
+        location = location_of(http, "get_request", request_id=upserted.id)
+        set_created(response, location, upserted.version)
     else:
         set_etag(response, upserted.version)
     return upserted

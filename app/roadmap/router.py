@@ -9,6 +9,7 @@ from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.direct import DirectReadsDep
+from app.core.locations import location_of
 from app.core.types import PathId
 from app.events.standstill import StandstillCacheDep
 from app.idempotency.dependencies import Idempotent
@@ -50,8 +51,8 @@ def create_roadmap_item(
     body: RoadmapItemCreate, session: SessionDep, request: Request, response: Response
 ) -> RoadmapItemRead:
     item = service.create(session=session, data=body)
-    location = request.url_for("get_roadmap_item", roadmap_item_id=item.id)
-    set_created(response, str(location), item.version)
+    location = location_of(request, "get_roadmap_item", roadmap_item_id=item.id)
+    set_created(response, location, item.version)
     return RoadmapItemRead.model_validate(item)
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
+from app.core.locations import location_of
 from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
 from app.stakeholders import service
@@ -46,8 +47,8 @@ def create_stakeholder(
     body: StakeholderCreate, session: SessionDep, request: Request, response: Response
 ) -> StakeholderRead:
     stakeholder = service.create(session=session, data=body)
-    location = request.url_for("get_stakeholder", stakeholder_id=stakeholder.id)
-    set_created(response, str(location), stakeholder.version)
+    location = location_of(request, "get_stakeholder", stakeholder_id=stakeholder.id)
+    set_created(response, location, stakeholder.version)
     return StakeholderRead.model_validate(stakeholder)
 
 

@@ -8,6 +8,7 @@ from app.auth.dependencies import RequireAdmin
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.config import SettingsDep
 from app.core.db import SessionDep, WriteIntent
+from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
@@ -52,8 +53,8 @@ def create_webhook(
 ) -> WebhookCreated:
     """Subscribe a URL to events; the answer shows the signing secret, this once."""
     webhook = service.create(session=session, data=body, settings=settings)
-    location = request.url_for("get_webhook", webhook_id=webhook.id)
-    set_created(response, str(location), webhook.version)
+    location = location_of(request, "get_webhook", webhook_id=webhook.id)
+    set_created(response, location, webhook.version)
     return WebhookCreated.model_validate(webhook)
 
 
