@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.routing import iter_route_contexts
 
 
-def location_of(request: Request, route_name: str, **ids: int) -> str:
+def location_of(request: Request, route_name: str, **ids: object) -> str:
     """The absolute URL of the named route for these ids, like `request.url_for`.
 
     Starlette's url_for tries every route in turn, raising on each that does not match
