@@ -8,8 +8,8 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from app.auth.dependencies import CurrentPrincipal
-from app.core.config import SettingsDep
+from app.auth.dependencies import principal_of
+from app.core.config import Settings
 from app.core.db import SessionDep
 from app.idempotency import service
 from app.idempotency.service import StoredResponse
@@ -43,14 +43,12 @@ async def replay_response(_request: Request, exc: Exception) -> Response:
 
 
 async def idempotency_key(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    settings: SettingsDep,
-    key: IdempotencyKeyHeader = None,
+    request: Request, session: SessionDep, key: IdempotencyKeyHeader = None
 ) -> None:
     if key is None or request.method != "POST":
         return
+    principal = await principal_of(request)
+    settings: Settings = request.app.state.settings
     caller, path = f"{principal.kind}:{principal.id}", request.url.path
     claim_token, earlier = await run_in_threadpool(
         lambda: service.claim(
