@@ -1,4 +1,4 @@
-"""Hot reads straight through the database driver, on the event loop.
+"""Hot statements straight through the database driver.
 
 The ORM session costs a worker-thread hop and about a millisecond of Python per
 statement; the busiest reads (who is calling, one request by id) need neither. A
@@ -7,7 +7,9 @@ the driver itself: sqlite3 inline (an indexed read takes microseconds, and WAL r
 never wait for writers) or an asyncpg pool. Rows come back through the columns' own
 result processors, so values are those the ORM would give (UTC datetimes, money).
 
-Read-only: every write still goes through a session and its audit and event hooks.
+Writes still run in a session's transaction, with their audit entries and events; the
+busiest of them (a new request) runs its statements through the session's own driver
+connection with `execute_in_session`, skipping SQLAlchemy's per-statement machinery.
 """
 
 import asyncio
@@ -22,10 +24,12 @@ from weakref import WeakKeyDictionary
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import Dialect, make_url
+from sqlalchemy import Dialect, Table, bindparam, insert, make_url
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.sql import Select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Insert, Select
+from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.db import SQLITE_READ_PRAGMAS
@@ -41,19 +45,23 @@ AnySelect = Select[*tuple[Any, ...]]
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Positional parameters: their names, fixed values (constants of the statement) and
-    # the types' bind processors, as SQLAlchemy would apply them.
+    # Parameters: their names (in order, for positional styles), fixed values (constants
+    # of the statement) and the types' bind processors, as SQLAlchemy would apply them.
     parameter_names: tuple[str, ...]
+    positional: bool
     fixed: Mapping[str, Any]
     binders: tuple[Callable[[Any], Any] | None, ...]
     columns: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
 
-    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         given = {**self.fixed, **values}
-        return tuple(
-            bind(given[name]) if bind is not None and given[name] is not None else given[name]
+        bound = [
+            given[name] if bind is None else bind(given[name])
             for name, bind in zip(self.parameter_names, self.binders, strict=True)
+        ]
+        return (
+            tuple(bound) if self.positional else dict(zip(self.parameter_names, bound, strict=True))
         )
 
     def row(self, values: tuple[Any, ...] | asyncpg.Record) -> Row:
@@ -65,24 +73,29 @@ class _Compiled:
 
 @dataclass
 class DirectQuery:
-    """A select run through the driver: compiled once per dialect, then only executed."""
+    """A select (or an insert) run through the driver: compiled once per driver, then only
+    executed."""
 
-    statement: AnySelect
-    _compiled: dict[str, _Compiled] = field(default_factory=dict, init=False, repr=False)
+    statement: AnySelect | Insert
+    _compiled: dict[tuple[str, str], _Compiled] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def compiled_for(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(dialect.name)
+        # PostgreSQL is read through asyncpg and written through psycopg: two paramstyles.
+        compiled = self._compiled.get((dialect.name, dialect.driver))
         if compiled is None:
-            compiled = self._compiled[dialect.name] = self._compile(dialect)
+            compiled = self._compiled[dialect.name, dialect.driver] = self._compile(dialect)
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        columns = self.statement.selected_columns
+        names = tuple(compiled.positiontup or compiled.binds)
+        columns = self.statement.exported_columns  # what a select or a RETURNING gives
         return _Compiled(
             sql=str(compiled),
             parameter_names=names,
+            positional=compiled.positiontup is not None,
             fixed={
                 name: bind.effective_value
                 for name, bind in compiled.binds.items()
@@ -271,6 +284,47 @@ class DirectReaders:
         reads = self._by_loop.pop(asyncio.get_running_loop(), None)
         if reads is not None:
             await reads.close()
+
+
+def insert_of(table: Table, *returning: str) -> DirectQuery:
+    """An INSERT of a row of every column but the id, each a parameter named as it is."""
+    values: dict[str, Any] = {
+        column.key: bindparam(column.key) for column in table.c if column.key != "id"
+    }
+    statement = insert(table).values(values)
+    return DirectQuery(statement.returning(*(table.c[name] for name in returning)))
+
+
+def execute_in_session(
+    session: Session, statement: DirectQuery, rows: list[Mapping[str, Any]]
+) -> list[Row]:
+    """Run a statement once per row in the session's transaction, on its own driver
+    connection: the rows it returns (an insert's RETURNING). The driver's errors come out
+    as SQLAlchemy's, as the app's error handlers expect them."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = statement.compiled_for(dialect)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    returned = []
+    try:
+        if compiled.columns:
+            for row in rows:
+                cursor.execute(compiled.sql, compiled.parameters(row))
+                returned += [compiled.row(values) for values in cursor.fetchall()]
+        else:  # nothing to read back: one executemany
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])  # type: ignore[arg-type]
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            compiled.sql,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=dialect,
+        ) from exc
+    finally:
+        cursor.close()
+    return returned
 
 
 async def direct_reads(request: Request) -> DirectReads:

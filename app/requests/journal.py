@@ -1,6 +1,6 @@
 """What a created request leaves behind, written without the ORM's flush hooks.
 
-POST /requests and the import insert with Core statements (no unit of work to pay for),
+POST /requests and the import insert through the driver (no unit of work to pay for),
 which the session's hooks (the audit recorder, the outbox) never see. So they write the
 same audit entries and `request.created` events themselves, from the rows in hand: what
 app/audit/recorder.py and app/events/outbox.py write for a created row. Event ids still
@@ -10,11 +10,12 @@ follow commit order (see app/events/outbox.py).
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlmodel import Session
 
 from app.audit.models import AuditEntry
 from app.auth.models import Principal
+from app.core.direct import execute_in_session, insert_of
 from app.core.types import utcnow
 from app.decisions.models import DecisionRead
 from app.events.outbox import EVENT_TABLE
@@ -22,6 +23,8 @@ from app.requests.models import RequestRead, RequestStatus
 
 ENTITY = "request"
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_INSERT_AUDIT = insert_of(AUDIT_TABLE)
+_INSERT_EVENT = insert_of(EVENT_TABLE)
 
 
 def record_created_requests(
@@ -34,8 +37,9 @@ def record_created_requests(
     id included); the requests as the API answers them."""
     now = utcnow()
     reads = [created_read(row, need_decisions.get(row["need_id"])) for row in rows]
-    session.execute(
-        insert(AUDIT_TABLE),
+    execute_in_session(
+        session,
+        _INSERT_AUDIT,
         [
             {
                 "occurred_at": now,
@@ -51,8 +55,9 @@ def record_created_requests(
             for row in rows
         ],
     )
-    session.execute(
-        insert(EVENT_TABLE),
+    execute_in_session(
+        session,
+        _INSERT_EVENT,
         [
             {
                 "type": f"{ENTITY}.created",

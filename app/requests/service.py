@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Table, bindparam, insert, or_
+from sqlalchemy import Table, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
-from app.core.direct import DirectQuery, DirectReads, Row
+from app.core.direct import DirectQuery, DirectReads, Row, execute_in_session, insert_of
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.models import apply_changes
 from app.core.pagination import PageParams
@@ -41,6 +41,7 @@ from app.stakeholders.models import Stakeholder
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
 STAKEHOLDER_TABLE: Table = Stakeholder.__table__  # type: ignore[attr-defined]
 NEED_TABLE: Table = Need.__table__  # type: ignore[attr-defined]
+_INSERT_REQUEST = insert_of(REQUEST_TABLE, "id")
 # The stored fields a RequestRead answers with (status and decision are derived).
 REQUEST_COLUMNS = [name for name in RequestRead.model_fields if name not in {"status", "decision"}]
 
@@ -137,15 +138,14 @@ def get(*, session: Session, request_id: int, for_update: bool = False) -> Reque
 
 
 def create(*, session: Session, data: RequestCreate, creator: Principal) -> RequestRead:
-    """A new request with its audit entry and event, written with Core statements: the
+    """A new request with its audit entry and event, written through the driver: the
     busiest write of the API skips the ORM's unit of work and reads nothing back."""
     need_id = data.need_id
     _ensure_references_exist(session, {"stakeholder_id": data.stakeholder_id, "need_id": need_id})
     _ensure_external_reference_free(session, data.source_system, data.external_id)
     need_decision = current_decisions_of_needs(session, [need_id]).get(need_id) if need_id else None
     row = new_row(data, creator, answered=need_decision is not None, now=utcnow())
-    inserted = session.execute(insert(REQUEST_TABLE).returning(REQUEST_TABLE.c.id), row)
-    row["id"] = inserted.scalar_one()
+    row["id"] = execute_in_session(session, _INSERT_REQUEST, [row])[0]["id"]
     decisions = {need_id: need_decision} if need_id and need_decision else {}
     return record_created_requests(session, [row], creator, decisions)[0]
 
@@ -265,9 +265,14 @@ def _ensure_references_exist(session: Session, fields: dict[str, Any]) -> None:
 
 
 def _exists(session: Session, table: Table, id_: int) -> bool:
-    # The id alone, through Core: no object to load into the session.
-    found = session.connection().execute(select(table.c.id).where(table.c.id == id_))
-    return found.first() is not None
+    return bool(execute_in_session(session, _ID_IN[table.name], [{"id": id_}]))
+
+
+# The id alone, through the driver: no object to load into the session.
+_ID_IN = {
+    table.name: DirectQuery(select(table.c.id).where(table.c.id == bindparam("id")))
+    for table in (STAKEHOLDER_TABLE, NEED_TABLE)
+}
 
 
 def _ensure_external_reference_free(
