@@ -307,12 +307,13 @@ def execute_in_session(
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     returned = []
     try:
-        if compiled.columns:
+        if len(rows) > 1 and not compiled.columns:  # a batch with nothing to read back
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])  # type: ignore[arg-type]
+        else:
             for row in rows:
                 cursor.execute(compiled.sql, compiled.parameters(row))
-                returned += [compiled.row(values) for values in cursor.fetchall()]
-        else:  # nothing to read back: one executemany
-            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])  # type: ignore[arg-type]
+                if compiled.columns:
+                    returned += [compiled.row(values) for values in cursor.fetchall()]
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
             compiled.sql,
