@@ -23,14 +23,16 @@ PUBLIC = [Depends(single_valued_query)]
 # Every domain router listed here answers 401 without a valid token: one place, no route
 # forgets. (Idempotency-Key is a dependency of each POST route: reads need no session.)
 PROTECTED = [*PUBLIC, Depends(current_principal)]
+# Busiest first: a request is matched against each route in turn, in this order
+# (measured: a tenth of a cached read's time went to matching the routes before it).
 PROTECTED_ROUTERS = (
-    stakeholders_router,
-    stakeholder_view,
     requests_router,
+    decisions_router,
     needs_router,
     roadmap_router,
-    decisions_router,
     reports_router,
+    stakeholders_router,
+    stakeholder_view,
     events_router,
     me_router,
     users_router,

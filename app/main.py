@@ -78,9 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(OpsMiddleware, metrics=app.state.metrics, log_requests=settings.access_log)
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_response)
+    include_api(app)  # before the probes: the API's routes are matched first
     app.include_router(health.router)
     app.include_router(metrics_router)
-    include_api(app)
     install_openapi(app)
     return app
 

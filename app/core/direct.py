@@ -15,6 +15,7 @@ connection with `execute_in_session`, skipping SQLAlchemy's per-statement machin
 import asyncio
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -270,17 +271,25 @@ class DirectReaders:
         self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, DirectReads] = (
             WeakKeyDictionary()
         )
+        # A server has one loop: the last one asked for skips the weak-keyed lookup.
+        self._last: tuple[Callable[[], asyncio.AbstractEventLoop | None], DirectReads | None]
+        self._last = (lambda: None, None)
 
     def here(self) -> DirectReads:
         loop = asyncio.get_running_loop()
+        last_loop, last_reads = self._last
+        if last_loop() is loop and last_reads is not None:
+            return last_reads
         reads = self._by_loop.get(loop)
         if reads is None:
             settings = self._settings
             reads = _SQLiteReads(settings) if settings.is_sqlite else _PostgresReads(settings)
             self._by_loop[loop] = reads
+        self._last = (weakref.ref(loop), reads)
         return reads
 
     async def close(self) -> None:
+        self._last = (lambda: None, None)
         reads = self._by_loop.pop(asyncio.get_running_loop(), None)
         if reads is not None:
             await reads.close()
