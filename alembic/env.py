@@ -1,9 +1,11 @@
 """Alembic environment: one engine from the app's settings, SQLite batch mode, a PG lock."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 import app.db_models  # noqa: F401  (registers every table on the metadata)
@@ -23,17 +25,37 @@ MIGRATION_LOCK_ID = 0x72657174  # "reqt"
 def run_migrations(engine: Engine) -> None:
     with engine.connect() as connection:
         is_sqlite = connection.dialect.name == "sqlite"
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=is_sqlite,
-            compare_type=True,
-            include_name=compared_with_models,
-        )
-        with context.begin_transaction():
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
-            context.run_migrations()
+        with foreign_keys_off(connection) if is_sqlite else nullcontext():
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=is_sqlite,
+                compare_type=True,
+                include_name=compared_with_models,
+            )
+            with context.begin_transaction():
+                if not is_sqlite:
+                    connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
+                context.run_migrations()
+
+
+@contextmanager
+def foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite's own recipe for a schema change: a batch migration rebuilds a table by
+    dropping it, which with foreign keys on deletes (or refuses to delete) the rows that
+    point at it. Off outside any transaction (inside one the pragma does nothing), then
+    on again, and every key checked."""
+    driver = connection.connection.dbapi_connection
+    if driver is None:
+        raise RuntimeError("no database connection to migrate")
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+    broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:10]}")
 
 
 if context.is_offline_mode():

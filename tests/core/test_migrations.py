@@ -1,15 +1,17 @@
 """Alembic owns the schema: migrations build exactly what the models describe."""
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.migrations import alembic_config, current_revision, head_revision
 from app.requests.search import compared_with_models
+from bench.seed import seed
 from tests.databases import fresh_postgres_database, fresh_sqlite_database, postgres_admin_url
 
 
@@ -57,3 +59,65 @@ def test_downgrade_to_base_and_upgrade_again(backend, tmp_path):
             )
         finally:
             engine.dispose()
+
+
+def test_sqlite_tables_never_reuse_an_id_where_the_models_say_so(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's sequences never reuse an id")
+    promised = {
+        t.name for t in SQLModel.metadata.sorted_tables if t.kwargs.get("sqlite_autoincrement")
+    }
+    with engine.connect() as connection:
+        schema = dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
+
+    assert "request" in promised
+    assert {name for name in promised if "AUTOINCREMENT" not in schema[name]} == set()
+
+
+def test_rebuilding_the_request_table_keeps_its_rows_links_search_and_ids(tmp_path):
+    with fresh_sqlite_database(tmp_path) as url:
+        engine = make_engine(Settings(database_url=url))
+        config = alembic_config(engine)
+        try:
+            command.upgrade(config, "b5e08d2c4f17")  # the table had lost its AUTOINCREMENT
+            seeded = seed(engine, requests=200)
+            with engine.begin() as connection:
+                # The audit log remembers a request created and deleted before the upgrade.
+                newest = connection.exec_driver_sql("SELECT max(id) FROM request").scalar_one()
+                connection.exec_driver_sql(
+                    "INSERT INTO audit_entry (occurred_at, actor_type, entity, entity_id, action)"
+                    f" VALUES ('2026-11-01 00:00:00', 'system', 'request', {newest + 5}, 'delete')"
+                )
+                before = _request_snapshot(connection, seeded.search_word)
+
+            command.upgrade(config, "head")
+
+            with engine.begin() as connection:
+                assert _request_snapshot(connection, seeded.search_word) == before
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+                connection.exec_driver_sql(
+                    "INSERT INTO request (created_at, updated_at, version, title, description,"
+                    " stakeholder_id, channel, urgency) SELECT created_at, updated_at, 1,"
+                    " 'After the upgrade', '', stakeholder_id, channel, urgency FROM request"
+                    " LIMIT 1"
+                )
+                new_id = connection.exec_driver_sql("SELECT max(id) FROM request").scalar_one()
+                found = connection.exec_driver_sql(
+                    "SELECT rowid FROM request_search WHERE request_search MATCH 'upgrade'"
+                ).all()
+            assert new_id == newest + 6
+            assert found == [(new_id,)]
+        finally:
+            engine.dispose()
+
+
+def _request_snapshot(connection: Connection, word: str) -> tuple[object, ...]:
+    """What the rebuild must keep: the requests, the decisions pointing at them, search."""
+    return (
+        connection.exec_driver_sql("SELECT * FROM request ORDER BY id").all(),
+        connection.exec_driver_sql("SELECT id, request_id FROM decision ORDER BY id").all(),
+        connection.exec_driver_sql(
+            "SELECT rowid FROM request_search WHERE request_search MATCH ? ORDER BY rowid",
+            (word,),
+        ).all(),
+    )

@@ -336,3 +336,21 @@ def test_an_import_with_an_idempotency_key_is_done_once(client):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert other.status_code == 422
     assert request_count(client) == 1
+
+
+def test_imported_requests_never_take_the_id_of_a_deleted_one(client):
+    stakeholder = factories.stakeholder(client)
+    kept = factories.request(client, stakeholder_id=stakeholder["id"])
+    deleted = factories.request(client, stakeholder_id=stakeholder["id"])
+    assert client.delete(f"{API}/requests/{deleted['id']}").status_code == 204
+
+    file = csv_file(
+        ["title", "stakeholder_id"], ["New", stakeholder["id"]], ["Newer", stakeholder["id"]]
+    )
+    result = upload(client, file).json()
+
+    assert (result["first_id"], result["last_id"]) == (deleted["id"] + 1, deleted["id"] + 2)
+    assert client.get(f"{API}/requests/{deleted['id']}").status_code == 404
+    assert client.get(f"{API}/requests/{kept['id']}").json()["title"] == kept["title"]
+    after = factories.request(client, stakeholder_id=stakeholder["id"])
+    assert after["id"] == deleted["id"] + 3  # and what is posted next follows them
