@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic_core import to_json
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,7 +41,14 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        json_serializer=json_text,
     )
+
+
+def json_text(value: Any) -> str:
+    """JSON columns (audit snapshots, event data) written by pydantic's serializer: about 4x
+    the standard library's speed, and an import writes two of them a row."""
+    return to_json(value).decode()
 
 
 def _make_sqlite_engine(settings: Settings) -> Engine:
@@ -53,6 +61,7 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
         connect_args={"check_same_thread": False},
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        json_serializer=json_text,
     )
     busy_timeout = settings.sqlite_busy_timeout_ms
 

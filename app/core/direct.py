@@ -16,7 +16,7 @@ import asyncio
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -305,7 +305,7 @@ def insert_of(table: Table, *returning: str) -> DirectQuery:
 
 
 def execute_in_session(
-    session: Session, statement: DirectQuery, rows: list[Mapping[str, Any]]
+    session: Session, statement: DirectQuery, rows: Sequence[Mapping[str, Any]]
 ) -> list[Row]:
     """Run a statement once per row in the session's transaction, on its own driver
     connection: the rows it returns (an insert's RETURNING). The driver's errors come out
