@@ -112,11 +112,12 @@ class Served:
 
 
 @contextmanager
-def server(app: str, env: dict[str, str]) -> Iterator[Served]:
-    """uvicorn as in production: uvloop, httptools, no access log, one worker."""
+def server(app: str, env: dict[str, str], *, workers: int = 1) -> Iterator[Served]:
+    """uvicorn as in production: uvloop, httptools, no access log, `workers` processes."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
     command += ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env)  # noqa: S603  (our own command line)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -189,10 +190,11 @@ def import_csv(rows: int, stakeholders: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def import_rows(url: str, token: str, seeded: Seeded, server_pid: int) -> Result:
-    """POST a 50 000-row CSV once; rows/s, and the server's peak RSS growth."""
+def import_rows(url: str, token: str, seeded: Seeded, server_pid: int | None) -> Result:
+    """POST a 50 000-row CSV once; rows/s, and the server's peak RSS growth (with one
+    worker: with several, the one that takes the upload is not known)."""
     body = import_csv(IMPORT_ROWS, seeded.stakeholders)
-    rss_before = _rss_kib(server_pid, "VmRSS")
+    rss_before = _rss_kib(server_pid, "VmRSS") if server_pid else 0
     started = time.perf_counter()
     response = httpx.post(
         f"{url}/api/v1/imports/requests",
@@ -203,14 +205,16 @@ def import_rows(url: str, token: str, seeded: Seeded, server_pid: int) -> Result
     seconds = time.perf_counter() - started
     if response.status_code != 201:
         print(f"import refused: {response.status_code} {response.text[:500]}", file=sys.stderr)
-    peak_growth_mib = (_rss_kib(server_pid, "VmHWM") - rss_before) / 1024
+    peak_growth_mib = (_rss_kib(server_pid, "VmHWM") - rss_before) / 1024 if server_pid else None
     return Result(
         name=IMPORT_SCENARIO,
         requests_per_second=IMPORT_ROWS / seconds,
         p50_ms=seconds * 1000,
         p99_ms=seconds * 1000,
         errors=0 if response.status_code == 201 else 1,
-        peak_rss_growth_mib=round(max(peak_growth_mib, 0.0), 1),
+        peak_rss_growth_mib=None
+        if peak_growth_mib is None
+        else round(max(peak_growth_mib, 0.0), 1),
     )
 
 
@@ -240,6 +244,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--duration", type=int, default=6, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn processes, for the app and the ceiling"
+    )
     parser.add_argument("--only", default="", help="run the scenarios whose name has this")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -290,7 +297,9 @@ def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
         load = {"duration": args.duration, "connections": args.connections}
         ceiling, *chosen = scenarios(seeded)
         chosen = [s for s in chosen if args.only in s.name]
-        with server("app.main:app", env) as app, server("bench.ceiling:app", env) as top:
+        served = ("app.main:app", "bench.ceiling:app")
+        apps = [server(name, env, workers=args.workers) for name in served]
+        with apps[0] as app, apps[1] as top:
             # First connections, caches and lazy imports are not what is measured.
             for url, warming in ((top.url, ceiling), (app.url, scenarios(seeded)[1])):
                 wrk(url, warming, token, duration=1, connections=args.connections)
@@ -298,7 +307,9 @@ def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
             results = [wrk(top.url, ceiling, token, **load)]
             results += [wrk(app.url, scenario, token, **load) for scenario in chosen]
             if args.only in IMPORT_SCENARIO:
-                results.append(import_rows(app.url, token, seeded, app.pid))
+                results.append(
+                    import_rows(app.url, token, seeded, app.pid if args.workers == 1 else None)
+                )
             after = wrk(top.url, ceiling, token, **load)
     before = results[0]
     before.name, after.name = "ceiling (before)", "ceiling (after)"
@@ -325,7 +336,7 @@ def report(args: argparse.Namespace, run: ScaleRun) -> None:
     seeded, seed_seconds, results = run.seeded, run.seed_seconds, run.results
     print(
         f"\n{args.db}, {seeded.requests} requests (seeded in {seed_seconds:.1f} s), "
-        f"wrk -t1 -c{args.connections} -d{args.duration}s\n"
+        f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.workers} uvicorn worker(s)\n"
     )
     print(
         f"{'scenario':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x ceiling':>9} "
@@ -354,6 +365,7 @@ def report(args: argparse.Namespace, run: ScaleRun) -> None:
                     "connections": args.connections,
                     "duration_s": args.duration,
                 },
+                "uvicorn_workers": args.workers,
                 "scenarios": [asdict(r) for r in results],
             },
             indent=1,

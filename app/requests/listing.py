@@ -88,7 +88,36 @@ def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict
 
 
 def _statement(shape: _Shape) -> AnySelect:
-    statement = with_effective_decision(select(*(getattr(Request, n) for n in REQUEST_COLUMNS)))
+    if shape.searched:
+        return _ranked_statement(shape)
+    statement = _filtered(_with_decision(), shape)
+    if shape.after_cursor:
+        statement = statement.where(col(Request.id) < bindparam("before_id"))
+    return statement.order_by(col(Request.id).desc()).limit(bindparam("limit"))
+
+
+def _ranked_statement(shape: _Shape) -> AnySelect:
+    """The page's matches ranked by id and score alone, then their rows and decisions.
+    Ranking whole rows sorted every match's columns and joined every match's decision
+    before the limit (3x slower for a word in 17 000 of 1M requests)."""
+    matches, score = search(_filtered(select(col(Request.id)), shape), dialect=shape.dialect)
+    # Ranks shift as rows change: the cursor counts the results before the page.
+    ranked = (
+        matches.add_columns(score.label("score"))
+        .order_by(score, col(Request.id).desc())
+        .offset(bindparam("skip"))
+        .limit(bindparam("limit"))
+        .subquery("ranked")
+    )
+    statement = _with_decision().join(ranked, ranked.c.id == Request.id)
+    return statement.order_by(ranked.c.score, col(Request.id).desc())
+
+
+def _with_decision() -> AnySelect:
+    return with_effective_decision(select(*(getattr(Request, n) for n in REQUEST_COLUMNS)))
+
+
+def _filtered(statement: AnySelect, shape: _Shape) -> AnySelect:
     for name in shape.equal:
         statement = statement.where(getattr(Request, name) == bindparam(name))
     if shape.status is RequestStatus.new:
@@ -99,15 +128,7 @@ def _statement(shape: _Shape) -> AnySelect:
         )
     elif shape.status is RequestStatus.decided:
         statement = statement.where(request_decided_condition())
-    newest_first = col(Request.id).desc()
-    if shape.searched:
-        # Ranks shift as rows change: the cursor counts the results before the page.
-        statement, rank = search(statement, dialect=shape.dialect)
-        ordered: AnySelect = statement.order_by(rank, newest_first).offset(bindparam("skip"))
-        return ordered.limit(bindparam("limit"))
-    if shape.after_cursor:
-        statement = statement.where(col(Request.id) < bindparam("before_id"))
-    return statement.order_by(newest_first).limit(bindparam("limit"))
+    return statement
 
 
 def _page(rows: list[Row], filters: RequestFilters) -> RequestPage:

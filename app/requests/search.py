@@ -55,18 +55,18 @@ def search_terms(query: str, *, dialect: str) -> str | None:
 
 
 def search(statement: Any, *, dialect: str) -> tuple[Any, ColumnElement[Any]]:
-    """`statement` narrowed to the requests matching the bound `search_terms`, and the
-    expression to order them by, best first."""
+    """`statement` narrowed to the requests matching the bound `search_terms`, and their
+    score: the lower, the better the match."""
     terms = bindparam("search_terms", type_=String)
     if dialect == "sqlite":
         narrowed = statement.join(_fts, _fts.c.rowid == Request.id).where(
             _fts.c[SEARCH_TABLE].op("MATCH")(terms)
         )
-        return narrowed, _fts.c.rank.asc()  # bm25: lower is better
+        return narrowed, _fts.c.rank  # bm25: lower is better
     document: ColumnElement[Any] = literal_column(f"{Request.__tablename__}.{SEARCH_VECTOR}")
     tsquery = func.to_tsquery(literal_column("'simple'"), terms)
     narrowed = statement.where(document.op("@@")(tsquery))
-    return narrowed, func.ts_rank(document, tsquery).desc()
+    return narrowed, -func.ts_rank(document, tsquery)
 
 
 def compared_with_models(name: str | None, type_: str, _parents: object) -> bool:
