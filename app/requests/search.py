@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    select,
 )
 from sqlalchemy.sql import literal_column
 
@@ -39,6 +40,7 @@ _fts = Table(
     Column(SEARCH_TABLE, String),
     Column("rank", Float),
 )
+_REQUEST_ID: ColumnElement[Any] = Request.__table__.c.id  # type: ignore[attr-defined]
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, in any script
 
 
@@ -54,19 +56,28 @@ def search_terms(query: str, *, dialect: str) -> str | None:
     return " & ".join(f"{word}:*" for word in words)  # sign:* & on:*
 
 
-def search(statement: Any, *, dialect: str) -> tuple[Any, ColumnElement[Any]]:
-    """`statement` narrowed to the requests matching the bound `search_terms`, and their
-    score: the lower, the better the match."""
+def search(
+    filtered: Any | None, *, dialect: str
+) -> tuple[Any, ColumnElement[Any], ColumnElement[Any]]:
+    """The ids of the requests matching the bound `search_terms`, their id column and their
+    score (the lower, the better the match). `filtered`: a select of request ids that other
+    filters narrow; None when nothing else does, and SQLite ranks in its index alone
+    (joining each match to its row took 34 of 52 ms for a word in 17 000 of 1M requests)."""
     terms = bindparam("search_terms", type_=String)
     if dialect == "sqlite":
-        narrowed = statement.join(_fts, _fts.c.rowid == Request.id).where(
-            _fts.c[SEARCH_TABLE].op("MATCH")(terms)
-        )
-        return narrowed, _fts.c.rank  # bm25: lower is better
+        matching = _fts.c[SEARCH_TABLE].op("MATCH")(terms)
+        score = _fts.c.rank  # bm25: lower is better
+        if filtered is None:
+            rowid = _fts.c.rowid
+            return select(rowid.label("id")).where(matching), rowid, score
+        narrowed = filtered.join(_fts, _fts.c.rowid == Request.id).where(matching)
+        return narrowed, _REQUEST_ID, score
     document: ColumnElement[Any] = literal_column(f"{Request.__tablename__}.{SEARCH_VECTOR}")
     tsquery = func.to_tsquery(literal_column("'simple'"), terms)
-    narrowed = statement.where(document.op("@@")(tsquery))
-    return narrowed, -func.ts_rank(document, tsquery)
+    if filtered is None:
+        filtered = select(_REQUEST_ID)
+    narrowed = filtered.where(document.op("@@")(tsquery))
+    return narrowed, _REQUEST_ID, -func.ts_rank(document, tsquery)
 
 
 def compared_with_models(name: str | None, type_: str, _parents: object) -> bool:
