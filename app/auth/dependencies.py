@@ -29,8 +29,8 @@ TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
 async def current_principal(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> Principal:
-    """Authenticate the caller: a dependency of every protected router, solved before the
-    routes' own dependencies, which read its answer with `principal_of`."""
+    """Authenticate the caller: part of every protected router's dependency (api.py),
+    solved before the routes' own dependencies, which read its answer with `principal_of`."""
     if not token:
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
     # Called, not dependencies: FastAPI solves a dependency's whole subtree each time it is

@@ -149,3 +149,17 @@ def test_list_is_newest_first(client):
     items = client.get(URL).json()["items"]
 
     assert [item["id"] for item in items] == [second["id"], first["id"]]
+
+
+def test_location_names_the_host_and_scheme_the_client_used(client):
+    seen = []
+    for host in ("reqtrack.example", "10.0.0.7:8080", "reqtrack.example"):
+        response = client.post(URL, json={"name": f"Via {host}"}, headers={"Host": host})
+        seen.append(response.headers["Location"])
+
+    ids = [location.rsplit("/", 1)[1] for location in seen]
+    assert seen == [
+        f"http://reqtrack.example{URL}/{ids[0]}",
+        f"http://10.0.0.7:8080{URL}/{ids[1]}",
+        f"http://reqtrack.example{URL}/{ids[2]}",
+    ]
