@@ -46,6 +46,10 @@ def upgrade() -> None:
         pass
     for statement in SEARCH_TRIGGERS:
         op.execute(statement)
+    # Foreign keys are off while migrating (alembic/env.py): check them before committing.
+    broken = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"rebuilding request left rows pointing at nothing: {broken[:10]}")
     op.execute("DELETE FROM sqlite_sequence WHERE name = 'request'")
     op.execute(
         "INSERT INTO sqlite_sequence (name, seq) SELECT 'request', max("

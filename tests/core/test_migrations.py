@@ -5,11 +5,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
 from app.core.db import make_engine
-from app.core.migrations import alembic_config, current_revision, head_revision
+from app.core.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
 from app.requests.search import compared_with_models
 from bench.seed import seed
 from tests.databases import fresh_postgres_database, fresh_sqlite_database, postgres_admin_url
@@ -121,3 +122,19 @@ def _request_snapshot(connection: Connection, word: str) -> tuple[object, ...]:
             (word,),
         ).all(),
     )
+
+
+def test_after_migrating_the_app_s_connections_enforce_foreign_keys(tmp_path):
+    with fresh_sqlite_database(tmp_path) as url:
+        engine = make_engine(Settings(database_url=url))
+        try:
+            upgrade_to_head(engine)  # every migration due
+            upgrade_to_head(engine)  # none due: as every later start
+            with engine.connect() as connection:  # the migrations' own, back in the pool
+                enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+                orphan = "INSERT INTO webhook_cursor (webhook_id, last_event_id) VALUES (999, 0)"
+                with pytest.raises(IntegrityError):
+                    connection.exec_driver_sql(orphan)
+            assert enforced == 1
+        finally:
+            engine.dispose()
