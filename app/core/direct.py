@@ -259,7 +259,9 @@ class _LazyPool:
         self._pool = asyncpg.create_pool(
             url.render_as_string(hide_password=False),
             min_size=0,
-            max_size=settings.db_pool_size + settings.db_max_overflow,
+            # Each as many as the ORM pool keeps: a worker holds at most POOL_SIZE +
+            # MAX_OVERFLOW (the ORM's) + 2 x POOL_SIZE, 40 with the defaults, as before.
+            max_size=settings.db_pool_size,
             timeout=CONNECT_TIMEOUT_SECONDS,
             reset=_keep_as_is,
             server_settings={"plan_cache_mode": plan_cache_mode},
@@ -330,7 +332,8 @@ def execute_in_session(
     connection = session.connection()
     dialect = connection.dialect
     compiled = statement.compiled_for(dialect)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    driver = connection.connection.dbapi_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
     returned = []
     try:
         if len(rows) > 1 and not compiled.columns:  # a batch with nothing to read back
@@ -340,17 +343,21 @@ def execute_in_session(
                 cursor.execute(compiled.sql, compiled.parameters(row))
                 if compiled.columns:
                     returned += [compiled.row(values) for values in cursor.fetchall()]
+        cursor.close()
     except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy would: a connection the server dropped leaves the pool.
+        gone = dialect.is_disconnect(exc, driver, cursor)
+        if gone:
+            connection.invalidate(exc)
         raise DBAPIError.instance(
             compiled.sql,
             None,
             exc,
             dialect.loaded_dbapi.Error,
             hide_parameters=True,
+            connection_invalidated=gone,
             dialect=dialect,
         ) from exc
-    finally:
-        cursor.close()
     return returned
 
 
