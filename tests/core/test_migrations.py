@@ -62,14 +62,20 @@ def test_downgrade_to_base_and_upgrade_again(backend, tmp_path):
             engine.dispose()
 
 
-def test_sqlite_tables_never_reuse_an_id_where_the_models_say_so(engine):
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's sequences never reuse an id")
+def test_sqlite_tables_never_reuse_an_id_where_the_models_say_so(tmp_path):
+    # PostgreSQL's sequences never reuse an id; SQLite's rowids do unless AUTOINCREMENT.
     promised = {
         t.name for t in SQLModel.metadata.sorted_tables if t.kwargs.get("sqlite_autoincrement")
     }
-    with engine.connect() as connection:
-        schema = dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
+    with fresh_sqlite_database(tmp_path) as url:
+        engine = make_engine(Settings(database_url=url))
+        try:
+            upgrade_to_head(engine)
+            with engine.connect() as connection:
+                listed = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").all()
+                schema = dict(listed)
+        finally:
+            engine.dispose()
 
     assert "request" in promised
     assert {name for name in promised if "AUTOINCREMENT" not in schema[name]} == set()
