@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select, update
 
 from app.core.types import utcnow
 from app.decisions.models import Decision
@@ -176,6 +176,15 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
     )
     _insert(engine, Decision, (decision(need_id) for need_id in decided))
     _insert(engine, Decision, own_decisions)
+    # As the app records it: an answered request knows when, and the reports read that.
+    decisions = Decision.__table__  # type: ignore[attr-defined]
+    requests_table = Request.__table__  # type: ignore[attr-defined]
+    answered_now = update(requests_table).where(
+        requests_table.c.need_id.in_(select(decisions.c.need_id))
+        | requests_table.c.id.in_(select(decisions.c.request_id))
+    )
+    with engine.begin() as connection:
+        connection.execute(answered_now.values(first_answered_at=now))
     # As after any bulk load: planner statistics, or the first queries plan blind.
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
