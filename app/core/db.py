@@ -189,17 +189,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
                 session.close()
 
 
-async def write_and_commit(session: Session, write: Callable[[], T]) -> T:
+async def write_and_commit(
+    session: Session, write: Callable[[], T], *, grows_with_data: bool = False
+) -> T:
     """Run a route's write and commit it: on the event loop when SQLite's write lock is
     free, else in one worker-thread hop.
 
-    This process's SQLite writers already take turns on the loop (`turn`), and the write of
-    a route takes a fraction of a millisecond: inline it saves the hop to a thread and back
-    (measured: POST /requests 505-606 -> 853-895/s). Waiting is what must not happen on the
-    loop, so it goes inline only once the lock is taken without waiting; when another
-    process holds it, or on PostgreSQL (every statement a network round trip), the write
-    runs in a thread. There, the lock is held from the first statement to COMMIT, and one
-    hop for both keeps that time short.
+    This process's SQLite writers already take turns on the loop (`turn`), and a write of
+    a fixed size takes a fraction of a millisecond: inline it saves the hop to a thread and
+    back (measured: POST /requests 505-606 -> 853-895/s). Waiting must not happen on the
+    loop, so a write goes inline only once the lock is taken without waiting, and only if
+    its size does not grow with the data (`grows_with_data`: a need's decision answers
+    every request under it). Otherwise, and on PostgreSQL (every statement a network round
+    trip), it runs in a thread, where one hop for the write and COMMIT keeps the time the
+    lock is held short.
     """
 
     def write_then_commit() -> T:
@@ -207,19 +210,19 @@ async def write_and_commit(session: Session, write: Callable[[], T]) -> T:
         session.commit()
         return result
 
-    if _sqlite_write_lock_taken_at_once(session):
+    if not grows_with_data and _sqlite_write_lock_taken_at_once(session):
         return write_then_commit()
     return await run_in_threadpool(write_then_commit)
 
 
 def _sqlite_write_lock_taken_at_once(session: Session) -> bool:
-    if session.get_bind().dialect.name != "sqlite":
+    # A session already in a transaction (an Idempotency-Key's claim) may or may not hold
+    # the lock yet: that one goes to a thread, where waiting does no harm.
+    if session.get_bind().dialect.name != "sqlite" or session.in_transaction():
         return False
-    if session.in_transaction():  # begun already (an Idempotency-Key's claim): lock held
-        return True
     try:
         session.connection(execution_options={NO_WAIT: True})
-    except OperationalError:  # another process is writing: wait for it in a thread
+    except OperationalError:  # another writer holds the lock: wait for it in a thread
         session.rollback()
         return False
     return True

@@ -43,13 +43,15 @@ def _page(session: SessionDep, found: tuple[Sequence[Decision], str | None]) -> 
     return DecisionPage(items=to_decision_reads(session, decisions), next_cursor=next_cursor)
 
 
-async def _recorded(session: Session, record: Callable[[], Decision], http: Request) -> Response:
-    """Record the decision and commit in one worker-thread hop; 201 with its Location."""
+async def _recorded(
+    session: Session, record: Callable[[], Decision], http: Request, *, grows_with_data: bool
+) -> Response:
+    """Record the decision and commit (see write_and_commit); 201 with its Location."""
 
     def record_and_read() -> DecisionRead:
         return to_decision_reads(session, [record()])[0]
 
-    decision = await write_and_commit(session, record_and_read)
+    decision = await write_and_commit(session, record_and_read, grows_with_data=grows_with_data)
     response = model_response(decision, status_code=status.HTTP_201_CREATED)
     response.headers["Location"] = location_of(http, "get_decision", decision_id=decision.id)
     return response
@@ -74,7 +76,7 @@ async def create_request_decision(
         request = request_service.get(session=session, request_id=request_id, for_update=True)
         return service.record_decision(session=session, subject=request, data=body, decider=caller)
 
-    return await _recorded(session, record, http)
+    return await _recorded(session, record, http, grows_with_data=False)
 
 
 @router.get("/requests/{request_id}/decisions")
@@ -104,7 +106,8 @@ async def create_need_decision(
         need = need_service.get(session=session, need_id=need_id, for_update=True)
         return service.record_decision(session=session, subject=need, data=body, decider=caller)
 
-    return await _recorded(session, record, http)
+    # Every request under the need without an answer yet is marked answered.
+    return await _recorded(session, record, http, grows_with_data=True)
 
 
 @router.get("/needs/{need_id}/decisions")
@@ -146,4 +149,5 @@ async def confirm_decision(
         decision = service.get(session=session, decision_id=decision_id)
         return service.confirm(session=session, decision=decision, data=body, decider=caller)
 
-    return await _recorded(session, record, http)
+    # The decision confirmed may be a need's, recorded again like a new one on the need.
+    return await _recorded(session, record, http, grows_with_data=True)
