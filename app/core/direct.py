@@ -134,16 +134,7 @@ def _unavailable_as_503(*errors: type[Exception]) -> Iterator[None]:
         raise DatabaseUnavailable(str(exc)) from exc
 
 
-class _Reads:
-    async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
-        raise NotImplementedError
-
-    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
-        rows = await self.all(query, **parameters)
-        return rows[0] if rows else None
-
-
-class _SQLiteReads(_Reads):
+class _SQLiteReads:
     """Read-only sqlite3 connections: a point lookup (`one`) runs inline on the event
     loop's own (it takes microseconds, and WAL readers never wait for writers); a list or
     a search (`all`) can take tens of milliseconds at a million rows, so it runs in a
@@ -224,7 +215,7 @@ async def _keep_as_is(_connection: asyncpg.Connection) -> None:
     These connections only ever run single SELECTs: no locks, settings or listeners."""
 
 
-class _PostgresReads(_Reads):
+class _PostgresReads:
     """asyncpg pools on this event loop; statements are prepared once per connection.
 
     Two pools, planned two ways. Point lookups (`one`: the caller, a request by id) keep
