@@ -32,7 +32,7 @@ async def current_principal(
     """Authenticate the caller: part of every protected router's dependency (api.py),
     solved before the routes' own dependencies, which read its answer with `principal_of`."""
     if not token:
-        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
+        raise _no_token()
     # Called, not dependencies: FastAPI solves a dependency's whole subtree each time it is
     # named, even when its answer is cached (measured: a POST solved 19 of them).
     issuer = await get_token_issuer(request)
@@ -57,11 +57,15 @@ async def _record_service_token_use(request: Request, token_id: int) -> None:
         await run_in_threadpool(record)
 
 
+def _no_token() -> Unauthorized:
+    return Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
+
+
 async def principal_of(request: Request) -> Principal:
     """The caller `current_principal` authenticated for this request."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # a route outside the protected routers: never anonymous
-        raise Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
+        raise _no_token()
     return principal
 
 
