@@ -14,8 +14,8 @@ from app.events import publishers as _publishers  # noqa: F401  (registers what 
 from app.events.router import router as events_router
 from app.needs.router import router as needs_router
 from app.reports.router import router as reports_router
+from app.requests.router import answer_request, stakeholder_view
 from app.requests.router import router as requests_router
-from app.requests.router import stakeholder_view
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router
 from app.transfer.router import router as transfer_router
@@ -56,6 +56,10 @@ PROTECTED_ROUTERS = (
     webhooks_router,
     transfer_router,
 )
+
+# Answered before routing when plain (app/hot_reads.py), by route name. Only routes any
+# authenticated caller may read: the hot path checks who is calling, not their role.
+HOT_READS = {"get_request": answer_request}
 
 
 def include_api(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from app import health
-from app.api import include_api
+from app.api import HOT_READS, include_api
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -19,6 +19,7 @@ from app.core.errors import install_error_handlers
 from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
 from app.events.standstill import StandstillCache
+from app.hot_reads import HotReadsMiddleware
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.openapi import install_openapi
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
     )
+    # Innermost: a read answered before routing is still counted, logged and limited.
+    app.add_middleware(HotReadsMiddleware, answers=HOT_READS)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

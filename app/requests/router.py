@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent, write_and_commit
-from app.core.direct import DirectReadsDep
+from app.core.direct import DirectReads, DirectReadsDep
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
@@ -111,6 +111,11 @@ def upsert_external_request(
 
 @router.get("/{request_id}", response_model=RequestRead)
 async def get_request(request_id: PathId, reads: DirectReadsDep) -> Response:
+    return await answer_request(reads, request_id)
+
+
+async def answer_request(reads: DirectReads, request_id: int) -> Response:
+    """GET /requests/{id}'s answer, which app/hot_reads.py also gives before routing."""
     found = await service.read(reads=reads, request_id=request_id)
     return model_response(found, etag=found.version)
 
