@@ -354,3 +354,20 @@ def test_imported_requests_never_take_the_id_of_a_deleted_one(client):
     assert client.get(f"{API}/requests/{kept['id']}").json()["title"] == kept["title"]
     after = factories.request(client, stakeholder_id=stakeholder["id"])
     assert after["id"] == deleted["id"] + 3  # and what is posted next follows them
+
+
+def test_imported_requests_are_found_by_search_as_posted_ones_are(client):
+    stakeholder = factories.stakeholder(client)
+    # Rows at the edges of the import's batches (and of its multi-row statements) say it.
+    marked = {0, 999, 1000, 1999, 2000, 2499}
+    rows = [
+        [f"Login with {'zebrafish' if n in marked else 'okta'} {n}", stakeholder["id"]]
+        for n in range(2_500)
+    ]
+    posted = factories.request(client, title="Zebrafish login, posted")
+
+    result = upload(client, csv_file(["title", "stakeholder_id"], *rows)).json()
+
+    found = client.get(f"{API}/requests", params={"q": "zebrafish"}).json()["items"]
+    imported = {result["first_id"] + n for n in marked}
+    assert {r["id"] for r in found} == imported | {posted["id"]}
