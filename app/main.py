@@ -1,5 +1,6 @@
 """The ASGI application: `app.main:app`."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,6 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade_to_head, app.state.engine)
         async with running_dispatcher(app.state.engine, settings):
+            # What starting made lives as long as the process: set aside, the collector's
+            # full passes do not walk it again and again (measured: a quarter of a
+            # 50k-row import went to them).
+            gc.collect()
+            gc.freeze()
             yield
         await app.state.direct_readers.close()
         app.state.engine.dispose()
