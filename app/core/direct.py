@@ -60,14 +60,20 @@ class _Compiled:
     copy_sql: str | None
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        given = {**self.fixed, **values}
-        bound = [
-            given[name] if bind is None else bind(given[name])
-            for name, bind in zip(self.parameter_names, self.binders, strict=True)
-        ]
+        bound = self.values_in_order(values)
         return (
             tuple(bound) if self.positional else dict(zip(self.parameter_names, bound, strict=True))
         )
+
+    def values_in_order(self, values: Mapping[str, Any]) -> list[Any]:
+        """The parameters' values, bound, in the order of `parameter_names`."""
+        given = {**self.fixed, **values} if self.fixed else values
+        return [
+            value if bind is None else bind(value)
+            for value, bind in zip(
+                map(given.__getitem__, self.parameter_names), self.binders, strict=True
+            )
+        ]
 
     def row(self, values: tuple[Any, ...] | asyncpg.Record) -> Row:
         return {
@@ -382,12 +388,9 @@ def _copy_rows(
 ) -> None:
     """Rows inserted by COPY, PostgreSQL's bulk path: no statement to bind and run per row
     (measured: a 50k-row import 5.2-5.9k -> 7.6-8.1k rows/s)."""
-    names = compiled.parameter_names
     with cursor.copy(copy_sql) as copy:
         for row in rows:
-            bound = compiled.parameters(row)
-            assert isinstance(bound, dict)
-            copy.write_row([bound[name] for name in names])
+            copy.write_row(compiled.values_in_order(row))
 
 
 def _insert_in_chunks(
@@ -405,7 +408,7 @@ def _insert_in_chunks(
         # The same text for every full chunk: sqlite3's statement cache parses it once.
         driver.execute(
             f"{head} VALUES {', '.join([one_row] * len(chunk))}",
-            [value for row in chunk for value in compiled.parameters(row)],
+            [value for row in chunk for value in compiled.values_in_order(row)],
         )
 
 

@@ -9,7 +9,6 @@ follow commit order (see app/events/outbox.py).
 
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy import Table
 from sqlmodel import Session
 
@@ -50,7 +49,8 @@ def record_created_requests(
                 "entity_id": row["id"],
                 "action": "create",
                 "before": None,
-                "after": to_jsonable_python(row),  # every column, as the recorder's snapshot
+                # Every column, as the recorder's snapshot: JSON once bound (json_text).
+                "after": row,
             }
             for row in rows
         ],
@@ -64,7 +64,7 @@ def record_created_requests(
                 "occurred_at": now,
                 "entity": ENTITY,
                 "entity_id": read.id,
-                "data": to_jsonable_python(read),
+                "data": read,
             }
             for read in reads
         ],
