@@ -1,6 +1,7 @@
 """Mounts every domain router under /api/v1; all but logging in need a bearer token."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 
@@ -8,13 +9,15 @@ from app.audit.router import router as audit_router
 from app.auth.dependencies import bearer_token, current_principal
 from app.auth.models import Principal
 from app.auth.router import login_router, me_router, tokens_router, users_router
+from app.core.direct import direct_reads
 from app.core.params import single_valued_query
 from app.decisions.router import router as decisions_router
 from app.events import publishers as _publishers  # noqa: F401  (registers what events carry)
 from app.events.router import router as events_router
+from app.hot_reads import HotAnswer, HotRoute, hot_routes
 from app.needs.router import router as needs_router
 from app.reports.router import router as reports_router
-from app.requests.router import answer_request, stakeholder_view
+from app.requests.router import answer_request, get_request, stakeholder_view
 from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router
@@ -57,9 +60,15 @@ PROTECTED_ROUTERS = (
     transfer_router,
 )
 
-# Answered before routing when plain (app/hot_reads.py), by route name. Only routes any
-# authenticated caller may read: the hot path checks who is calling, not their role.
-HOT_READS = {"get_request": answer_request}
+# Answered before routing when plain (app/hot_reads.py): endpoint -> its answer. The hot
+# path authenticates the caller and reads through the direct readers itself; a route that
+# depends on anything else (a role, a session) cannot be hot.
+HOT_READS: dict[Callable[..., Any], HotAnswer] = {get_request: answer_request}
+HOT_PATH_DOES_ITSELF = (checked_caller, bearer_token, direct_reads)
+
+
+def hot_reads_of(app: FastAPI) -> list[HotRoute]:
+    return hot_routes(app, HOT_READS, may_skip=HOT_PATH_DOES_ITSELF)
 
 
 def include_api(app: FastAPI) -> None:

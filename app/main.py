@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from app import health
-from app.api import HOT_READS, include_api
+from app.api import hot_reads_of, include_api
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.collect()
             gc.freeze()
             yield
+            gc.unfreeze()  # this app's objects may go now (tests start many apps)
         await app.state.direct_readers.close()
         app.state.engine.dispose()
 
@@ -75,8 +76,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
     )
+    install_error_handlers(app)
+    app.add_exception_handler(Replay, replay_response)
+    include_api(app)  # before the probes: the API's routes are matched first
+    app.include_router(health.router)
+    app.include_router(metrics_router)
+    install_openapi(app)
     # Innermost: a read answered before routing is still counted, logged and limited.
-    app.add_middleware(HotReadsMiddleware, answers=HOT_READS)
+    app.add_middleware(HotReadsMiddleware, routes=hot_reads_of(app))
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -85,12 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Outermost: every log line of the request, errors included, carries its id.
     app.add_middleware(OpsMiddleware, metrics=app.state.metrics, log_requests=settings.access_log)
-    install_error_handlers(app)
-    app.add_exception_handler(Replay, replay_response)
-    include_api(app)  # before the probes: the API's routes are matched first
-    app.include_router(health.router)
-    app.include_router(metrics_router)
-    install_openapi(app)
     return app
 
 

@@ -7,9 +7,13 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from app.api import HOT_PATH_DOES_ITSELF, HOT_READS, hot_reads_of
 from app.auth.models import Role
+from app.auth.router import get_user
 from app.core.direct import DirectReads, direct_reads
 from app.core.types import MAX_ID
+from app.hot_reads import hot_routes
+from app.requests.router import answer_request
 from tests import factories
 from tests.conftest import RoleClient
 
@@ -66,16 +70,24 @@ def test_the_hot_answer_is_the_routes_answer(client: TestClient, routed: list[st
         assert hot.headers[header] == via_route.headers[header]
 
 
-@pytest.mark.parametrize(
-    ("spelling", "status"),
-    [("999999", 404), ("0", 422), (str(MAX_ID + 1), 422), ("-1", 422), ("x1", 422)],
-)
-def test_ids_it_cannot_answer_are_answered_by_the_route(
-    client: TestClient, routed: list[str], spelling: str, status: int
+def test_a_missing_request_is_a_404_from_the_apps_own_handler(
+    client: TestClient, routed: list[str]
+):
+    response = client.get(f"{REQUESTS}/999999")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "Request 999999 does not exist."
+    assert routed == []  # not read a second time by the route
+
+
+@pytest.mark.parametrize("spelling", ["0", str(MAX_ID + 1), "-1", "x1"])
+def test_ids_it_cannot_answer_are_refused_by_the_route(
+    client: TestClient, routed: list[str], spelling: str
 ):
     response = client.get(f"{REQUESTS}/{spelling}")
 
-    assert response.status_code == status
+    assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert routed == [f"{REQUESTS}/{spelling}"]
 
@@ -94,7 +106,7 @@ def test_a_leading_zero_is_left_to_the_route(client: TestClient, routed: list[st
     "authorization", [None, "Bearer", "Bearer not-a-token", "Basic dXNlcjpwYXNz"]
 )
 def test_no_valid_token_is_refused_by_the_route(
-    client: TestClient, anonymous: TestClient, routed: list[str], authorization: str | None
+    client: TestClient, anonymous: TestClient, authorization: str | None
 ):
     created = factories.request(client)
     headers = {} if authorization is None else {"Authorization": authorization}
@@ -104,7 +116,6 @@ def test_no_valid_token_is_refused_by_the_route(
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert routed == []  # refused by the protected routers' own dependency
 
 
 def test_a_deactivated_users_token_stops_on_the_next_read(client: TestClient, app: FastAPI):
@@ -137,3 +148,13 @@ def test_a_service_token_due_to_record_its_use_is_routed_once(
     assert routed == [path]  # the first records the token's use; the second needs nothing
     listed = client.get("/api/v1/service-tokens").json()["items"]
     assert listed[0]["last_used_at"] is not None
+
+
+def test_a_route_with_a_check_the_hot_path_would_skip_cannot_be_hot(app: FastAPI):
+    # GET /users/{id} is for admins only: answered before routing, anyone could read it.
+    with pytest.raises(RuntimeError, match="cannot be hot"):
+        hot_routes(app, {get_user: answer_request}, may_skip=HOT_PATH_DOES_ITSELF)
+
+
+def test_the_served_hot_routes_are_those_the_api_lists(app: FastAPI):
+    assert [hot.answer for hot in hot_reads_of(app)] == list(HOT_READS.values())
