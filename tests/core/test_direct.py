@@ -2,10 +2,10 @@
 
 from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from app.core.direct import DirectQuery, execute_in_session
+from app.core.direct import execute_in_session, insert_of
 from app.core.types import utcnow
 from app.stakeholders.models import Stakeholder
 
@@ -35,7 +35,7 @@ def test_a_batch_larger_than_one_statement_takes_is_written_whole(engine: Engine
         # SQLite writes a batch as multi-row INSERTs: here of four rows each, the last short.
         before = driver.setlimit(SQLITE_LIMIT_VARIABLE_NUMBER, 40) if on_sqlite else None  # type: ignore[union-attr]
         try:
-            execute_in_session(session, DirectQuery(insert(STAKEHOLDERS)), rows)
+            execute_in_session(session, insert_of(STAKEHOLDERS, with_id=True), rows)
             columns = (STAKEHOLDERS.c.id, STAKEHOLDERS.c.name, STAKEHOLDERS.c.group)
             written = session.execute(
                 select(*columns).where(STAKEHOLDERS.c.id >= FIRST_ID).order_by(STAKEHOLDERS.c.id)

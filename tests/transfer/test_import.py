@@ -358,7 +358,7 @@ def test_imported_requests_never_take_the_id_of_a_deleted_one(client):
 
 def test_imported_requests_are_found_by_search_as_posted_ones_are(client):
     stakeholder = factories.stakeholder(client)
-    # Rows at the edges of the import's batches (and of its multi-row statements) say it.
+    # Rows at the edges of the import's batches say it.
     marked = {0, 999, 1000, 1999, 2000, 2499}
     rows = [
         [f"Login with {'zebrafish' if n in marked else 'okta'} {n}", stakeholder["id"]]
