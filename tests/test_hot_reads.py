@@ -158,3 +158,16 @@ def test_a_route_with_a_check_the_hot_path_would_skip_cannot_be_hot(app: FastAPI
 
 def test_the_served_hot_routes_are_those_the_api_lists(app: FastAPI):
     assert [hot.answer for hot in hot_reads_of(app)] == list(HOT_READS.values())
+
+
+def test_behind_a_proxy_prefix_the_plain_read_is_still_hot(
+    client: TestClient, app: FastAPI, routed: list[str]
+):
+    created = factories.request(client)
+    proxied = TestClient(app, root_path="/tracker", headers=client.headers)
+
+    response = proxied.get(f"/tracker{REQUESTS}/{created['id']}")
+
+    assert response.status_code == 200
+    assert response.json() == created
+    assert routed == []
