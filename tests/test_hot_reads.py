@@ -26,7 +26,8 @@ def routed(app: FastAPI) -> Iterator[list[str]]:
     paths: list[str] = []
 
     async def recording_reads(request: Request) -> DirectReads:
-        paths.append(request.url.path)
+        if request.method == "GET":
+            paths.append(request.url.path)
         return await direct_reads(request)
 
     app.dependency_overrides[direct_reads] = recording_reads

@@ -16,9 +16,9 @@ import asyncio
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 from typing import Annotated, Any, Protocol
@@ -29,12 +29,12 @@ from fastapi import Depends, Request
 from sqlalchemy import Dialect, Table, bindparam, insert, make_url
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Insert, Select
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import SQLITE_READ_PRAGMAS
+from app.core.db import SQLITE_READ_PRAGMAS, json_text
 from app.core.errors import DatabaseUnavailable
 
 Row = dict[str, Any]
@@ -152,7 +152,29 @@ class DirectReads(Protocol):
 
     async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]: ...
 
+    def writing(self) -> AbstractAsyncContextManager["DirectWrite"] | None:
+        """A transaction of its own through the driver, committed as the block ends; None
+        where writes go through the session (SQLite: they run on the loop already)."""
+
     async def close(self) -> None: ...
+
+
+class DirectWrite:
+    """One transaction on a driver connection of the event loop (asyncpg): statements with
+    no session, worker thread or SQLAlchemy between them and the server."""
+
+    def __init__(self, connection: asyncpg.Connection, dialect: Dialect) -> None:
+        self._connection = connection
+        self._dialect = dialect
+
+    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
+        compiled = query.compiled_for(self._dialect)
+        found = await self._connection.fetchrow(compiled.sql, *compiled.parameters(parameters))
+        return None if found is None else compiled.row(found)
+
+    async def run(self, query: DirectQuery, rows: Sequence[Mapping[str, Any]]) -> None:
+        compiled = query.compiled_for(self._dialect)
+        await self._connection.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
 
 
 @contextmanager
@@ -213,6 +235,9 @@ class _SQLiteReads:
                 self._opened.append(connection)
         return connection
 
+    def writing(self) -> None:
+        return None  # SQLite's writes go through the session, on the loop when they can
+
     async def close(self) -> None:
         self._threads.shutdown(wait=True)
         for connection in self._opened:
@@ -256,11 +281,14 @@ class _PostgresReads:
     rows). The lists' pool opens its connections only once a list is read.
     """
 
-    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+    # JSON written as the ORM writes it (pydantic's serializer: datetimes, decimals).
+    dialect = PGDialect_asyncpg(json_serializer=json_text)  # type: ignore[no-untyped-call]
 
     def __init__(self, settings: Settings) -> None:
         self._lookups = _LazyPool(settings, plan_cache_mode="auto")
         self._lists = _LazyPool(settings, plan_cache_mode="force_custom_plan")
+        # Writers hold a connection for a few round trips: never the lookups' (callers').
+        self._writes = _LazyPool(settings, plan_cache_mode="auto")
 
     async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
         rows = await self._lookups.fetch(query.compiled_for(self.dialect), parameters)
@@ -269,9 +297,15 @@ class _PostgresReads:
     async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
         return await self._lists.fetch(query.compiled_for(self.dialect), parameters)
 
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[DirectWrite]:
+        async with self._writes.transaction() as connection:
+            yield DirectWrite(connection, self.dialect)
+
     async def close(self) -> None:
         await self._lookups.close()
         await self._lists.close()
+        await self._writes.close()
 
 
 class _LazyPool:
@@ -281,7 +315,7 @@ class _LazyPool:
             url.render_as_string(hide_password=False),
             min_size=0,
             # Each as many as the ORM pool keeps: a worker holds at most POOL_SIZE +
-            # MAX_OVERFLOW (the ORM's) + 2 x POOL_SIZE, 40 with the defaults, as before.
+            # MAX_OVERFLOW (the ORM's) + 3 x POOL_SIZE, 50 with the defaults (README).
             max_size=settings.db_pool_size,
             timeout=CONNECT_TIMEOUT_SECONDS,
             reset=_keep_as_is,
@@ -291,11 +325,27 @@ class _LazyPool:
 
     async def fetch(self, compiled: _Compiled, parameters: Mapping[str, Any]) -> list[Row]:
         with _unavailable_as_503(*_UNREACHABLE):
-            if not self._ready:
-                await self._pool
-                self._ready = True
+            await self._opened()
             rows = await self._pool.fetch(compiled.sql, *compiled.parameters(parameters))
         return [compiled.row(values) for values in rows]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a transaction: committed when the block ends, rolled back if it
+        raises. A broken rule (a row a foreign key needs, deleted meanwhile) comes out as
+        SQLAlchemy's IntegrityError, as the app's handlers expect it."""
+        with _unavailable_as_503(*_UNREACHABLE):
+            await self._opened()
+            try:
+                async with self._pool.acquire() as connection, connection.transaction():
+                    yield connection
+            except asyncpg.IntegrityConstraintViolationError as exc:
+                raise IntegrityError(None, None, exc) from exc
+
+    async def _opened(self) -> None:
+        if not self._ready:
+            await self._pool
+            self._ready = True
 
     async def close(self) -> None:
         if self._ready:

@@ -7,6 +7,7 @@ app/audit/recorder.py and app/events/outbox.py write for a created row. Event id
 follow commit order (see app/events/outbox.py).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
@@ -22,8 +23,8 @@ from app.requests.models import RequestRead, RequestStatus
 
 ENTITY = "request"
 AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[attr-defined]
-_INSERT_AUDIT = insert_of(AUDIT_TABLE)
-_INSERT_EVENT = insert_of(EVENT_TABLE)
+INSERT_AUDIT = insert_of(AUDIT_TABLE)
+INSERT_EVENT = insert_of(EVENT_TABLE)
 
 
 def record_created_requests(
@@ -34,42 +35,52 @@ def record_created_requests(
 ) -> list[RequestRead]:
     """Audit entries and `request.created` events for rows just inserted (every column,
     id included); the requests as the API answers them."""
+    journal = journal_of(rows, creator, need_decisions)
+    execute_in_session(session, INSERT_AUDIT, journal.audit_entries)
+    execute_in_session(session, INSERT_EVENT, journal.events)
+    return journal.reads
+
+
+@dataclass
+class Journal:
+    """What created requests leave behind, as rows of INSERT_AUDIT and INSERT_EVENT."""
+
+    audit_entries: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    reads: list[RequestRead]  # the requests as the API answers them
+
+
+def journal_of(
+    rows: list[dict[str, Any]], creator: Principal, need_decisions: dict[int, DecisionRead]
+) -> Journal:
     now = utcnow()
     reads = [created_read(row, need_decisions.get(row["need_id"])) for row in rows]
-    execute_in_session(
-        session,
-        _INSERT_AUDIT,
-        [
-            {
-                "occurred_at": now,
-                "actor_type": creator.kind,
-                "actor_id": creator.id,
-                "actor_label": creator.label,
-                "entity": ENTITY,
-                "entity_id": row["id"],
-                "action": "create",
-                "before": None,
-                # Every column, as the recorder's snapshot: JSON once bound (json_text).
-                "after": row,
-            }
-            for row in rows
-        ],
-    )
-    execute_in_session(
-        session,
-        _INSERT_EVENT,
-        [
-            {
-                "type": f"{ENTITY}.created",
-                "occurred_at": now,
-                "entity": ENTITY,
-                "entity_id": read.id,
-                "data": read,
-            }
-            for read in reads
-        ],
-    )
-    return reads
+    audit_entries = [
+        {
+            "occurred_at": now,
+            "actor_type": creator.kind,
+            "actor_id": creator.id,
+            "actor_label": creator.label,
+            "entity": ENTITY,
+            "entity_id": row["id"],
+            "action": "create",
+            "before": None,
+            # Every column, as the recorder's snapshot: JSON once bound (json_text).
+            "after": row,
+        }
+        for row in rows
+    ]
+    events = [
+        {
+            "type": f"{ENTITY}.created",
+            "occurred_at": now,
+            "entity": ENTITY,
+            "entity_id": read.id,
+            "data": read,
+        }
+        for read in reads
+    ]
+    return Journal(audit_entries, events, reads)
 
 
 def created_read(row: dict[str, Any], need_decision: DecisionRead | None) -> RequestRead:

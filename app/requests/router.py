@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent, write_and_commit
+from app.core.db import SessionDep, WriteIntent
 from app.core.direct import DirectReads, DirectReadsDep
 from app.core.locations import location_of
 from app.core.pagination import PageParams
@@ -65,10 +65,14 @@ async def list_requests(
     dependencies=[RequireContributor, Idempotent],
 )
 async def create_request(
-    body: RequestCreate, session: SessionDep, caller: CurrentPrincipal, http: Request
+    body: RequestCreate,
+    session: SessionDep,
+    reads: DirectReadsDep,
+    caller: CurrentPrincipal,
+    http: Request,
 ) -> Response:
-    created = await write_and_commit(
-        session, lambda: service.create(session=session, data=body, creator=caller)
+    created = await service.create_and_commit(
+        session=session, reads=reads, data=body, creator=caller
     )
     response = model_response(created, status_code=status.HTTP_201_CREATED)
     set_created(response, location_of(http, "get_request", request_id=created.id), created.version)

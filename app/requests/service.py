@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
+from app.core.db import write_and_commit
 from app.core.direct import DirectQuery, DirectReads, Row, execute_in_session, insert_of
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.models import apply_changes
@@ -25,7 +26,13 @@ from app.decisions.effective import (
 from app.decisions.models import Decision
 from app.decisions.service import need_is_decided
 from app.needs.models import Need
-from app.requests.journal import derived_status, record_created_requests
+from app.requests.journal import (
+    INSERT_AUDIT,
+    INSERT_EVENT,
+    derived_status,
+    journal_of,
+    record_created_requests,
+)
 from app.requests.models import (
     Channel,
     Request,
@@ -150,6 +157,33 @@ def create(*, session: Session, data: RequestCreate, creator: Principal) -> Requ
     return record_created_requests(session, [row], creator, decisions)[0]
 
 
+async def create_and_commit(
+    *, session: Session, reads: DirectReads, data: RequestCreate, creator: Principal
+) -> RequestRead:
+    """`create`, committed. On PostgreSQL a plain request (no need to look up, no external
+    reference to check, no Idempotency-Key's claim waiting in the session) is written on
+    the event loop through the driver, in a transaction of its own: the worker thread,
+    psycopg and the session cost more than its four statements (measured: POST /requests
+    502-614 -> 1 242-1 305/s). The same rows either way: `new_row`, `journal_of`."""
+    writing = reads.writing()
+    plain = data.need_id is None and data.source_system is None and data.external_id is None
+    if writing is None or not plain or session.in_transaction():
+        return await write_and_commit(
+            session, lambda: create(session=session, data=data, creator=creator)
+        )
+    async with writing as write:
+        if await write.one(_ID_IN[STAKEHOLDER_TABLE.name], id=data.stakeholder_id) is None:
+            raise _missing_stakeholder(data.stakeholder_id)
+        row = new_row(data, creator, answered=False, now=utcnow())
+        inserted = await write.one(_INSERT_REQUEST, **row)
+        assert inserted is not None  # RETURNING id
+        row["id"] = inserted["id"]
+        journal = journal_of([row], creator, {})
+        await write.run(INSERT_AUDIT, journal.audit_entries)
+        await write.run(INSERT_EVENT, journal.events)
+    return journal.reads[0]
+
+
 def update(*, session: Session, request: Request, data: RequestUpdate) -> Request:
     changes = data.model_dump(exclude_unset=True)
     _ensure_references_exist(session, changes)
@@ -256,12 +290,16 @@ def delete(*, session: Session, request: Request) -> None:
 def _ensure_references_exist(session: Session, fields: dict[str, Any]) -> None:
     stakeholder_id = fields.get("stakeholder_id")
     if stakeholder_id is not None and not _exists(session, STAKEHOLDER_TABLE, stakeholder_id):
-        raise Unprocessable(
-            f"Stakeholder {stakeholder_id} does not exist.", loc=["body", "stakeholder_id"]
-        )
+        raise _missing_stakeholder(stakeholder_id)
     need_id = fields.get("need_id")
     if need_id is not None and not _exists(session, NEED_TABLE, need_id):
         raise Unprocessable(f"Need {need_id} does not exist.", loc=["body", "need_id"])
+
+
+def _missing_stakeholder(stakeholder_id: int) -> Unprocessable:
+    return Unprocessable(
+        f"Stakeholder {stakeholder_id} does not exist.", loc=["body", "stakeholder_id"]
+    )
 
 
 def _exists(session: Session, table: Table, id_: int) -> bool:

@@ -1,0 +1,60 @@
+"""POST /requests is written one of two ways: on PostgreSQL a plain request goes through
+the driver on the event loop (service.create_and_commit), anything else through the
+session. Clients, the audit log and the change feed cannot tell which."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests import factories
+
+API = "/api/v1"
+MOMENTS = ("id", "created_at", "updated_at")
+
+
+def _without_moments(value: dict[str, Any]) -> dict[str, Any]:
+    return {key: item for key, item in value.items() if key not in MOMENTS}
+
+
+def _trail(client: TestClient, request_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request's audit entry and its `request.created` event."""
+    params = {"entity": "request", "entity_id": request_id}
+    (entry,) = client.get(f"{API}/audit", params=params).json()["items"]
+    events = client.get(f"{API}/events", params={"type": "request.created", "limit": 200})
+    (event,) = [e for e in events.json()["items"] if e["data"]["id"] == request_id]
+    return entry, event
+
+
+def test_a_plain_request_and_one_written_through_the_session_leave_the_same_trail(
+    client: TestClient,
+):
+    stakeholder = factories.stakeholder(client)
+    body = {"title": "Export to CSV", "stakeholder_id": stakeholder["id"], "customer": "Acme"}
+
+    plain = client.post(f"{API}/requests", json=body)
+    # An Idempotency-Key's claim is pending in the session: this one is written through it.
+    keyed = client.post(f"{API}/requests", json=body, headers={"Idempotency-Key": "k-1"})
+
+    assert plain.status_code == keyed.status_code == 201
+    assert _without_moments(plain.json()) == _without_moments(keyed.json())
+    assert client.get(plain.headers["Location"]).json() == plain.json()
+    (plain_entry, plain_event), (keyed_entry, keyed_event) = (
+        _trail(client, response.json()["id"]) for response in (plain, keyed)
+    )
+    assert _without_moments(plain_entry["after"]) == _without_moments(keyed_entry["after"])
+    assert plain_entry["after"]["id"] == plain.json()["id"]
+    assert (plain_entry["action"], plain_entry["actor_id"]) == ("create", keyed_entry["actor_id"])
+    assert plain_event["data"] == plain.json()
+    assert _without_moments(plain_event["data"]) == _without_moments(keyed_event["data"])
+    assert plain_event["id"] < keyed_event["id"]  # in commit order
+
+
+def test_a_plain_request_for_no_stakeholder_is_refused_and_leaves_nothing(client: TestClient):
+    before = client.get(f"{API}/events").json()["items"]
+
+    response = client.post(f"{API}/requests", json={"title": "Orphan", "stakeholder_id": 999_999})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "stakeholder_id"]
+    assert client.get(f"{API}/requests").json()["items"] == []
+    assert client.get(f"{API}/events").json()["items"] == before
