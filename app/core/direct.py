@@ -7,9 +7,11 @@ the driver itself: sqlite3 inline (an indexed read takes microseconds, and WAL r
 never wait for writers) or an asyncpg pool. Rows come back through the columns' own
 result processors, so values are those the ORM would give (UTC datetimes, money).
 
-Writes still run in a session's transaction, with their audit entries and events; the
-busiest of them (a new request) runs its statements through the session's own driver
-connection with `execute_in_session`, skipping SQLAlchemy's per-statement machinery.
+Writes run in a session's transaction, with their audit entries and events; the busiest
+of them (a new request, the import) run their statements through the session's own
+driver connection with `execute_in_session`, skipping SQLAlchemy's per-statement
+machinery. On PostgreSQL a plain new request skips the session too: `DirectReads.writing`
+is a transaction of its own on an asyncpg connection of the event loop.
 """
 
 import asyncio
@@ -265,20 +267,28 @@ _UNREACHABLE = (
 )
 
 
+# A transaction the server gave up (a deadlock, a serialization failure) or a statement
+# prepared before the schema changed: the same request succeeds when sent again.
+_RETRY_LATER = (asyncpg.TransactionRollbackError, asyncpg.InvalidCachedStatementError)
+
+
 async def _keep_as_is(_connection: asyncpg.Connection) -> None:
     """asyncpg resets a connection given back to its pool (one more round trip per read).
-    These connections only ever run single SELECTs: no locks, settings or listeners."""
+    These run single SELECTs, or one transaction that ends before the connection goes back
+    (asyncpg rolls back one cut short): no locks, settings or listeners are left."""
 
 
 class _PostgresReads:
     """asyncpg pools on this event loop; statements are prepared once per connection.
 
-    Two pools, planned two ways. Point lookups (`one`: the caller, a request by id) keep
+    Three pools. Point lookups (`one`: the caller, a request by id) keep
     PostgreSQL's own choice, a generic plan after a few calls: as good as any for a key,
     and not planned again on every call (measured: GET /requests/{id} +10%). Lists and
     searches (`all`) are planned for the values given: a generic plan of a search or a
     filtered list cannot see how selective its words or values are (0.1 s -> 0.6 s at 1M
-    rows). The lists' pool opens its connections only once a list is read.
+    rows). Writers (`writing`) have a pool of their own, so that a write holding its
+    connection for a few round trips never keeps a caller waiting to be looked up. Each
+    pool opens its connections only once it is used.
     """
 
     # JSON written as the ORM writes it (pydantic's serializer: datetimes, decimals).
@@ -341,6 +351,8 @@ class _LazyPool:
                     yield connection
             except asyncpg.IntegrityConstraintViolationError as exc:
                 raise IntegrityError(None, None, exc) from exc
+            except _RETRY_LATER as exc:  # as the session's OperationalError: 503, retry
+                raise DatabaseUnavailable(str(exc)) from exc
 
     async def _opened(self) -> None:
         if not self._ready:

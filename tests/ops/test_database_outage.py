@@ -31,13 +31,17 @@ def test_requests_get_503_while_postgresql_is_down_and_succeed_once_it_is_back(t
     with throwaway_postgres() as cluster, serve(cluster.url, tmp_path) as server:
         auth = server.login()
         new_stakeholder = {"json": {"name": "Ann"}}
-        assert answered(server, "POST", "/api/v1/stakeholders", auth, **new_stakeholder).is_success
+        made = answered(server, "POST", "/api/v1/stakeholders", auth, **new_stakeholder)
+        assert made.is_success
+        # A plain request: written through the driver on the event loop, not the session.
+        new_request = {"json": {"title": "SSO", "stakeholder_id": made.json()["id"]}}
 
         cluster.stop()
         down = {
             "list": answered(server, "GET", "/api/v1/stakeholders", auth),
             "direct read": answered(server, "GET", "/api/v1/requests", auth),
             "write": answered(server, "POST", "/api/v1/stakeholders", auth, **new_stakeholder),
+            "direct write": answered(server, "POST", "/api/v1/requests", auth, **new_request),
             "readyz": answered(server, "GET", "/readyz", {}),
         }
         alive = answered(server, "GET", "/healthz", {})
@@ -47,10 +51,11 @@ def test_requests_get_503_while_postgresql_is_down_and_succeed_once_it_is_back(t
             "readyz": eventually_ok(server, "GET", "/readyz", {}),
             "direct read": eventually_ok(server, "GET", "/api/v1/requests", auth),
             "write": eventually_ok(server, "POST", "/api/v1/stakeholders", auth, **new_stakeholder),
+            "direct write": eventually_ok(server, "POST", "/api/v1/requests", auth, **new_request),
         }
 
     for name, response in down.items():
         assert response.status_code == 503, (name, response.text)
         assert response.headers["content-type"].startswith("application/problem+json"), name
     assert alive.status_code == 200  # the process itself is fine
-    assert back == {"readyz": 200, "direct read": 200, "write": 201}
+    assert back == {"readyz": 200, "direct read": 200, "write": 201, "direct write": 201}
