@@ -181,9 +181,12 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
     )
     _insert(engine, Decision, (decision(need_id) for need_id in decided))
     _insert(engine, Decision, own_decisions)
-    # As after any bulk load: planner statistics, or the first queries plan blind.
-    with engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+    # As after any bulk load: planner statistics, or the first queries plan blind; on
+    # PostgreSQL also the visibility map and hint bits, or the first scenarios to read the
+    # new rows write them, and autovacuum does it later, during whichever is measured then.
+    statement = "VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(statement)
     return Seeded(
         requests=requests,
         stakeholders=stakeholders,
