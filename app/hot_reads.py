@@ -92,8 +92,9 @@ class HotReadsMiddleware:
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: Scope) -> Response | None:
+        path = get_route_path(scope)
         for hot in self.routes:
-            matched = hot.path.match(get_route_path(scope))
+            matched = hot.path.match(path)
             if matched is None:
                 continue
             resource_id, token = _canonical_id(matched.group(1)), _bearer_token(scope)

@@ -57,10 +57,7 @@ class _Compiled:
     binders: tuple[Callable[[Any], Any] | None, ...]
     columns: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
-    # A plain INSERT of one bound value per column, reading nothing back (`insert_of`):
-    # a batch of rows may go as multi-row INSERTs (SQLite) or a COPY (PostgreSQL: copy_sql).
-    bulk: bool
-    copy_sql: str | None
+    copy_sql: str | None  # a bulk insert's rows as a COPY (PostgreSQL; see DirectQuery.bulk)
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         bound = self.values_in_order(values)
@@ -91,7 +88,9 @@ class DirectQuery:
     executed."""
 
     statement: AnySelect | Insert
-    bulk: bool = False  # see _Compiled.bulk; set by insert_of
+    # A plain INSERT of one bound value per column, reading nothing back (`insert_of`):
+    # a batch of rows may go as multi-row INSERTs (SQLite) or a COPY (PostgreSQL).
+    bulk: bool = False
     _compiled: dict[tuple[str, str], _Compiled] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -128,7 +127,6 @@ class DirectQuery:
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in columns
             ),
-            bulk=self.bulk,
             copy_sql=_copy_sql(statement, names, dialect) if self.bulk else None,
         )
 
@@ -426,7 +424,7 @@ def execute_in_session(
     try:
         if batch and compiled.copy_sql:
             _copy_rows(cursor, compiled, rows)
-        elif batch and compiled.bulk and isinstance(driver, sqlite3.Connection):
+        elif batch and statement.bulk and isinstance(driver, sqlite3.Connection):
             _insert_in_chunks(driver, compiled, rows)
         elif batch:
             cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])  # type: ignore[arg-type]
