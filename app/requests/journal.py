@@ -18,6 +18,7 @@ from app.auth.models import Principal
 from app.core.direct import execute_in_session, insert_of
 from app.core.types import utcnow
 from app.decisions.models import DecisionRead
+from app.events.bulk import BulkEvents
 from app.events.outbox import EVENT_TABLE
 from app.requests.models import RequestRead, RequestStatus
 
@@ -32,12 +33,17 @@ def record_created_requests(
     rows: list[dict[str, Any]],
     creator: Principal,
     need_decisions: dict[int, DecisionRead],
+    *,
+    bulk_events: BulkEvents | None = None,
 ) -> list[RequestRead]:
-    """Audit entries and `request.created` events for rows just inserted (every column,
-    id included); the requests as the API answers them."""
+    """Audit entries and `request.created` events (into `bulk_events` if given) for rows
+    just inserted (every column, id included); the requests as the API answers them."""
     journal = journal_of(rows, creator, need_decisions)
     execute_in_session(session, INSERT_AUDIT, journal.audit_entries)
-    execute_in_session(session, INSERT_EVENT, journal.events)
+    if bulk_events is None:
+        execute_in_session(session, INSERT_EVENT, journal.events)
+    else:
+        bulk_events.add(journal.events)
     return journal.reads
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import insert
 
 from app.events.models import Event
 from tests import factories
+from tests.transfer.helpers import CSV, IMPORT_URL, csv_file
 
 FEED = "/api/v1/events"
 
@@ -99,6 +100,7 @@ def test_a_poller_sees_every_event_exactly_once_while_writers_write(app, client)
     stakeholder = factories.stakeholder(client)
     _, cursor = read_all(client)
     writers, per_writer = 6, 15
+    imports, per_import = 3, 30  # an import's events go into the feed at once (bulk.py)
     done = threading.Event()
     seen: list[int] = []
 
@@ -120,9 +122,17 @@ def test_a_poller_sees_every_event_exactly_once_while_writers_write(app, client)
                 "/api/v1/requests", json={"title": "t", "stakeholder_id": stakeholder["id"]}
             )
 
+    def import_():
+        importer = TestClient(app, headers=dict(client.headers))
+        file = csv_file(["title", "stakeholder_id"], *[["i", stakeholder["id"]]] * per_import)
+        for _ in range(imports):
+            response = importer.post(IMPORT_URL, content=file, headers={"Content-Type": CSV})
+            assert response.status_code == 201, response.text
+
     poller = threading.Thread(target=poll)
     poller.start()
     threads = [threading.Thread(target=write) for _ in range(writers)]
+    threads.append(threading.Thread(target=import_))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -133,7 +143,7 @@ def test_a_poller_sees_every_event_exactly_once_while_writers_write(app, client)
     created = {
         r["id"] for r in client.get("/api/v1/requests", params={"limit": 200}).json()["items"]
     }
-    assert len(seen) == len(set(seen)) == writers * per_writer
+    assert len(seen) == len(set(seen)) == writers * per_writer + imports * per_import
     assert set(seen) == created
 
 
