@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column, MetaData, Table, func, select, text
 from sqlmodel import Session
 
-from app.core.direct import execute_in_session, insert_of
+from app.core.direct import SessionDriver, insert_of
 from app.events.outbox import EVENT_TABLE
 
 # The events' columns; id is an event's position among the write's events.
@@ -30,10 +30,12 @@ _INSERT_EVENT = insert_of(EVENT_TABLE)
 
 class BulkEvents:
     """Events added in batches, in the feed in the order added once `publish`ed; nothing
-    is published if the transaction rolls back."""
+    is published if the transaction rolls back. Batches may be added from another thread
+    (see SessionDriver)."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._driver = SessionDriver(session)
         self._staged = session.get_bind().dialect.name == "postgresql"
         self._count = 0
         if self._staged:
@@ -42,11 +44,11 @@ class BulkEvents:
     def add(self, events: list[dict[str, Any]]) -> None:
         """Rows of the event table, without ids."""
         if not self._staged:
-            execute_in_session(self._session, _INSERT_EVENT, events)
+            self._driver.execute(_INSERT_EVENT, events)
             return
         first = self._count
         staged = [event | {"id": first + i} for i, event in enumerate(events)]
-        execute_in_session(self._session, _INSERT_STAGED, staged)
+        self._driver.execute(_INSERT_STAGED, staged)
         self._count += len(events)
 
     def publish(self) -> None:

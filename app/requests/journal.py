@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app.audit.models import AuditEntry
 from app.auth.models import Principal
-from app.core.direct import execute_in_session, insert_of
+from app.core.direct import SessionDriver, insert_of
 from app.core.types import utcnow
 from app.decisions.models import DecisionRead
 from app.events.bulk import BulkEvents
@@ -33,17 +33,11 @@ def record_created_requests(
     rows: list[dict[str, Any]],
     creator: Principal,
     need_decisions: dict[int, DecisionRead],
-    *,
-    bulk_events: BulkEvents | None = None,
 ) -> list[RequestRead]:
-    """Audit entries and `request.created` events (into `bulk_events` if given) for rows
-    just inserted (every column, id included); the requests as the API answers them."""
+    """Audit entries and `request.created` events for rows just inserted (every column,
+    id included); the requests as the API answers them."""
     journal = journal_of(rows, creator, need_decisions)
-    execute_in_session(session, INSERT_AUDIT, journal.audit_entries)
-    if bulk_events is None:
-        execute_in_session(session, INSERT_EVENT, journal.events)
-    else:
-        bulk_events.add(journal.events)
+    journal.write(SessionDriver(session))
     return journal.reads
 
 
@@ -54,6 +48,14 @@ class Journal:
     audit_entries: list[dict[str, Any]]
     events: list[dict[str, Any]]
     reads: list[RequestRead]  # the requests as the API answers them
+
+    def write(self, driver: SessionDriver, *, bulk_events: BulkEvents | None = None) -> None:
+        """Into the session's transaction; the events into `bulk_events` if given."""
+        driver.execute(INSERT_AUDIT, self.audit_entries)
+        if bulk_events is None:
+            driver.execute(INSERT_EVENT, self.events)
+        else:
+            bulk_events.add(self.events)
 
 
 def journal_of(

@@ -1,11 +1,17 @@
 """A bad file is refused whole: 422 naming every bad line and why (or 415 for what is not
 a CSV or JSON lines file), and not one request is written."""
 
+from typing import Any
+
+import anyio
 import pytest
 
+from app.requests.journal import Journal
+from app.transfer import importer
 from tests import factories
 from tests.transfer.helpers import (
     CSV,
+    IMPORT_URL,
     NDJSON,
     bad_lines,
     csv_file,
@@ -310,3 +316,68 @@ def test_the_response_lists_a_bounded_number_of_problems_but_counts_them_all(cli
     assert len(errors) == 1000
     assert [e["loc"][2] for e in errors] == list(range(2, 1002))
     assert "1500 lines" in response.json()["detail"]
+
+
+# --- a write that fails, an upload cut short -------------------------------------------
+# On PostgreSQL a batch is written in a thread of its own while the next is read.
+
+
+def test_a_batch_that_cannot_be_written_undoes_the_whole_import(client, stakeholder, monkeypatch):
+    file = csv_file(["title", "stakeholder_id"], *[["R", stakeholder["id"]]] * 2500)
+    journal_of = importer.journal_of
+    written = []
+
+    def first_batch_without_event_type(*args: Any) -> Journal:
+        made = journal_of(*args)
+        written.append(len(made.events))
+        if len(written) == 1:
+            made.events[-1]["type"] = None  # NOT NULL: the batch's last insert fails
+        return made
+
+    monkeypatch.setattr(importer, "journal_of", first_batch_without_event_type)
+    response = upload(client, file)
+
+    # The write's own error, not what the next batch's checks met after it.
+    problem(response, 409)
+    assert written == [1000]  # no batch is written after it
+    assert request_count(client) == 0
+    assert client.get("/api/v1/audit", params={"entity": "request"}).json()["items"] == []
+    assert client.get("/api/v1/events").json()["items"][-1]["type"] == "stakeholder.created"
+    monkeypatch.undo()
+    assert upload(client, file).status_code == 201  # and the connection is fine after it
+
+
+def test_an_upload_cut_short_while_a_batch_is_written_writes_nothing(app, client, stakeholder):
+    file = csv_file(["title", "stakeholder_id"], *[["Cut", stakeholder["id"]]] * 2500)
+    chunks = [file[: len(file) // 2]]  # a batch to write, and the next one half read
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(), "more_body": True}
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = {"authorization": client.headers["Authorization"], "content-type": CSV}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": IMPORT_URL,
+        "raw_path": IMPORT_URL.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    anyio.run(app, scope, receive, send)
+
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 400
+    assert request_count(client) == 0
+    assert upload(client, file).status_code == 201
