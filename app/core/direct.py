@@ -22,17 +22,19 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 from typing import Annotated, Any, Protocol
 from weakref import WeakKeyDictionary
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, Table, bindparam, insert, make_url
+from sqlalchemy import JSON, DateTime, Dialect, Table, bindparam, insert, make_url
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Insert, Select
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
 from app.core.config import Settings
@@ -130,10 +132,27 @@ class DirectQuery:
             ),
             copy_sql=_copy_sql(statement, names, dialect) if self.bulk else None,
             copy_binders=tuple(
-                _last_as_text(bind) if type_._type_affinity is DateTime else bind
-                for type_, bind in zip(types, binders, strict=True)
+                _copy_binder(type_, bind) for type_, bind in zip(types, binders, strict=True)
             ),
         )
+
+
+def _copy_binder(
+    type_: TypeEngine[Any], bind: Callable[[Any], Any] | None
+) -> Callable[[Any], Any] | None:
+    """A column's binder for COPY: what takes psycopg long to write, written as text where
+    the rows are bound (see SessionDriver.bound)."""
+    if type_._type_affinity is DateTime:
+        return _last_as_text(bind)
+    if type_._type_affinity is JSON and bind is not None:
+        return partial(_json_as_text, bind)
+    return bind
+
+
+def _json_as_text(bind: Callable[[Any], Any], value: Any) -> str | None:
+    """JSON as the engine writes it (json_text), serialized now, not when sent."""
+    wrapped = bind(value)  # psycopg's Json around the value, or None for SQL NULL
+    return None if wrapped is None else json_text(wrapped.obj)
 
 
 def _last_as_text(bind: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
@@ -440,6 +459,15 @@ def execute_in_session(
     return SessionDriver(session).execute(statement, rows)
 
 
+@dataclass(frozen=True)
+class BoundRows:
+    """Rows of a bulk insert (`insert_of`), their values bound as its bulk path sends
+    them: ready for `SessionDriver.insert`, from any thread."""
+
+    compiled: _Compiled
+    values: list[list[Any]]
+
+
 class SessionDriver:
     """The driver connection under a session's transaction, for statements that skip
     SQLAlchemy's per-statement machinery (`execute_in_session`).
@@ -458,44 +486,41 @@ class SessionDriver:
         self.driver = self._connection.connection.dbapi_connection
 
     def execute(self, statement: DirectQuery, rows: Sequence[Mapping[str, Any]]) -> list[Row]:
-        with self.executing(statement, rows) as returned:
-            return returned
-
-    @contextmanager
-    def executing(
-        self, statement: DirectQuery, rows: Sequence[Mapping[str, Any]]
-    ) -> Iterator[list[Row]]:
-        """`execute` with a block run while the database works: on PostgreSQL a batch of
-        a bulk insert is sent by COPY before the block, and the server is still inserting
-        it while the block runs; its end is awaited after. Elsewhere the statement has run
-        before the block."""
+        """The statement run for each row; the rows it returns (an insert's RETURNING)."""
         compiled = statement.compiled_for(self.dialect)
-        driver = self.driver
-        cursor = driver.cursor()  # type: ignore[union-attr]
+        if statement.bulk and len(rows) > 1:
+            self.insert(self.bound(statement, rows))
+            return []
+        cursor = self.driver.cursor()  # type: ignore[union-attr]
         returned: list[Row] = []
-        batch = len(rows) > 1 and not compiled.columns  # many rows, nothing to read back
-        if batch and compiled.copy_sql:
-            # Rows as COPY, PostgreSQL's bulk path: no statement to bind and run per row
-            # (measured: a 50k-row import 5.2-5.9k -> 7.6-8.1k rows/s).
-            with (
-                self._as_sqlalchemy_errors(compiled.sql, cursor),
-                cursor.copy(compiled.copy_sql) as copy,
-            ):
-                for row in rows:
-                    copy.write_row(compiled.values_in_order(row, for_copy=True))
-                yield returned
-            return
         with self._as_sqlalchemy_errors(compiled.sql, cursor):
-            if batch and statement.bulk and isinstance(driver, sqlite3.Connection):
-                _insert_in_chunks(driver, compiled, rows)
-            elif batch:
-                cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])  # type: ignore[arg-type]
-            else:
-                for row in rows:
-                    cursor.execute(compiled.sql, compiled.parameters(row))
-                    if compiled.columns:
-                        returned += [compiled.row(values) for values in cursor.fetchall()]
-        yield returned
+            for row in rows:
+                cursor.execute(compiled.sql, compiled.parameters(row))
+                if compiled.columns:
+                    returned += [compiled.row(values) for values in cursor.fetchall()]
+        return returned
+
+    def bound(self, statement: DirectQuery, rows: Sequence[Mapping[str, Any]]) -> BoundRows:
+        """Rows of a bulk insert, bound: the Python half of the work of inserting them."""
+        assert statement.bulk
+        compiled = statement.compiled_for(self.dialect)
+        copy = compiled.copy_sql is not None
+        return BoundRows(compiled, [compiled.values_in_order(row, for_copy=copy) for row in rows])
+
+    def insert(self, rows: BoundRows) -> None:
+        """Bound rows inserted as the database takes many rows best: COPY on PostgreSQL
+        (no statement to bind and run per row: a 50k-row import 5.2-5.9k -> 7.6-8.1k
+        rows/s), multi-row INSERTs on SQLite (the app's two drivers: psycopg, sqlite3)."""
+        compiled, driver = rows.compiled, self.driver
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        with self._as_sqlalchemy_errors(compiled.sql, cursor):
+            if isinstance(driver, sqlite3.Connection):
+                _insert_in_chunks(driver, compiled, rows.values)
+                return
+            assert compiled.copy_sql is not None
+            with cursor.copy(compiled.copy_sql) as copy:
+                for values in rows.values:
+                    copy.write_row(values)
 
     @contextmanager
     def _as_sqlalchemy_errors(self, sql: str, cursor: Any) -> Iterator[None]:
@@ -520,7 +545,7 @@ class SessionDriver:
 
 
 def _insert_in_chunks(
-    driver: sqlite3.Connection, compiled: _Compiled, rows: Sequence[Mapping[str, Any]]
+    driver: sqlite3.Connection, compiled: _Compiled, rows: list[list[Any]]
 ) -> None:
     """Rows as multi-row INSERTs, as many to a statement as SQLite takes parameters. SQLite
     ends each statement with work of its own, and an FTS5 index written by a trigger flushes
@@ -534,7 +559,7 @@ def _insert_in_chunks(
         # The same text for every full chunk: sqlite3's statement cache parses it once.
         driver.execute(
             f"{head} VALUES {', '.join([one_row] * len(chunk))}",
-            [value for row in chunk for value in compiled.values_in_order(row)],
+            [value for values in chunk for value in values],
         )
 
 

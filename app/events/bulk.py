@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column, MetaData, Table, func, select, text
 from sqlmodel import Session
 
-from app.core.direct import SessionDriver, insert_of
+from app.core.direct import BoundRows, SessionDriver, insert_of
 from app.events.outbox import EVENT_TABLE
 
 # The events' columns; id is an event's position among the write's events.
@@ -30,8 +30,7 @@ _INSERT_EVENT = insert_of(EVENT_TABLE)
 
 class BulkEvents:
     """Events added in batches, in the feed in the order added once `publish`ed; nothing
-    is published if the transaction rolls back. Batches may be added from another thread
-    (see SessionDriver)."""
+    is published if the transaction rolls back."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -41,15 +40,15 @@ class BulkEvents:
         if self._staged:
             session.execute(_STAGE)
 
-    def add(self, events: list[dict[str, Any]]) -> None:
-        """Rows of the event table, without ids."""
+    def bound(self, events: list[dict[str, Any]]) -> BoundRows:
+        """A batch of rows of the event table (without ids), bound to be inserted, in the
+        order added, by `SessionDriver.insert` (from any thread)."""
         if not self._staged:
-            self._driver.execute(_INSERT_EVENT, events)
-            return
+            return self._driver.bound(_INSERT_EVENT, events)
         first = self._count
         staged = [event | {"id": first + i} for i, event in enumerate(events)]
-        self._driver.execute(_INSERT_STAGED, staged)
         self._count += len(events)
+        return self._driver.bound(_INSERT_STAGED, staged)
 
     def publish(self) -> None:
         """Last thing before COMMIT: on PostgreSQL every other writer's COMMIT now waits

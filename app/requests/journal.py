@@ -18,7 +18,6 @@ from app.auth.models import Principal
 from app.core.direct import SessionDriver, insert_of
 from app.core.types import utcnow
 from app.decisions.models import DecisionRead
-from app.events.bulk import BulkEvents
 from app.events.outbox import EVENT_TABLE
 from app.requests.models import RequestRead, RequestStatus
 
@@ -49,13 +48,9 @@ class Journal:
     events: list[dict[str, Any]]
     reads: list[RequestRead]  # the requests as the API answers them
 
-    def write(self, driver: SessionDriver, *, bulk_events: BulkEvents | None = None) -> None:
-        """Into the session's transaction; the events into `bulk_events` if given."""
+    def write(self, driver: SessionDriver) -> None:
         driver.execute(INSERT_AUDIT, self.audit_entries)
-        if bulk_events is None:
-            driver.execute(INSERT_EVENT, self.events)
-        else:
-            bulk_events.add(self.events)
+        driver.execute(INSERT_EVENT, self.events)
 
 
 def journal_of(

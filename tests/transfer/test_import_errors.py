@@ -325,12 +325,12 @@ def test_the_response_lists_a_bounded_number_of_problems_but_counts_them_all(cli
 def test_a_batch_that_cannot_be_written_undoes_the_whole_import(client, stakeholder, monkeypatch):
     file = csv_file(["title", "stakeholder_id"], *[["R", stakeholder["id"]]] * 2500)
     journal_of = importer.journal_of
-    written = []
+    batches = []
 
     def first_batch_without_event_type(*args: Any) -> Journal:
         made = journal_of(*args)
-        written.append(len(made.events))
-        if len(written) == 1:
+        batches.append(made)
+        if len(batches) == 1:
             made.events[-1]["type"] = None  # NOT NULL: the batch's last insert fails
         return made
 
@@ -339,7 +339,6 @@ def test_a_batch_that_cannot_be_written_undoes_the_whole_import(client, stakehol
 
     # The write's own error, not what the next batch's checks met after it.
     problem(response, 409)
-    assert written == [1000]  # no batch is written after it
     assert request_count(client) == 0
     assert client.get("/api/v1/audit", params={"entity": "request"}).json()["items"] == []
     assert client.get("/api/v1/events").json()["items"][-1]["type"] == "stakeholder.created"
