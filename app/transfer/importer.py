@@ -5,6 +5,11 @@ references are checked with one query per kind, and, while no row so far is bad,
 inserted in bulk. Once a bad row is found nothing more is inserted, but
 the rest of the file is still checked so every bad row is reported; the error then
 rolls the whole transaction back.
+
+On PostgreSQL the server and Python work at once: the checks run on a connection of
+their own, and a writer thread sends each batch while the next one is read (see
+_checking_session, _Writer). The import's events go into the feed once, at its end
+(app/events/bulk.py).
 """
 
 from collections import defaultdict, deque
@@ -42,6 +47,7 @@ from app.transfer.parsing import (
 )
 
 BATCH_SIZE = 1000
+SENDS_PER_BATCH = 3  # its requests, their audit entries, their events
 # The response lists this many problems at most (the count says how many there were).
 MAX_REPORTED_ERRORS = 1000
 
@@ -151,7 +157,9 @@ class _Writer:
 
     def insert(self, candidates: list[_Candidate], ids: list[int]) -> None:
         """The batch's rows, with these ids, written now or soon after."""
-        self._raise_if_failed()
+        # At most one batch still to write while this one is bound: memory stays bounded
+        # when the server is slower than the file is read.
+        self._written(at_most_left=SENDS_PER_BATCH)
         now = utcnow()
         inserted = [
             new_row(c.data, self._creator, answered=c.need_decision is not None, now=now)
@@ -176,9 +184,10 @@ class _Writer:
         else:
             self._sent.append(self._thread.submit(self._driver.insert, rows))
 
-    def _raise_if_failed(self, *, wait: bool = False) -> None:
-        """The first error of the rows sent so far (of those written, unless `wait`)."""
-        while self._sent and (wait or self._sent[0].done()):
+    def _written(self, *, at_most_left: int) -> None:
+        """Wait until at most `at_most_left` sends are left to write; raise the first
+        error of those written."""
+        while self._sent and (len(self._sent) > at_most_left or self._sent[0].done()):
             self._sent.popleft().result()
 
     def __enter__(self) -> "_Writer":
@@ -189,7 +198,7 @@ class _Writer:
             return
         try:
             if error is None:
-                self._raise_if_failed(wait=True)
+                self._written(at_most_left=0)
             # Else the import has failed already: the writes after a failed one only
             # meet "the transaction is aborted".
         finally:
