@@ -36,6 +36,10 @@ POSTGRES_UPGRADE = [
     DECLARE
         first_id bigint;
     BEGIN
+        -- It runs as its owner: no caller moves the sequence back, or reserves nothing.
+        IF how_many IS NULL OR how_many < 1 THEN
+            RAISE EXCEPTION 'event_ids_reserved: how_many must be 1 or more, not %', how_many;
+        END IF;
         -- Held to COMMIT, as the trigger holds it: ids follow commit order.
         PERFORM pg_advisory_xact_lock({FEED_LOCK_ID});
         first_id := nextval('event_id_seq');

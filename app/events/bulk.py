@@ -3,15 +3,18 @@
 Other writes insert their events with draft ids that a trigger renumbers at COMMIT
 (migration b5e08d2c4f17): an UPDATE of each, under the feed lock every writer's COMMIT
 waits for. For an import's 50k events that was 1.1-2.5 s. On PostgreSQL a bulk write
-stages its events in a temporary table instead and, once it is otherwise done, reserves
-their ids (`event_ids_reserved`, migration e3f9a0c5d7b1: it holds the feed lock from
-there to COMMIT) and moves them into the feed in one statement. SQLite's writers are
-serialized: there the events go straight in, their ids in commit order already.
+stages its events in a temporary table instead (PostgreSQL lets every role create them
+unless TEMP is revoked) and, as its session commits, reserves their ids
+(`event_ids_reserved`, migration e3f9a0c5d7b1: it holds the feed lock from there to
+COMMIT) and moves them into the feed in one statement. SQLite's writers are serialized:
+there the events go straight in, their ids in commit order already.
 """
 
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, func, select, text
+from sqlalchemy import Column, MetaData, Table, event, func, select, text
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from app.core.direct import BoundRows, SessionDriver, insert_of
@@ -29,8 +32,8 @@ _INSERT_EVENT = insert_of(EVENT_TABLE)
 
 
 class BulkEvents:
-    """Events added in batches, in the feed in the order added once `publish`ed; nothing
-    is published if the transaction rolls back."""
+    """Events added in batches, in the feed in the order added once the session commits
+    (`publish_at_commit`); nothing is published if the transaction rolls back."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -50,13 +53,20 @@ class BulkEvents:
         self._count += len(events)
         return self._driver.bound(_INSERT_STAGED, staged)
 
-    def publish(self) -> None:
-        """Last thing before COMMIT: on PostgreSQL every other writer's COMMIT now waits
-        for this transaction's."""
-        if not self._staged:
-            return
+    def publish_at_commit(self) -> None:
+        """Publish the events as the session commits, within its call to COMMIT: the feed
+        lock is then held for the COMMIT alone, never while the answer is on its way to
+        it (every other writer's COMMIT waits for it meanwhile)."""
+        if self._staged:
+            transaction = self._session.get_transaction()
+            publish = partial(self._publish, transaction)
+            event.listen(self._session, "before_commit", publish, once=True)
+
+    def _publish(self, transaction: SessionTransaction | None, session: Session) -> None:
+        if session.get_transaction() is not transaction:
+            return  # rolled back since: the staged events went with it
         if self._count:
             reserved = select(func.event_ids_reserved(self._count))
-            first_id = self._session.execute(reserved).scalar_one()
-            self._session.execute(_PUBLISH, {"first_id": first_id})
-        self._session.execute(text("DROP TABLE staged_event"))
+            first_id = session.execute(reserved).scalar_one()
+            session.execute(_PUBLISH, {"first_id": first_id})
+        session.execute(text("DROP TABLE staged_event"))

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import func, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal
@@ -106,13 +107,14 @@ def import_requests(
                 ids = _reserved_ids(checking, len(candidates))
                 writer.insert(candidates, ids)
                 created += ids
-    check.problems.raise_if_any()
+        # Before the writer's own errors: bad lines are what the client can fix.
+        check.problems.raise_if_any()
     if not created:
         raise InvalidImport(
             "The file has no rows: nothing was imported.",
             errors=[{"loc": ["body"], "msg": "the file has no rows"}],
         )
-    events.publish()
+    events.publish_at_commit()
     return ImportResult(created=len(created), first_id=created[0], last_id=created[-1])
 
 
@@ -124,10 +126,15 @@ def _checking_session(session: Session) -> Iterator[Session]:
     for the import's own rows, which the checks do not need (a reference twice in the
     file is found in the file). On SQLite the import's session: its writes run in this
     thread, and hold the only write lock."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield session
+    engine = session.get_bind()
+    # Only a connection the pool has to spare: never wait for one (requests take turns
+    # for the pool's connections, one each), nor open one past the pool's size.
+    pool: Any = engine.pool  # type: ignore[union-attr]
+    if engine.dialect.name != "postgresql" or pool.checkedout() >= pool.size():
+        with _each_statement_planned_for_its_values(session):
+            yield session
         return
-    with Session(session.get_bind()) as checking:
+    with Session(engine) as checking:
         # The batches' IN lists differ each time: a generic plan of the prepared statement
         # compares every row with every value, a custom one hashes them (0.5 s -> 20 ms a
         # batch once 50k rows are in). Not on the import's own connection: there the
@@ -135,6 +142,23 @@ def _checking_session(session: Session) -> Iterator[Session]:
         # of the server's time.
         checking.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         yield checking
+
+
+@contextmanager
+def _each_statement_planned_for_its_values(session: Session) -> Iterator[None]:
+    """Checks on the import's own connection (on PostgreSQL when the pool has none to
+    spare): its statements unprepared, so each is planned for its values, while the
+    foreign keys' checks of its inserts keep their cached plans."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    driver: Any = session.connection().connection.dbapi_connection
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 class _Writer:
@@ -154,6 +178,7 @@ class _Writer:
             else None
         )
         self._sent: deque[Future[None]] = deque()
+        self._failed = False
 
     def insert(self, candidates: list[_Candidate], ids: list[int]) -> None:
         """The batch's rows, with these ids, written now or soon after."""
@@ -188,7 +213,11 @@ class _Writer:
         """Wait until at most `at_most_left` sends are left to write; raise the first
         error of those written."""
         while self._sent and (len(self._sent) > at_most_left or self._sent[0].done()):
-            self._sent.popleft().result()
+            try:
+                self._sent.popleft().result()
+            except BaseException:
+                self._failed = True
+                raise
 
     def __enter__(self) -> "_Writer":
         return self
@@ -197,10 +226,11 @@ class _Writer:
         if self._thread is None:
             return
         try:
-            if error is None:
+            if not self._failed and (error is None or isinstance(error, DBAPIError)):
+                # The first failed write's error, if one failed: what this thread ran on
+                # the connection after it (checks without a spare connection) met only
+                # "the transaction is aborted", as did the writes after it.
                 self._written(at_most_left=0)
-            # Else the import has failed already: the writes after a failed one only
-            # meet "the transaction is aborted".
         finally:
             self._thread.shutdown(cancel_futures=True)  # and wait for the one under way
 

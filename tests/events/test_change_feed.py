@@ -2,8 +2,10 @@
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from app.events.models import Event
 from tests import factories
@@ -194,3 +196,12 @@ def test_an_event_restored_with_its_own_id_keeps_it(client, engine):
     assert restored in [event["id"] for event in events]
     assert any(event["data"].get("id") == later["id"] for event in events)
     assert all(event["id"] > 0 for event in events)
+
+
+@pytest.mark.parametrize("how_many", [0, -1000])
+def test_event_ids_are_never_reserved_backwards(engine, how_many):
+    # event_ids_reserved runs as its owner (bulk.py): no caller may move the sequence back.
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL gives event ids at COMMIT; SQLite's follow commit order")
+    with pytest.raises(DBAPIError, match="must be 1 or more"), engine.begin() as connection:
+        connection.execute(select(func.event_ids_reserved(how_many)))

@@ -319,10 +319,20 @@ def test_the_response_lists_a_bounded_number_of_problems_but_counts_them_all(cli
 
 
 # --- a write that fails, an upload cut short -------------------------------------------
-# On PostgreSQL a batch is written in a thread of its own while the next is read.
+# On PostgreSQL a batch is written in a thread of its own while the next is read, and
+# checked on a second connection when the pool has one idle (else on the import's own).
 
 
-def test_a_batch_that_cannot_be_written_undoes_the_whole_import(client, stakeholder, monkeypatch):
+@pytest.fixture(params=["spare connection", "no spare connection"])
+def pool(request, engine, monkeypatch):
+    if request.param == "no spare connection":
+        monkeypatch.setattr(engine.pool, "checkedout", lambda: engine.pool.size())
+    return request.param
+
+
+def test_a_batch_that_cannot_be_written_undoes_the_whole_import(
+    client, stakeholder, monkeypatch, pool
+):
     file = csv_file(["title", "stakeholder_id"], *[["R", stakeholder["id"]]] * 2500)
     journal_of = importer.journal_of
     batches = []
@@ -342,11 +352,13 @@ def test_a_batch_that_cannot_be_written_undoes_the_whole_import(client, stakehol
     assert request_count(client) == 0
     assert client.get("/api/v1/audit", params={"entity": "request"}).json()["items"] == []
     assert client.get("/api/v1/events").json()["items"][-1]["type"] == "stakeholder.created"
-    monkeypatch.undo()
+    monkeypatch.setattr(importer, "journal_of", journal_of)
     assert upload(client, file).status_code == 201  # and the connection is fine after it
 
 
-def test_an_upload_cut_short_while_a_batch_is_written_writes_nothing(app, client, stakeholder):
+def test_an_upload_cut_short_while_a_batch_is_written_writes_nothing(
+    app, client, stakeholder, pool
+):
     file = csv_file(["title", "stakeholder_id"], *[["Cut", stakeholder["id"]]] * 2500)
     chunks = [file[: len(file) // 2]]  # a batch to write, and the next one half read
     sent: list[dict[str, Any]] = []
