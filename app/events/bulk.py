@@ -49,7 +49,7 @@ class BulkEvents:
         if not self._staged:
             return self._driver.bound(_INSERT_EVENT, events)
         first = self._count
-        staged = [event | {"id": first + i} for i, event in enumerate(events)]
+        staged = [row | {"id": first + i} for i, row in enumerate(events)]
         self._count += len(events)
         return self._driver.bound(_INSERT_STAGED, staged)
 
