@@ -18,10 +18,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
-from sqlalchemy import func, text
+from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -238,6 +239,7 @@ class _Writer:
 class _Checker:
     def __init__(self, session: Session, *, text_cells: bool) -> None:
         self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.text_cells = text_cells  # CSV: a number column's cell that is no number is text
         self.problems = _Problems()
         self.references_seen: dict[tuple[str, str], int] = {}
@@ -264,7 +266,9 @@ class _Checker:
         if not emails:
             return {}
         found = self.session.exec(
-            select(Stakeholder.email, Stakeholder.id).where(col(Stakeholder.email).in_(emails))
+            select(Stakeholder.email, Stakeholder.id).where(
+                self._one_of(col(Stakeholder.email), emails)
+            )
         )
         return {email: id_ for email, id_ in found if email is not None and id_ is not None}
 
@@ -357,10 +361,19 @@ class _Checker:
             return False
         return True
 
+    def _one_of(self, column: Any, values: set[Any]) -> ColumnElement[bool]:
+        """`column IN values`; on PostgreSQL `= ANY` of one array: a thousand placeholders
+        (a batch naming a thousand stakeholders) cost SQLAlchemy and psycopg more Python
+        than the server spends on the query (a fifth of the import's Python at 1M)."""
+        if not self.postgres:
+            return cast(ColumnElement[bool], column.in_(values))
+        item = BigInteger() if isinstance(next(iter(values)), int) else String()
+        return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), ARRAY(item))))
+
     def _existing(self, model: type[Stakeholder] | type[Need], ids: set[int]) -> set[int]:
         if not ids:
             return set()
-        found = self.session.exec(select(model.id).where(col(model.id).in_(ids)))
+        found = self.session.exec(select(model.id).where(self._one_of(col(model.id), ids)))
         return {id_ for id_ in found if id_ is not None}
 
     def _taken_references(self, candidates: list[_Candidate]) -> dict[tuple[str, str], int]:
@@ -373,7 +386,8 @@ class _Checker:
         for system, external_ids in by_system.items():
             found = self.session.exec(
                 select(Request.external_id, Request.id).where(
-                    Request.source_system == system, col(Request.external_id).in_(external_ids)
+                    Request.source_system == system,
+                    self._one_of(col(Request.external_id), external_ids),
                 )
             )
             taken |= {(system, e): id_ for e, id_ in found if e is not None and id_ is not None}
