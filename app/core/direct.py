@@ -487,10 +487,10 @@ class SessionDriver:
 
     def execute(self, statement: DirectQuery, rows: Sequence[Mapping[str, Any]]) -> list[Row]:
         """The statement run for each row; the rows it returns (an insert's RETURNING)."""
-        compiled = statement.compiled_for(self.dialect)
         if statement.bulk and len(rows) > 1:
             self.insert(self.bound(statement, rows))
             return []
+        compiled = statement.compiled_for(self.dialect)
         cursor = self.driver.cursor()  # type: ignore[union-attr]
         returned: list[Row] = []
         with self._as_sqlalchemy_errors(compiled.sql, cursor):

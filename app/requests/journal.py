@@ -36,7 +36,9 @@ def record_created_requests(
     """Audit entries and `request.created` events for rows just inserted (every column,
     id included); the requests as the API answers them."""
     journal = journal_of(rows, creator, need_decisions)
-    journal.write(SessionDriver(session))
+    driver = SessionDriver(session)
+    driver.execute(INSERT_AUDIT, journal.audit_entries)
+    driver.execute(INSERT_EVENT, journal.events)
     return journal.reads
 
 
@@ -47,10 +49,6 @@ class Journal:
     audit_entries: list[dict[str, Any]]
     events: list[dict[str, Any]]
     reads: list[RequestRead]  # the requests as the API answers them
-
-    def write(self, driver: SessionDriver) -> None:
-        driver.execute(INSERT_AUDIT, self.audit_entries)
-        driver.execute(INSERT_EVENT, self.events)
 
 
 def journal_of(

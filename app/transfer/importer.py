@@ -128,10 +128,13 @@ def _checking_session(session: Session) -> Iterator[Session]:
     file is found in the file). On SQLite the import's session: its writes run in this
     thread, and hold the only write lock."""
     engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        yield session
+        return
     # Only a connection the pool has to spare: never wait for one (requests take turns
     # for the pool's connections, one each), nor open one past the pool's size.
     pool: Any = engine.pool  # type: ignore[union-attr]
-    if engine.dialect.name != "postgresql" or pool.checkedout() >= pool.size():
+    if pool.checkedout() >= pool.size():
         with _each_statement_planned_for_its_values(session):
             yield session
         return
@@ -147,12 +150,9 @@ def _checking_session(session: Session) -> Iterator[Session]:
 
 @contextmanager
 def _each_statement_planned_for_its_values(session: Session) -> Iterator[None]:
-    """Checks on the import's own connection (on PostgreSQL when the pool has none to
-    spare): its statements unprepared, so each is planned for its values, while the
-    foreign keys' checks of its inserts keep their cached plans."""
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
+    """Checks on the import's own PostgreSQL connection (the pool has none to spare): its
+    statements unprepared, so each is planned for its values, while the foreign keys'
+    checks of its inserts keep their cached plans."""
     driver: Any = session.connection().connection.dbapi_connection
     threshold = driver.prepare_threshold
     driver.prepare_threshold = None
