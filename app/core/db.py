@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -161,9 +162,14 @@ async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
 def open_session(engine: Engine, *, write: bool) -> Session:
     """A session; a write's transaction takes SQLite's write lock as it begins, at its
     first statement (so the wait happens where that statement runs, in a worker thread)."""
-    if write:
-        engine = engine.execution_options(**{WRITE_INTENT: True})
-    return Session(engine, expire_on_commit=False)
+    return Session(_for_writes(engine) if write else engine, expire_on_commit=False)
+
+
+# Made once per engine, not once per write (a few percent of POST /requests); the app
+# has one engine, the tests a few at a time.
+@lru_cache(maxsize=8)
+def _for_writes(engine: Engine) -> Engine:
+    return engine.execution_options(**{WRITE_INTENT: True})
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -11,7 +11,8 @@ Writes run in a session's transaction, with their audit entries and events; the 
 of them (a new request, the import) run their statements through the session's own
 driver connection with `execute_in_session`, skipping SQLAlchemy's per-statement
 machinery. On PostgreSQL a plain new request skips the session too: `DirectReads.writing`
-is a transaction of its own on an asyncpg connection of the event loop.
+is an asyncpg connection of the event loop, where the request, its audit entry and its
+event go in as one statement (`insert_into_each`).
 """
 
 import asyncio
@@ -195,15 +196,16 @@ class DirectReads(Protocol):
     async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]: ...
 
     def writing(self) -> AbstractAsyncContextManager["DirectWrite"] | None:
-        """A transaction of its own through the driver, committed as the block ends; None
-        where writes go through the session (SQLite: they run on the loop already)."""
+        """A connection of the driver's for writes, each statement its own transaction;
+        None where writes go through the session (SQLite: they run on the loop already)."""
 
     async def close(self) -> None: ...
 
 
 class DirectWrite:
-    """One transaction on a driver connection of the event loop (asyncpg): statements with
-    no session, worker thread or SQLAlchemy between them and the server."""
+    """A driver connection of the event loop (asyncpg), for statements with no session,
+    worker thread or SQLAlchemy between them and the server. Each is committed as it
+    runs: a write that must be all or nothing is one statement (`insert_into_each`)."""
 
     def __init__(self, connection: asyncpg.Connection, dialect: Dialect) -> None:
         self._connection = connection
@@ -214,9 +216,9 @@ class DirectWrite:
         found = await self._connection.fetchrow(compiled.sql, *compiled.parameters(parameters))
         return None if found is None else compiled.row(found)
 
-    async def run(self, query: DirectQuery, rows: Sequence[Mapping[str, Any]]) -> None:
+    async def run(self, query: DirectQuery, **parameters: Any) -> None:
         compiled = query.compiled_for(self._dialect)
-        await self._connection.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        await self._connection.execute(compiled.sql, *compiled.parameters(parameters))
 
 
 @contextmanager
@@ -314,8 +316,8 @@ _RETRY_LATER = (asyncpg.TransactionRollbackError, asyncpg.InvalidCachedStatement
 
 async def _keep_as_is(_connection: asyncpg.Connection) -> None:
     """asyncpg resets a connection given back to its pool (one more round trip per read).
-    These run single SELECTs, or one transaction that ends before the connection goes back
-    (asyncpg rolls back one cut short): no locks, settings or listeners are left."""
+    These run single statements, each its own transaction: no locks, settings or listeners
+    are left."""
 
 
 class _PostgresReads:
@@ -327,7 +329,7 @@ class _PostgresReads:
     searches (`all`) are planned for the values given: a generic plan of a search or a
     filtered list cannot see how selective its words or values are (0.1 s -> 0.6 s at 1M
     rows). Writers (`writing`) have a pool of their own, so that a write holding its
-    connection for a few round trips never keeps a caller waiting to be looked up. Each
+    connection for two round trips never keeps a caller waiting to be looked up. Each
     pool opens its connections only once it is used.
     """
 
@@ -349,7 +351,7 @@ class _PostgresReads:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[DirectWrite]:
-        async with self._writes.transaction() as connection:
+        async with self._writes.connection() as connection:
             yield DirectWrite(connection, self.dialect)
 
     async def close(self) -> None:
@@ -380,14 +382,14 @@ class _LazyPool:
         return [compiled.row(values) for values in rows]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection in a transaction: committed when the block ends, rolled back if it
-        raises. A broken rule (a row a foreign key needs, deleted meanwhile) comes out as
-        SQLAlchemy's IntegrityError, as the app's handlers expect it."""
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection, each statement its own transaction. A broken rule (a row a foreign
+        key needs, missing) comes out as SQLAlchemy's IntegrityError, as the app's handlers
+        expect it."""
         with _unavailable_as_503(*_UNREACHABLE):
             await self._opened()
             try:
-                async with self._pool.acquire() as connection, connection.transaction():
+                async with self._pool.acquire() as connection:
                     yield connection
             except asyncpg.IntegrityConstraintViolationError as exc:
                 raise IntegrityError(None, None, exc) from exc
@@ -447,6 +449,28 @@ def insert_of(table: Table, *returning: str, with_id: bool = False) -> DirectQue
     if returning:
         return DirectQuery(statement.returning(*(table.c[name] for name in returning)))
     return DirectQuery(statement, bulk=True)
+
+
+def insert_into_each(first: Table, *others: Table) -> DirectQuery:
+    """One row into each table as one statement (PostgreSQL's data-modifying WITH): one
+    round trip, and all or nothing with no BEGIN or COMMIT around it. `first`'s row comes
+    with its id (drawn beforehand, so the others' rows can name it); the others' ids are
+    their defaults. Its parameters are `rows_into_each`'s."""
+    with_id = [_one_row_into(first, with_id=True)]
+    *queued, last = with_id + [_one_row_into(table, with_id=False) for table in others]
+    return DirectQuery(last.add_cte(*(row.cte(f"new_{row.table}") for row in queued)))
+
+
+def _one_row_into(table: Table, *, with_id: bool) -> Insert:
+    columns = [column.key for column in table.c if with_id or column.key != "id"]
+    return insert(table).values({key: bindparam(f"{table.name}_{key}") for key in columns})
+
+
+def rows_into_each(rows: Mapping[Table, Mapping[str, Any]]) -> dict[str, Any]:
+    """The parameters of `insert_into_each`: a row for each of its tables."""
+    return {
+        f"{table.name}_{key}": value for table, row in rows.items() for key, value in row.items()
+    }
 
 
 def execute_in_session(

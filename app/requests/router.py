@@ -4,7 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from app.auth.dependencies import CurrentPrincipal, RequireContributor, RequireManager
+from app.auth.dependencies import (
+    CurrentContributor,
+    CurrentPrincipal,
+    RequireContributor,
+    RequireManager,
+)
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.direct import DirectReads, DirectReadsDep
@@ -62,13 +67,13 @@ async def list_requests(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RequestRead,
-    dependencies=[RequireContributor, Idempotent],
+    dependencies=[Idempotent],
 )
 async def create_request(
     body: RequestCreate,
     session: SessionDep,
     reads: DirectReadsDep,
-    caller: CurrentPrincipal,
+    caller: CurrentContributor,
     http: Request,
 ) -> Response:
     created = await service.create_and_commit(
