@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app import health
 from app.api import hot_reads_of, include_api
 from app.core.body_limit import BodyLimitMiddleware
+from app.core.checkpoints import checkpoints_in_background
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.core.direct import DirectReaders
@@ -47,14 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade_to_head, app.state.engine)
-        async with running_dispatcher(app.state.engine, settings):
-            # What starting made lives as long as the process: set aside, the collector's
-            # full passes do not walk it again and again (measured: a quarter of a
-            # 50k-row import went to them).
-            gc.collect()
-            gc.freeze()
-            yield
-            gc.unfreeze()  # this app's objects may go now (tests start many apps)
+        with checkpoints_in_background(settings):
+            async with running_dispatcher(app.state.engine, settings):
+                # What starting made lives as long as the process: set aside, the
+                # collector's full passes do not walk it again and again (measured: a
+                # quarter of a 50k-row import went to them).
+                gc.collect()
+                gc.freeze()
+                yield
+                gc.unfreeze()  # this app's objects may go now (tests start many apps)
         await app.state.direct_readers.close()
         app.state.engine.dispose()
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
+from app.core.checkpoints import AUTOCHECKPOINT_PAGES
 from app.core.config import Settings
 
 UNICODE_LOWER = "reqtrack_lower"
@@ -78,6 +79,8 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # The server's checkpoints run in a thread of their own (app/core/checkpoints.py).
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         for pragma in SQLITE_READ_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
