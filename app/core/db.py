@@ -72,20 +72,7 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
 
     @event.listens_for(engine, "connect")
     def configure_connection(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not pysqlite, decide when a transaction begins.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # The server's checkpoints run in a thread of their own (app/core/checkpoints.py).
-        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
-        for pragma in SQLITE_READ_PRAGMAS:
-            cursor.execute(pragma)
-        cursor.close()
-        # Unicode-aware lower(): SQLite's own folds ASCII only, so "Ü" would not find "ü".
-        dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
+        configure_sqlite_connection(dbapi_connection, busy_timeout_ms=busy_timeout)
 
     @event.listens_for(engine, "begin")
     def begin_transaction(connection: Connection) -> None:
@@ -106,6 +93,25 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
                 driver.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
 
     return engine
+
+
+def configure_sqlite_connection(dbapi_connection: Any, *, busy_timeout_ms: int) -> None:
+    """What every connection that writes to the SQLite file needs (the engine's, and the
+    direct writer's in app/core/direct.py)."""
+    # Let SQLAlchemy (or the direct writer), not pysqlite, decide when a transaction begins.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # The server's checkpoints run in a thread of their own (app/core/checkpoints.py).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+    for pragma in SQLITE_READ_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+    # Unicode-aware lower(): SQLite's own folds ASCII only, so "Ü" would not find "ü".
+    dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
 
 
 def _unicode_lower(value: str | None) -> str | None:

@@ -23,23 +23,24 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 from typing import Annotated, Any, Protocol
 from weakref import WeakKeyDictionary
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Dialect, Table, bindparam, insert, make_url
+from sqlalchemy import JSON, DateTime, Dialect, Table, bindparam, func, insert, make_url, select
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.sql import Insert, Select
+from sqlalchemy.sql import Insert, Select, column
+from sqlalchemy.sql import table as sql_table
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import SQLITE_READ_PRAGMAS, json_text
+from app.core.db import SQLITE_READ_PRAGMAS, configure_sqlite_connection, json_text
 from app.core.errors import DatabaseUnavailable
 
 Row = dict[str, Any]
@@ -196,29 +197,89 @@ class DirectReads(Protocol):
     async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]: ...
 
     def writing(self) -> AbstractAsyncContextManager["DirectWrite"] | None:
-        """A connection of the driver's for writes, each statement its own transaction;
-        None where writes go through the session (SQLite: they run on the loop already)."""
+        """A write through the driver, to enter at once (on SQLite it holds the write lock
+        already); None when SQLite's lock is another process's, so the write goes through
+        the session, which waits for it in a worker thread."""
 
     async def close(self) -> None: ...
 
 
-class DirectWrite:
-    """A driver connection of the event loop (asyncpg), for statements with no session,
-    worker thread or SQLAlchemy between them and the server. Each is committed as it
-    runs: a write that must be all or nothing is one statement (`insert_into_each`)."""
+class DirectWrite(Protocol):
+    """A write on the event loop through the driver, with no session, worker thread or
+    SQLAlchemy between it and the database: all of it or nothing."""
+
+    async def next_id(self, table: Table) -> int:
+        """An id for a new row of `table`, drawn now, so that other rows can name it."""
+
+    async def insert_into_each(self, rows: Mapping[Table, Mapping[str, Any]]) -> None:
+        """A row into each table: the first with its id (`next_id`), the others with
+        their defaults (see `insert_into_each`)."""
+
+
+class _PostgresWrite:
+    """An asyncpg connection, each statement its own transaction: the rows go in as one
+    statement (PostgreSQL's data-modifying WITH), in one round trip."""
 
     def __init__(self, connection: asyncpg.Connection, dialect: Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
 
-    async def one(self, query: DirectQuery, **parameters: Any) -> Row | None:
-        compiled = query.compiled_for(self._dialect)
-        found = await self._connection.fetchrow(compiled.sql, *compiled.parameters(parameters))
-        return None if found is None else compiled.row(found)
+    async def next_id(self, table: Table) -> int:
+        compiled = _next_postgres_id(table).compiled_for(self._dialect)
+        return int(await self._connection.fetchval(compiled.sql, *compiled.parameters({})))
 
-    async def run(self, query: DirectQuery, **parameters: Any) -> None:
-        compiled = query.compiled_for(self._dialect)
-        await self._connection.execute(compiled.sql, *compiled.parameters(parameters))
+    async def insert_into_each(self, rows: Mapping[Table, Mapping[str, Any]]) -> None:
+        compiled = _inserts_into_each(tuple(rows)).compiled_for(self._dialect)
+        await self._connection.execute(compiled.sql, *compiled.parameters(rows_into_each(rows)))
+
+
+class _SQLiteWrite:
+    """The loop's write connection, in a transaction that holds SQLite's write lock: each
+    statement takes microseconds, and the transaction commits as the block ends."""
+
+    def __init__(self, connection: sqlite3.Connection, dialect: Dialect) -> None:
+        self._connection = connection
+        self._dialect = dialect
+
+    async def next_id(self, table: Table) -> int:
+        # The write lock is held: no other insert takes ids meanwhile.
+        compiled = last_sqlite_id(table).compiled_for(self._dialect)
+        return (
+            int(self._connection.execute(compiled.sql, compiled.parameters({})).fetchone()[0]) + 1
+        )
+
+    async def insert_into_each(self, rows: Mapping[Table, Mapping[str, Any]]) -> None:
+        for position, (table, row) in enumerate(rows.items()):
+            compiled = _insert_one(table, with_id=position == 0).compiled_for(self._dialect)
+            self._connection.execute(compiled.sql, compiled.parameters(row))
+
+
+@cache
+def last_sqlite_id(table: Table) -> DirectQuery:
+    """The highest id `table` has ever given (AUTOINCREMENT never reuses one)."""
+    given = select(_SQLITE_SEQUENCE.c.seq).where(_SQLITE_SEQUENCE.c.name == table.name)
+    highest = select(func.max(table.c.id)).scalar_subquery()
+    either = func.max(func.coalesce(given.scalar_subquery(), 0), func.coalesce(highest, 0))
+    return DirectQuery(select(either.label("id")))
+
+
+_SQLITE_SEQUENCE = sql_table("sqlite_sequence", column("name"), column("seq"))
+
+
+@cache
+def _next_postgres_id(table: Table) -> DirectQuery:
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    return DirectQuery(select(func.nextval(sequence).label("id")))
+
+
+@cache
+def _inserts_into_each(tables: tuple[Table, ...]) -> DirectQuery:
+    return insert_into_each(*tables)
+
+
+@cache
+def _insert_one(table: Table, *, with_id: bool) -> DirectQuery:
+    return insert_of(table, with_id=with_id)
 
 
 @contextmanager
@@ -234,9 +295,12 @@ class _SQLiteReads:
     """Read-only sqlite3 connections: a point lookup (`one`) runs inline on the event
     loop's own (it takes microseconds, and WAL readers never wait for writers); a list or
     a search (`all`) can take tens of milliseconds at a million rows, so it runs in a
-    worker thread, on that thread's own connection."""
+    worker thread, on that thread's own connection. And one connection for writes on the
+    loop (`writing`): this process's writers already take turns there (app/core/db.py,
+    `turn`), and a plain new request's three inserts take a fraction of a millisecond."""
 
-    dialect = SQLiteDialect_pysqlite(paramstyle="qmark")
+    # JSON written as the engine writes it (pydantic's serializer: datetimes, decimals).
+    dialect = SQLiteDialect_pysqlite(paramstyle="qmark", json_serializer=json_text)
 
     def __init__(self, settings: Settings) -> None:
         path = make_url(settings.database_url).database
@@ -252,6 +316,7 @@ class _SQLiteReads:
         self._threads = ThreadPoolExecutor(max_workers=LIST_THREADS, thread_name_prefix="reads")
         self._opened = [self._connection]
         self._opening = threading.Lock()
+        self._writer: sqlite3.Connection | None = None  # opened for the first write
 
     def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -279,8 +344,31 @@ class _SQLiteReads:
                 self._opened.append(connection)
         return connection
 
-    def writing(self) -> None:
-        return None  # SQLite's writes go through the session, on the loop when they can
+    def writing(self) -> AbstractAsyncContextManager[DirectWrite] | None:
+        if self._writer is None:
+            self._writer = sqlite3.connect(self._path, check_same_thread=False)
+            # Never waits on the loop: another process's lock sends the write elsewhere.
+            configure_sqlite_connection(self._writer, busy_timeout_ms=0)
+            self._opened.append(self._writer)
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # "database is locked"
+            return None
+        return self._committed(self._writer)
+
+    @asynccontextmanager
+    async def _committed(self, connection: sqlite3.Connection) -> AsyncIterator[DirectWrite]:
+        try:
+            yield _SQLiteWrite(connection, self.dialect)
+            connection.execute("COMMIT")
+        except BaseException as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise IntegrityError(None, None, exc) from exc
+            if isinstance(exc, sqlite3.OperationalError):  # as the session's: 503, retry
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise
 
     async def close(self) -> None:
         self._threads.shutdown(wait=True)
@@ -352,7 +440,7 @@ class _PostgresReads:
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[DirectWrite]:
         async with self._writes.connection() as connection:
-            yield DirectWrite(connection, self.dialect)
+            yield _PostgresWrite(connection, self.dialect)
 
     async def close(self) -> None:
         await self._lookups.close()

@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal
-from app.core.direct import BoundRows, SessionDriver, insert_of
+from app.core.direct import BoundRows, SessionDriver, insert_of, last_sqlite_id
 from app.core.types import utcnow
 from app.decisions.effective import current_decisions_of_needs
 from app.decisions.models import DecisionRead
@@ -406,7 +406,7 @@ def _reserved_ids(session: Session, count: int) -> list[int]:
     if session.get_bind().dialect.name == "sqlite":
         # The import holds SQLite's write lock (BEGIN IMMEDIATE): no other insert takes
         # ids meanwhile. AUTOINCREMENT never reuses one, so start past the highest ever.
-        last = session.execute(_LAST_SQLITE_REQUEST_ID).scalar_one()
+        last = session.execute(last_sqlite_id(REQUEST_TABLE).statement).scalar_one()
         return list(range(last + 1, last + 1 + count))
     # Named once (a subquery), not once a row: 0.4 s of a 50k-row import.
     sequence = select(func.pg_get_serial_sequence(Request.__tablename__, "id")).scalar_subquery()
@@ -417,7 +417,3 @@ def _reserved_ids(session: Session, count: int) -> list[int]:
 
 
 _INSERT_WITH_ID = insert_of(REQUEST_TABLE, with_id=True)
-_LAST_SQLITE_REQUEST_ID = text(
-    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'request'), 0),"
-    " coalesce((SELECT max(id) FROM request), 0))"
-)
