@@ -10,9 +10,9 @@ result processors, so values are those the ORM would give (UTC datetimes, money)
 Writes run in a session's transaction, with their audit entries and events; the busiest
 of them (a new request, the import) run their statements through the session's own
 driver connection with `execute_in_session`, skipping SQLAlchemy's per-statement
-machinery. On PostgreSQL a plain new request skips the session too: `DirectReads.writing`
-is an asyncpg connection of the event loop, where the request, its audit entry and its
-event go in as one statement (`insert_into_each`).
+machinery. A plain new request skips the session too: `DirectReads.writing` is a write on
+the event loop, where its id is drawn and the request, its audit entry and its event go
+in (on PostgreSQL as one statement, `insert_into_each`; on SQLite in one transaction).
 """
 
 import asyncio
@@ -244,9 +244,8 @@ class _SQLiteWrite:
     async def next_id(self, table: Table) -> int:
         # The write lock is held: no other insert takes ids meanwhile.
         compiled = last_sqlite_id(table).compiled_for(self._dialect)
-        return (
-            int(self._connection.execute(compiled.sql, compiled.parameters({})).fetchone()[0]) + 1
-        )
+        (last,) = self._connection.execute(compiled.sql, compiled.parameters({})).fetchone()
+        return int(last) + 1
 
     async def insert_into_each(self, rows: Mapping[Table, Mapping[str, Any]]) -> None:
         for position, (table, row) in enumerate(rows.items()):
