@@ -24,8 +24,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def uvicorn_url(database_url, settings, engine) -> Iterator[str]:
-    """The app under uvicorn, in its own process, on the suite's migrated database."""
+def uvicorn_url(database_url, settings, engine, tmp_path_factory) -> Iterator[str]:
+    """The app under uvicorn, in its own process, on the suite's migrated database. Its
+    log goes to a file, not a pipe: a pipe nobody reads fills up, and the server then
+    stalls in its next log line, holding whatever its requests had locked."""
     port = _free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
@@ -35,9 +37,9 @@ def uvicorn_url(database_url, settings, engine) -> Iterator[str]:
         "REQTRACK_SECRET_KEY": settings.secret_key.get_secret_value(),
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--no-access-log"], env=env, stderr=subprocess.PIPE, text=True
-    )
+    log = tmp_path_factory.mktemp("uvicorn") / "stderr.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen([*command, "--no-access-log"], env=env, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -52,8 +54,8 @@ def uvicorn_url(database_url, settings, engine) -> Iterator[str]:
         yield url
     finally:
         server.terminate()
-        _, errors = server.communicate(timeout=10)
-        assert "database is locked" not in errors
+        server.wait(timeout=10)
+        assert "database is locked" not in log.read_text()
 
 
 @pytest.fixture
