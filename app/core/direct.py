@@ -545,10 +545,7 @@ class DirectReaders:
 def insert_of(table: Table, *returning: str, with_id: bool = False) -> DirectQuery:
     """An INSERT of a row of every column (but the id, unless `with_id`), each a parameter
     named as its column; with nothing to return, batches of it go in bulk."""
-    values: dict[str, Any] = {
-        column.key: bindparam(column.key) for column in table.c if with_id or column.key != "id"
-    }
-    statement = insert(table).values(values)
+    statement = _one_row_into(table, with_id=with_id)
     if returning:
         return DirectQuery(statement.returning(*(table.c[name] for name in returning)))
     return DirectQuery(statement, bulk=True)
@@ -559,20 +556,29 @@ def insert_into_each(first: Table, *others: Table) -> DirectQuery:
     round trip, and all or nothing with no BEGIN or COMMIT around it. `first`'s row comes
     with its id (drawn beforehand, so the others' rows can name it); the others' ids are
     their defaults. Its parameters are `rows_into_each`'s."""
-    with_id = [_one_row_into(first, with_id=True)]
-    *queued, last = with_id + [_one_row_into(table, with_id=False) for table in others]
+    inserts = [
+        _one_row_into(table, with_id=table is first, prefix=_prefix_of(table))
+        for table in (first, *others)
+    ]
+    *queued, last = inserts
     return DirectQuery(last.add_cte(*(row.cte(f"new_{row.table}") for row in queued)))
 
 
-def _one_row_into(table: Table, *, with_id: bool) -> Insert:
+def _one_row_into(table: Table, *, with_id: bool, prefix: str = "") -> Insert:
+    """An INSERT of one row: a parameter for every column (but the id, unless `with_id`),
+    named `prefix` and the column's name."""
     columns = [column.key for column in table.c if with_id or column.key != "id"]
-    return insert(table).values({key: bindparam(f"{table.name}_{key}") for key in columns})
+    return insert(table).values({key: bindparam(prefix + key) for key in columns})
+
+
+def _prefix_of(table: Table) -> str:
+    return f"{table.name}_"  # the tables' columns share names: their parameters cannot
 
 
 def rows_into_each(rows: Mapping[Table, Mapping[str, Any]]) -> dict[str, Any]:
     """The parameters of `insert_into_each`: a row for each of its tables."""
     return {
-        f"{table.name}_{key}": value for table, row in rows.items() for key, value in row.items()
+        _prefix_of(table) + key: value for table, row in rows.items() for key, value in row.items()
     }
 
 
