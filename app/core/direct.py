@@ -71,7 +71,8 @@ class _Compiled:
     fixed: Mapping[str, Any]
     binders: tuple[Callable[[Any], Any] | None, ...]
     columns: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    # The columns whose values need processing: (index, name, the type's result processor).
+    processors: tuple[tuple[int, str, Callable[[Any], Any]], ...]
     copy_sql: str | None  # a bulk insert's rows as a COPY (PostgreSQL; see DirectQuery.bulk)
     copy_binders: tuple[Callable[[Any], Any] | None, ...]  # the binders, for COPY
 
@@ -93,10 +94,12 @@ class _Compiled:
         ]
 
     def row(self, values: tuple[Any, ...] | asyncpg.Record) -> Row:
-        return {
-            name: process(value) if process is not None and value is not None else value
-            for name, process, value in zip(self.columns, self.processors, values, strict=True)
-        }
+        row = dict(zip(self.columns, values, strict=True))
+        for index, name, process in self.processors:
+            value = values[index]
+            if value is not None:
+                row[name] = process(value)
+        return row
 
 
 @dataclass
@@ -139,15 +142,22 @@ class DirectQuery:
             },
             binders=binders,
             columns=tuple(str(column.key) for column in columns),
-            processors=tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in columns
-            ),
+            processors=_result_processors(columns, dialect),
             copy_sql=_copy_sql(statement, names, dialect) if self.bulk else None,
             copy_binders=tuple(
                 _copy_binder(type_, bind) for type_, bind in zip(types, binders, strict=True)
             ),
         )
+
+
+def _result_processors(
+    columns: Any, dialect: Dialect
+) -> tuple[tuple[int, str, Callable[[Any], Any]], ...]:
+    processors = (
+        (index, str(column.key), column.type.dialect_impl(dialect).result_processor(dialect, None))
+        for index, column in enumerate(columns)
+    )
+    return tuple((index, name, process) for index, name, process in processors if process)
 
 
 def _copy_binder(

@@ -37,10 +37,7 @@ def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[D
             )
             if decision_id is not None
         }
-    return [
-        DecisionRead.model_validate(decision, update={"suspect": decision.id in suspect})
-        for decision in decisions
-    ]
+    return [DecisionRead.of(decision, suspect=decision.id in suspect) for decision in decisions]
 
 
 def _current_own() -> ColumnElement[bool]:
@@ -186,8 +183,10 @@ def with_effective_decision(statement: AnySelect) -> AnySelect:
 
 def split_effective_decision(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A row of with_effective_decision: the request's own fields, and its decision."""
-    own = {k: v for k, v in row.items() if not k.startswith(EFFECTIVE_PREFIX)}
-    if row[EFFECTIVE_PREFIX + "id"] is None:
-        return own, None
-    start = len(EFFECTIVE_PREFIX)
-    return own, {k[start:]: v for k, v in row.items() if k.startswith(EFFECTIVE_PREFIX)}
+    own = row.copy()
+    decision = {field: own.pop(column) for field, column in _EFFECTIVE_COLUMNS}
+    return own, None if decision["id"] is None else decision
+
+
+# (DecisionRead's field, its column in a row of with_effective_decision)
+_EFFECTIVE_COLUMNS = [(name, EFFECTIVE_PREFIX + name) for name in DecisionRead.model_fields]

@@ -9,7 +9,7 @@ from pydantic import model_validator
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS
+from app.core.models import NEVER_REUSE_IDS, ReadModel
 from app.core.pagination import Page
 from app.core.types import BigIntPK, Id, IsoDate, NoNul, Trimmed, UTCDateTime, utcnow
 
@@ -130,7 +130,7 @@ class DecisionConfirm(SQLModel):
     stakeholder_message: StakeholderMessage | None = None
 
 
-class DecisionRead(SQLModel):
+class DecisionRead(ReadModel):
     id: int
     request_id: int | None
     need_id: int | None

@@ -9,7 +9,7 @@ from pydantic import model_validator
 from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, ReadModel, ResourceTable
 from app.core.pagination import Page
 from app.core.types import Id, Money, MoneyAmount, NoNul, NotNull, Trimmed, UTCDateTime
 from app.decisions.models import DecisionRead
@@ -145,7 +145,7 @@ class RequestUpdate(SQLModel):
     need_id: Id | None = None
 
 
-class RequestRead(SQLModel):
+class RequestRead(ReadModel):
     id: int
     title: str
     description: str

@@ -78,14 +78,12 @@ def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRe
     """Requests as answered: each with its effective decision and the status it implies."""
     decisions = effective_decisions(session, requests)
     return [
-        RequestRead.model_validate(
+        RequestRead.of(
             request,
-            update={
-                "decision": decisions[request.id],
-                "status": derived_status(
-                    need_id=request.need_id, decided=decisions[request.id] is not None
-                ),
-            },
+            decision=decisions[request.id],
+            status=derived_status(
+                need_id=request.need_id, decided=decisions[request.id] is not None
+            ),
         )
         for request in requests
         if request.id is not None
