@@ -27,7 +27,8 @@ def suspect_condition() -> ColumnElement[bool]:
 
 
 def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[DecisionRead]:
-    ids = [d.id for d in decisions if d.id is not None]
+    # Only a current acceptance can be suspect: most decisions need no query.
+    ids = [d.id for d in decisions if d.is_current and d.outcome == Outcome.accepted]
     suspect: set[int] = set()
     if ids:
         suspect = {

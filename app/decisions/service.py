@@ -72,10 +72,10 @@ def history(
 def record_decision(
     *, session: Session, subject: Subject, data: DecisionCreate, decider: Principal
 ) -> Decision:
-    """Record a decision on a request or a need; the current one, if any, is superseded."""
+    """Record a decision on a request or a need; the current one, if any, is superseded.
+    The caller has loaded the subject for update: concurrent decisions on it queue there,
+    one current at a time."""
     _ensure_references_fit(session, subject, data)
-    # Lock the subject: concurrent decisions on it queue here, one current at a time.
-    session.get(type(subject), subject.id, with_for_update=True, populate_existing=True)
     current = session.exec(
         select(Decision).where(_subject_column(subject) == subject.id, col(Decision.is_current))
     ).first()
