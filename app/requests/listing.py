@@ -30,6 +30,8 @@ EQUAL_FILTERS = (
     *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
     *("source_system", "external_id"),
 )
+# The statuses of requests that nothing answers yet.
+UNDECIDED = (RequestStatus.new, RequestStatus.triaged)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict
 def _statement(shape: _Shape) -> AnySelect:
     if shape.searched:
         return _ranked_statement(shape)
-    statement = _filtered(_with_decision(), shape)
+    statement = _filtered(_with_decision(shape), shape)
     if shape.after_cursor:
         statement = statement.where(col(Request.id) < bindparam("before_id"))
     return statement.order_by(col(Request.id).desc()).limit(bindparam("limit"))
@@ -111,12 +113,15 @@ def _ranked_statement(shape: _Shape) -> AnySelect:
         .limit(bindparam("limit"))
         .subquery("ranked")
     )
-    statement = _with_decision().join(ranked, ranked.c.id == Request.id)
+    statement = _with_decision(shape).join(ranked, ranked.c.id == Request.id)
     return statement.order_by(ranked.c.score, col(Request.id).desc())
 
 
-def _with_decision() -> AnySelect:
-    return with_effective_decision(select(*(getattr(Request, n) for n in REQUEST_COLUMNS)))
+def _with_decision(shape: _Shape) -> AnySelect:
+    requests = select(*(getattr(Request, name) for name in REQUEST_COLUMNS))
+    if shape.status in UNDECIDED:  # nothing answers them: no decision to join (or plan)
+        return requests
+    return with_effective_decision(requests)
 
 
 def _filtered(statement: AnySelect, shape: _Shape) -> AnySelect:
