@@ -4,7 +4,7 @@ the effective one (its own current decision, else its need's). Read-only queries
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, union
+from sqlalchemy import ColumnElement, and_, case, exists, func, null, or_, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -161,6 +161,8 @@ def _current() -> SelectOfScalar[Decision]:
 
 # The effective decision of a request, as columns named decision_<field>.
 EFFECTIVE_PREFIX = "decision_"
+# (DecisionRead's field, its column in a row of with_effective_decision)
+_EFFECTIVE_COLUMNS = [(name, EFFECTIVE_PREFIX + name) for name in DecisionRead.model_fields]
 
 
 def with_effective_decision(statement: AnySelect) -> AnySelect:
@@ -183,13 +185,14 @@ def with_effective_decision(statement: AnySelect) -> AnySelect:
     return joined.outerjoin(RoadmapItem, col(RoadmapItem.id) == effective_field("roadmap_item_id"))
 
 
+def with_no_decision(statement: AnySelect) -> AnySelect:
+    """with_effective_decision's columns, all NULL, and nothing joined (nor planned): for
+    requests known to be undecided."""
+    return statement.add_columns(*(null().label(column) for _, column in _EFFECTIVE_COLUMNS))
+
+
 def split_effective_decision(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """A row of with_effective_decision: the request's own fields, and its decision (None
-    as well for a row of undecided requests, read without it)."""
+    """A row of with_effective_decision: the request's own fields, and its decision."""
     own = row.copy()
-    decision = {field: own.pop(column, None) for field, column in _EFFECTIVE_COLUMNS}
+    decision = {field: own.pop(column) for field, column in _EFFECTIVE_COLUMNS}
     return own, None if decision["id"] is None else decision
-
-
-# (DecisionRead's field, its column in a row of with_effective_decision)
-_EFFECTIVE_COLUMNS = [(name, EFFECTIVE_PREFIX + name) for name in DecisionRead.model_fields]

@@ -73,8 +73,9 @@ def record_decision(
     *, session: Session, subject: Subject, data: DecisionCreate, decider: Principal
 ) -> Decision:
     """Record a decision on a request or a need; the current one, if any, is superseded.
-    The caller has loaded the subject for update: concurrent decisions on it queue there,
-    one current at a time."""
+    The caller has loaded the subject for update (`get(..., for_update=True)`): concurrent
+    decisions on it queue there, one current at a time. (The demo data, written in one
+    transaction nobody sees yet, needs no lock.)"""
     _ensure_references_fit(session, subject, data)
     current = session.exec(
         select(Decision).where(_subject_column(subject) == subject.id, col(Decision.is_current))

@@ -1,10 +1,11 @@
 """The requests list (and its export): one statement per shape of filters.
 
-A page is one statement: the requests with their effective decisions, filtered, in
-keyset or rank order. Its shape (which filters are given, the status, search or not,
-first page or not) decides the SQL; the values are bound parameters. So each shape is
-compiled once and then only executed: through the driver for the list (no session, no
-worker thread), or through the export's session.
+A page is one statement: the requests with their effective decisions (none joined when
+the status filter says there are none), filtered, in keyset or rank order. Its shape
+(which filters are given, the status, search or not, first page or not) decides the SQL;
+the values are bound parameters. So each shape is compiled once and then only executed:
+through the driver for the list (no session, no worker thread), or through the export's
+session.
 """
 
 from collections.abc import Hashable
@@ -20,6 +21,7 @@ from app.decisions.effective import (
     request_decided_condition,
     request_undecided_condition,
     with_effective_decision,
+    with_no_decision,
 )
 from app.requests.models import Request, RequestPage, RequestStatus
 from app.requests.search import search, search_terms
@@ -120,7 +122,7 @@ def _ranked_statement(shape: _Shape) -> AnySelect:
 def _with_decision(shape: _Shape) -> AnySelect:
     requests = select(*(getattr(Request, name) for name in REQUEST_COLUMNS))
     if shape.status in UNDECIDED:  # nothing answers them: no decision to join (or plan)
-        return requests
+        return with_no_decision(requests)
     return with_effective_decision(requests)
 
 
