@@ -41,14 +41,15 @@ def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[D
     return [DecisionRead.of(decision, suspect=decision.id in suspect) for decision in decisions]
 
 
-def _current_own() -> ColumnElement[bool]:
-    """SQL on Decision: the current decision of the request in the enclosing query."""
-    return and_(col(Decision.request_id) == col(Request.id), col(Decision.is_current))
+def _current_own(decision: Any = Decision) -> ColumnElement[bool]:
+    """SQL on Decision (or an alias of it): the current decision of the request in the
+    enclosing query."""
+    return and_(col(decision.request_id) == col(Request.id), col(decision.is_current))
 
 
-def _current_of_need() -> ColumnElement[bool]:
-    """SQL on Decision: the current decision of that request's need."""
-    return and_(col(Decision.need_id) == col(Request.need_id), col(Decision.is_current))
+def _current_of_need(decision: Any = Decision) -> ColumnElement[bool]:
+    """SQL on Decision (or an alias of it): the current decision of that request's need."""
+    return and_(col(decision.need_id) == col(Request.need_id), col(decision.is_current))
 
 
 def _own_and_needs_decision() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -105,12 +106,8 @@ NeedDecision = aliased(Decision, name="need_decision")
 
 def join_current_decisions(statement: Any) -> Any:
     """Join each request of `statement` to its own and its need's current decisions."""
-    return statement.outerjoin(
-        OwnDecision,
-        and_(col(OwnDecision.request_id) == col(Request.id), col(OwnDecision.is_current)),
-    ).outerjoin(
-        NeedDecision,
-        and_(col(NeedDecision.need_id) == col(Request.need_id), col(NeedDecision.is_current)),
+    return statement.outerjoin(OwnDecision, _current_own(OwnDecision)).outerjoin(
+        NeedDecision, _current_of_need(NeedDecision)
     )
 
 
@@ -143,9 +140,7 @@ def accepted_into(item_id: int) -> ColumnElement[bool]:
         .subquery()
     )
     own = select(acceptances.c.request_id).where(acceptances.c.request_id.is_not(None))
-    has_own_decision = exists().where(
-        col(Decision.request_id) == col(Request.id), col(Decision.is_current)
-    )
+    has_own_decision = exists().where(_current_own())
     via_need = (
         select(col(Request.id))
         .join(acceptances, acceptances.c.need_id == col(Request.need_id))
@@ -176,10 +171,13 @@ def with_effective_decision(statement: AnySelect) -> AnySelect:
         effective_field("outcome") == Outcome.accepted,
         col(RoadmapItem.promise_changed_at) > effective_field("decided_at"),
     )
-    fields = [name for name in DecisionRead.model_fields if name != "suspect"]
     with_columns = statement.add_columns(
-        *(effective_field(name).label(EFFECTIVE_PREFIX + name) for name in fields),
-        func.coalesce(suspect, False).label(EFFECTIVE_PREFIX + "suspect"),
+        *(
+            func.coalesce(suspect, False).label(column)
+            if field == "suspect"
+            else effective_field(field).label(column)
+            for field, column in _EFFECTIVE_COLUMNS
+        )
     )
     joined: AnySelect = join_current_decisions(with_columns)
     return joined.outerjoin(RoadmapItem, col(RoadmapItem.id) == effective_field("roadmap_item_id"))
