@@ -59,6 +59,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=False,  # the app logs each request itself, with its request id
+        http="app.ops.http:BoundedHttpToolsProtocol",
+        server_header=False,  # no need to tell the world what serves it
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
     )
 

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
+        read_timeout=settings.body_read_timeout_seconds,
     )
     # Outermost: every log line of the request, errors included, carries its id.
     app.add_middleware(OpsMiddleware, metrics=app.state.metrics, log_requests=settings.access_log)

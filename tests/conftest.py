@@ -3,6 +3,7 @@ migrated database that is emptied after each test."""
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,11 @@ RoleClient = Callable[[Role | None], TestClient]
 POSTGRES_SKIPPED = "PostgreSQL not reachable, skipped"
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        with fresh_sqlite_database(tmp_path_factory.mktemp("sqlite")) as url:
+@contextmanager
+def throwaway_database(backend: str, directory: Path) -> Iterator[str]:
+    """A new, empty database of that backend (PostgreSQL skipped when not reachable)."""
+    if backend == "sqlite":
+        with fresh_sqlite_database(directory) as url:
             yield url
         return
     try:
@@ -46,6 +46,14 @@ def database_url(
             pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
         pytest.skip(f"{POSTGRES_SKIPPED}: {exc}")
     with fresh_postgres_database(admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with throwaway_database(request.param, tmp_path_factory.mktemp("sqlite")) as url:
         yield url
 
 

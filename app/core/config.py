@@ -29,8 +29,16 @@ class Settings(BaseSettings):
     # On SIGTERM, requests in flight get this long to finish (keep it under the
     # orchestrator's own grace period: docker-compose.yml gives 30 s).
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    # `reqtrack serve` answers 431 to a request whose line and headers are larger.
+    max_header_bytes: int = Field(default=64 * 1024, ge=8 * 1024)
     # Larger bodies get 413 before they are read into memory.
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A body is read whole before any database work; one that takes longer gets 408.
+    body_read_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Words in one `q` search, after repeats are dropped; more get 422.
+    max_search_terms: int = Field(default=16, ge=1, le=256)
+    # When set, GET /metrics wants `Authorization: Bearer <this token>`.
+    metrics_token: SecretStr | None = None
     # POST /imports/requests only: 50k rows of verbatim text outgrow max_body_bytes.
     max_import_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)

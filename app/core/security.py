@@ -4,9 +4,9 @@ import hashlib
 import os
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,11 @@ ALGORITHM = "HS256"
 MIN_SECRET_KEY_LENGTH = 32
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "iss", "aud", "jti")
 SERVICE_TOKEN_PREFIX = "rqt_"  # noqa: S105  (marks our tokens; not secret)
+# Ours are about 250 characters, service tokens 47, identity providers' JWTs a few
+# thousand at most: anything longer is refused before it is parsed.
+MAX_BEARER_TOKEN_LENGTH = 8 * 1024
+MAX_SUBJECT_LENGTH = 64
+VERIFIED_TOKENS_KEPT = 4096
 
 password_hasher = PasswordHash((Argon2Hasher(),))
 # Verified against when the e-mail is unknown, so both failures take the same time.
@@ -72,6 +77,29 @@ def _generated_key(path: Path) -> str:
     return key
 
 
+class VerifiedTokens:
+    """The most recently used verified tokens, by the SHA-256 of the token: each entry is
+    a digest, a short subject and a float, so the cache is bounded in bytes by its size."""
+
+    def __init__(self, size: int = VERIFIED_TOKENS_KEPT) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, digest: bytes) -> tuple[str, float] | None:
+        entry = self._entries.get(digest)
+        if entry is not None:
+            self._entries.move_to_end(digest)
+        return entry
+
+    def put(self, digest: bytes, verified: tuple[str, float]) -> None:
+        self._entries[digest] = verified
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class TokenIssuer:
     """Issues and checks the API's access tokens."""
@@ -80,6 +108,7 @@ class TokenIssuer:
     issuer: str
     audience: str
     ttl: timedelta
+    _verified: VerifiedTokens = field(default_factory=VerifiedTokens, compare=False, repr=False)
 
     def issue(self, subject: str) -> str:
         now = utcnow()
@@ -96,16 +125,21 @@ class TokenIssuer:
 
     def subject_of(self, token: str) -> str | None:
         """The token's subject, or None for anything not signed and valid now."""
-        verified = _verified_claims(token, self.key, self.issuer, self.audience)
+        if len(token) > MAX_BEARER_TOKEN_LENGTH:
+            return None  # no token of ours is this long: not worth parsing
+        digest = hashlib.sha256(token.encode()).digest()
+        verified = self._verified.get(digest)
         if verified is None:
-            return None
+            verified = _verified_claims(token, self.key, self.issuer, self.audience)
+            if verified is None:
+                return None  # failures are not kept: anyone can send endless new ones
+            self._verified.put(digest, verified)
         subject, expires = verified
         return subject if expires > utcnow().timestamp() else None
 
 
-# Checking a signature costs more than the rest of a cached read: each token is checked
-# once, and only its expiry on every later request (the user is re-read each time).
-@lru_cache(maxsize=4096)
+# Checking a signature costs more than the rest of a cached read: each valid token is
+# checked once, and only its expiry on every later request (the user is re-read each time).
 def _verified_claims(token: str, key: str, issuer: str, audience: str) -> tuple[str, float] | None:
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -121,6 +155,8 @@ def _verified_claims(token: str, key: str, issuer: str, audience: str) -> tuple[
     subject, expires = claims.get("sub"), claims.get("exp")
     if not isinstance(subject, str) or not isinstance(expires, int | float):
         return None
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        return None  # ours are "user:<id>"; a longer one is not ours and is not kept
     return subject, float(expires)
 
 

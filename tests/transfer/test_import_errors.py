@@ -356,7 +356,7 @@ def test_a_batch_that_cannot_be_written_undoes_the_whole_import(
     assert upload(client, file).status_code == 201  # and the connection is fine after it
 
 
-def test_an_upload_cut_short_while_a_batch_is_written_writes_nothing(
+def test_an_upload_cut_short_writes_nothing_and_gets_no_answer(
     app, client, stakeholder, pool
 ):
     file = csv_file(["title", "stakeholder_id"], *[["Cut", stakeholder["id"]]] * 2500)
@@ -388,7 +388,6 @@ def test_an_upload_cut_short_while_a_batch_is_written_writes_nothing(
     }
     anyio.run(app, scope, receive, send)
 
-    assert sent[0]["type"] == "http.response.start"
-    assert sent[0]["status"] == 400
+    assert sent == []  # the client is gone: nobody to answer
     assert request_count(client) == 0
     assert upload(client, file).status_code == 201
