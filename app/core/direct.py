@@ -419,6 +419,9 @@ _UNREACHABLE = (
     asyncpg.InsufficientResourcesError,
     asyncpg.OperatorInterventionError,
     asyncpg.InterfaceError,
+    # The protocol's own state broken by a connection lost mid-statement ("cannot switch
+    # to state 12"): the connection is gone, the database may be fine a moment later.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

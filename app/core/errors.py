@@ -1,6 +1,7 @@
 """Errors as classes, rendered once as RFC 9457 problem details."""
 
 import logging
+import traceback
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -9,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -161,9 +162,24 @@ class DatabaseUnavailable(Exception):
     """A driver used directly (app/core/direct.py) could not reach the database."""
 
 
+def driver_error_summary(exc: Exception) -> str:
+    """What a log line may say of a database error: the driver's error class and the
+    constraint it names. Never its message: that quotes the statement's values (an e-mail
+    in `Key (email)=(...) already exists`)."""
+    orig = getattr(exc, "orig", None) or getattr(exc, "__cause__", None) or exc
+    diagnostics = getattr(orig, "diag", None)  # psycopg
+    constraint = getattr(diagnostics, "constraint_name", None) or getattr(
+        orig,
+        "constraint_name",
+        None,  # asyncpg
+    )
+    summary = type(orig).__name__
+    return f"{summary} on constraint {constraint}" if constraint else summary
+
+
 async def _on_integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     # Services check rules first; this catches the race where two writers both passed.
-    logger.info("integrity error: %s", exc)
+    logger.info("integrity error: %s", driver_error_summary(exc))
     return problem_response(409, "The change conflicts with existing data.", slug="conflict")
 
 
@@ -173,8 +189,17 @@ async def _on_stale_data(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_driver_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database error no rule explains: the database unusable now (a lost connection
+    included, whatever the driver calls it) is a 503 to retry; anything else a bug."""
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return await _on_database_unavailable(request, exc)
+    return await on_unexpected(request, exc)
+
+
 async def _on_database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable: %s", exc)
+    logger.warning("database unavailable: %s", driver_error_summary(exc))
     return problem_response(
         503,
         "The database is unavailable or busy; retry shortly.",
@@ -184,7 +209,17 @@ async def _on_database_unavailable(_request: Request, exc: Exception) -> JSONRes
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if isinstance(exc, DBAPIError):
+        # Where it failed, without the driver's message: that quotes the values.
+        logger.error(
+            "unhandled database error on %s %s: %s\n%s",
+            request.method,
+            request.url.path,
+            driver_error_summary(exc),
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+    else:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "An unexpected error occurred.", slug="internal-error")
 
 
@@ -194,7 +229,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(StaleDataError, _on_stale_data)
-    app.add_exception_handler(OperationalError, _on_database_unavailable)
+    app.add_exception_handler(DBAPIError, _on_driver_error)
     app.add_exception_handler(PoolTimeoutError, _on_database_unavailable)
     app.add_exception_handler(DatabaseUnavailable, _on_database_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
