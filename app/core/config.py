@@ -35,8 +35,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # A body is read whole before any database work; one that takes longer gets 408.
     body_read_timeout_seconds: float = Field(default=60.0, gt=0)
-    # Words in one `q` search, after repeats are dropped; more get 422.
-    max_search_terms: int = Field(default=16, ge=1, le=256)
     # When set, GET /metrics wants `Authorization: Bearer <this token>`.
     metrics_token: SecretStr | None = None
     # POST /imports/requests only: 50k rows of verbatim text outgrow max_body_bytes.

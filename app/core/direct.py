@@ -58,6 +58,7 @@ Row = dict[str, Any]
 CONNECT_TIMEOUT_SECONDS = 5
 LOOP_BUSY_TIMEOUT_MS = 200
 LIST_THREADS = 2
+SEARCH_THREADS = 1
 AnySelect = Select[*tuple[Any, ...]]
 
 
@@ -111,6 +112,9 @@ class DirectQuery:
     # A plain INSERT of one bound value per column, reading nothing back (`insert_of`):
     # a batch of rows may go as multi-row INSERTs (SQLite) or a COPY (PostgreSQL).
     bulk: bool = False
+    # A text search: it may read every match to rank them, so on SQLite it waits for a
+    # thread of its own, and a crowd of searches never holds up the plain lists.
+    search: bool = False
     _compiled: dict[tuple[str, str], _Compiled] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -339,6 +343,9 @@ class _SQLiteReads:
         # Few threads: SQLite reads in parallel anyway, and a crowd of threads only queues
         # for the GIL (measured: lists at half the rate with the 40 of the default pool).
         self._threads = ThreadPoolExecutor(max_workers=LIST_THREADS, thread_name_prefix="reads")
+        self._search_threads = ThreadPoolExecutor(
+            max_workers=SEARCH_THREADS, thread_name_prefix="searches"
+        )
         self._opened = [self._connection]
         self._opening = threading.Lock()
         self._writer: sqlite3.Connection | None = None  # opened for the first write
@@ -357,8 +364,9 @@ class _SQLiteReads:
 
     async def all(self, query: DirectQuery, **parameters: Any) -> list[Row]:
         compiled = query.compiled_for(self.dialect)
+        threads = self._search_threads if query.search else self._threads
         return await asyncio.get_running_loop().run_in_executor(
-            self._threads, lambda: _fetch(self._thread_connection(), compiled, parameters)
+            threads, lambda: _fetch(self._thread_connection(), compiled, parameters)
         )
 
     def _thread_connection(self) -> sqlite3.Connection:
@@ -397,6 +405,7 @@ class _SQLiteReads:
 
     async def close(self) -> None:
         self._threads.shutdown(wait=True)
+        self._search_threads.shutdown(wait=True)
         for connection in self._opened:
             connection.close()
 

@@ -77,7 +77,7 @@ def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict
     )
     query = _queries.get(shape)
     if query is None:
-        query = _queries[shape] = DirectQuery(_statement(shape))
+        query = _queries[shape] = DirectQuery(_statement(shape), search=shape.searched)
     parameters: dict[str, Any] = {name: _plain(getattr(filters, name)) for name in shape.equal}
     parameters["limit"] = filters.limit + 1  # one more: is there a next page?
     if filters.q:

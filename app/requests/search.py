@@ -10,8 +10,10 @@ A query is the words of `q`, each matched as a word or the start of one, all req
 """
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -26,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import literal_column
 
+from app.core.types import FilterText
 from app.requests.models import Request
 
 SEARCH_TABLE = "request_search"
@@ -42,13 +45,34 @@ _fts = Table(
 )
 _REQUEST_ID: ColumnElement[Any] = Request.__table__.c.id  # type: ignore[attr-defined]
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, in any script
+MAX_SEARCH_WORDS = 16
+
+
+def words_of(query: str) -> list[str]:
+    """The different words of `query`, in order: a repeated word asks nothing more."""
+    return list(dict.fromkeys(_WORD.findall(query.lower())))
+
+
+def at_most_enough_words(query: str) -> str:
+    # Each word is one more prefix to expand and intersect: 250 of them took SQLite
+    # seconds at 20k rows.
+    if len(words_of(query)) > MAX_SEARCH_WORDS:
+        raise PydanticCustomError(
+            "too_many_words",
+            "Search for at most {limit} different words.",
+            {"limit": MAX_SEARCH_WORDS},
+        )
+    return query
+
+
+SearchText = Annotated[FilterText, AfterValidator(at_most_enough_words)]
 
 
 def search_terms(query: str, *, dialect: str) -> str | None:
     """What the index is asked for `query`: each word quoted (no query syntax gets
     through) and a prefix, all required; None when `query` has no words (only
     punctuation), so nothing matches."""
-    words = _WORD.findall(query.lower())
+    words = words_of(query)
     if not words:
         return None
     if dialect == "sqlite":

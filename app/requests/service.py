@@ -43,6 +43,7 @@ from app.requests.models import (
     RequestUpsert,
     Urgency,
 )
+from app.requests.search import SearchText
 from app.stakeholders.models import Stakeholder
 
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
@@ -67,7 +68,7 @@ class RequestFieldFilters(BaseModel):
     customer: FilterText | None = None
     source_system: FilterText | None = None
     external_id: FilterText | None = None
-    q: FilterText | None = None
+    q: SearchText | None = None
 
 
 class RequestFilters(RequestFieldFilters, PageParams):

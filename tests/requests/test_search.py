@@ -1,9 +1,14 @@
 """`q` on requests: words or their beginnings, best matches first, index kept in step."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.core import direct
+from app.requests.search import MAX_SEARCH_WORDS
 from tests import factories
 from tests.factories import API
 
@@ -98,3 +103,51 @@ def test_an_empty_search_box_lists_everything(client: TestClient) -> None:
         factories.request(client)
 
     assert len(_search(client, "")["items"]) == 2
+
+
+def test_a_repeated_word_is_searched_once(client: TestClient) -> None:
+    stakeholder = factories.stakeholder(client)["id"]
+    factories.request(client, title="Export to Excel", stakeholder_id=stakeholder)
+    factories.request(client, title="Dark mode", stakeholder_id=stakeholder)
+
+    assert _titles(client, " ".join(["export"] * 70)) == ["Export to Excel"]
+
+
+def test_a_search_for_too_many_different_words_is_refused(client: TestClient) -> None:
+    words = " ".join(f"word{n}" for n in range(MAX_SEARCH_WORDS + 1))
+
+    response = client.get(URL, params={"q": words})
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["query", "q"]
+    assert f"at most {MAX_SEARCH_WORDS} different words" in error["msg"]
+    assert client.get(URL, params={"q": words.rsplit(" ", 1)[0]}).status_code == 200
+
+
+def test_searches_that_take_every_search_thread_leave_plain_lists_answering(
+    client: TestClient, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reads lists in a few threads: searches wait for a thread of their own."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL runs lists and searches on connections, not threads")
+    factories.request(client, title="Export", stakeholder_id=factories.stakeholder(client)["id"])
+    released = threading.Event()
+    fetch = direct._fetch
+
+    def held_while_searching(connection: Any, compiled: Any, parameters: Any) -> Any:
+        if "MATCH" in compiled.sql:  # an expensive search, as long as the test wants
+            released.wait(timeout=30)
+        return fetch(connection, compiled, parameters)
+
+    monkeypatch.setattr(direct, "_fetch", held_while_searching)
+    with ThreadPoolExecutor(4) as searchers:
+        searches = [searchers.submit(_search, client, "export") for _ in range(4)]
+        try:
+            with ThreadPoolExecutor(1) as lister:
+                plain = lister.submit(client.get, URL).result(timeout=10)
+        finally:
+            released.set()
+        assert all(len(search.result()["items"]) == 1 for search in searches)
+
+    assert plain.status_code == 200
