@@ -104,6 +104,14 @@ def _iso_date_only(value: Any) -> Any:
     return value
 
 
+def _reject_slash(value: str) -> str:
+    # A name that is one segment of a path (/requests/external/{source_system}/...):
+    # with a slash, it could never be addressed there.
+    if "/" in value:
+        raise ValueError("must not contain '/': it is one segment of a URL path")
+    return value
+
+
 def _reject_null(value: Any) -> Any:
     if value is None:
         raise ValueError("may be omitted but not null")
@@ -156,6 +164,7 @@ def _without_null(json_schema: JsonSchemaValue) -> None:
 
 
 NoNul = _StatedCheck(_reject_nul, _also({"not": {"pattern": "\\u0000"}}))
+NoSlash = _StatedCheck(_reject_slash, _also({"not": {"pattern": "/"}}))
 ValidUtf8 = _StatedCheck(_reject_undecodable, _also({"not": {"pattern": "\\ufffd"}}))
 EmailAddress = Annotated[
     str,

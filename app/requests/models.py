@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ReadModel, ResourceTable
 from app.core.pagination import Page
-from app.core.types import Id, Money, MoneyAmount, NoNul, NotNull, Trimmed, UTCDateTime
+from app.core.types import Id, Money, MoneyAmount, NoNul, NoSlash, NotNull, Trimmed, UTCDateTime
 from app.decisions.models import DecisionRead
 
 
@@ -42,7 +42,7 @@ class RequestStatus(StrEnum):
 Title = Annotated[str, pydantic.Field(min_length=1, max_length=300), NoNul, Trimmed]
 # Verbatim words, RFP text included: generous, but bounded.
 Description = Annotated[str, pydantic.Field(max_length=100_000), NoNul]
-SourceSystem = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
+SourceSystem = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed, NoSlash]
 ExternalId = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Customer = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 

@@ -13,6 +13,7 @@ from app.auth.dependencies import (
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.db import SessionDep, WriteIntent
 from app.core.direct import DirectReads, DirectReadsDep
+from app.core.errors import Unprocessable
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
@@ -37,6 +38,18 @@ stakeholder_view = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
 SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, ValidUtf8, Trimmed]
 ExternalIdPath = Annotated[str, Path(min_length=1, max_length=200), NoNul, ValidUtf8, Trimmed]
+
+
+def _refuse_escaped_slash(http: Request) -> None:
+    """A source system is one segment of the path: `jira%2Fcloud` is no source system
+    (none can hold a slash), not `jira` with an external id of `cloud/...`."""
+    raw_path: bytes = http.scope.get("raw_path") or http.url.path.encode()
+    source = raw_path.partition(b"/requests/external/")[2].partition(b"/")[0]
+    if b"%2f" in source.lower():
+        raise Unprocessable(
+            "source_system must not contain '/': it is one segment of a URL path.",
+            loc=["path", "source_system"],
+        )
 
 
 def valid_request(
@@ -101,6 +114,7 @@ def upsert_external_request(
     if_match: IfMatch = None,
 ) -> RequestRead:
     """Create or update the request another tool knows by this reference: 201, then 200."""
+    _refuse_escaped_slash(http)
     upserted, created = service.upsert_external(
         session=session,
         source_system=source_system,

@@ -208,6 +208,23 @@ def test_upsert_reference_with_special_characters(client):
     assert again.status_code == 200
 
 
+def test_a_source_system_with_a_slash_is_refused_everywhere(client):
+    """It could never be addressed as one path segment: refused, never split."""
+    stakeholder = factories.stakeholder(client)
+    body = {"title": "Jira", "stakeholder_id": stakeholder["id"]}
+    reference = {"source_system": "jira/cloud", "external_id": "X-1"}
+
+    posted = client.post(URL, json=body | reference)
+    put = client.put(f"{URL}/external/jira%2Fcloud/X-1", json=body)
+    made = client.post(URL, json=body).json()
+    patched = client.patch(f"{URL}/{made['id']}", json=reference)
+
+    for response, where in ((posted, "body"), (put, "path"), (patched, "body")):
+        assert response.status_code == 422, response.text
+        assert [where, "source_system"] in [e["loc"] for e in response.json()["errors"]]
+    assert [item["id"] for item in client.get(URL).json()["items"]] == [made["id"]]
+
+
 def test_list_filters(client):
     ann = factories.stakeholder(client)
     need = factories.need(client)
