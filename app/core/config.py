@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=8, ge=1, le=256)
     # A sender that dies mid-delivery loses its claim after this; keep it above the timeout.
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
-    # Networks deliveries may reach although refused by default (link-local, metadata).
+    # Networks deliveries may reach although refused by default (link-local, metadata;
+    # in production also loopback and this host's addresses).
     webhook_allowed_networks: list[IPvAnyNetwork] = []
 
     @field_validator("database_url")

@@ -21,7 +21,13 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.db import open_session
 from app.core.types import utcnow
-from app.webhooks.addresses import CheckedTransport, DestinationRefused
+from app.webhooks.addresses import (
+    CheckedTransport,
+    DestinationRefused,
+    Destinations,
+    UnusableURL,
+    check_url_shape,
+)
 from app.webhooks.queue import (
     EXCERPT_CHARS,
     AttemptResult,
@@ -31,7 +37,7 @@ from app.webhooks.queue import (
     has_work,
     record_attempt,
 )
-from app.webhooks.signing import signature
+from app.webhooks.signing import SECRET_PREFIX, signature
 
 logger = logging.getLogger("reqtrack.webhooks")
 T = TypeVar("T")
@@ -57,6 +63,7 @@ class Dispatcher:
     def __init__(self, *, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self.destinations = Destinations.from_settings(settings)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; database outages are waited out, not fatal."""
@@ -90,7 +97,7 @@ class Dispatcher:
     def http_client(self) -> httpx.AsyncClient:
         # No redirects: a receiver must not bounce a delivery to a refused address.
         return httpx.AsyncClient(
-            transport=CheckedTransport(self.settings.webhook_allowed_networks),
+            transport=CheckedTransport(self.destinations),
             follow_redirects=False,
             timeout=self.settings.webhook_timeout_seconds,
             trust_env=False,
@@ -116,41 +123,71 @@ class Dispatcher:
         return await asyncio.to_thread(run)
 
 
+class UnusableSecret(ValueError):
+    pass
+
+
 async def send(client: httpx.AsyncClient, claim: Claim, settings: Settings) -> AttemptResult:
-    """One signed POST of the event; never raises, the result says what happened."""
-    message_id = f"evt_{claim.event_id}"
-    timestamp = int(time.time())
+    """One signed POST of the event; never raises, the result says what happened.
+
+    Whatever goes wrong is a failed attempt, retried later: a delivery that raised instead
+    would stay "sending" and hold up every later one of its subscription.
+    """
+    attempted_at, started = utcnow(), time.perf_counter()
+    status: int | None = None
+    excerpt: str | None = None
+    error: str | None = None
+    try:
+        status, excerpt = await _post(client, claim, settings.webhook_timeout_seconds)
+    except Exception as exc:
+        error = _failure(exc, claim, settings.webhook_timeout_seconds)
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    return AttemptResult(attempted_at, duration_ms, status, error, excerpt)
+
+
+async def _post(client: httpx.AsyncClient, claim: Claim, timeout: float) -> tuple[int, str | None]:
+    check_url_shape(claim.url)  # a subscription saved before today's rules is refused too
+    message_id, timestamp = f"evt_{claim.event_id}", int(time.time())
+    try:
+        signed = signature(
+            claim.secret, message_id=message_id, timestamp=timestamp, body=claim.body
+        )
+    except ValueError:
+        raise UnusableSecret(
+            "the subscription's signing secret cannot be used; give it a new one"
+        ) from None
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "accept-encoding": "identity",  # the excerpt is read raw
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(
-            claim.secret, message_id=message_id, timestamp=timestamp, body=claim.body
-        ),
+        "webhook-signature": signed,
     }
-    attempted_at, started = utcnow(), time.perf_counter()
-    status: int | None = None
-    excerpt: str | None = None
-    error: str | None = None
-    timeout = settings.webhook_timeout_seconds
-    try:
-        # One deadline for all of it: a receiver trickling bytes cannot hold us longer.
-        async with asyncio.timeout(timeout):
-            async with client.stream("POST", claim.url, content=claim.body, headers=headers) as r:
-                status = r.status_code
-                excerpt = await _excerpt(r)
-    except TimeoutError:
-        error = f"no complete answer within {timeout:g} s"
-    except DestinationRefused as refused:
-        error = f"refused: {refused}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    except (OSError, ValueError) as exc:  # what an odd URL can still raise below httpx
-        error = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    duration_ms = round((time.perf_counter() - started) * 1000)
-    return AttemptResult(attempted_at, duration_ms, status, error, excerpt)
+    # One deadline for all of it: a receiver trickling bytes cannot hold us longer.
+    async with asyncio.timeout(timeout):
+        async with client.stream("POST", claim.url, content=claim.body, headers=headers) as r:
+            return r.status_code, await _excerpt(r)
+
+
+def _failure(exc: Exception, claim: Claim, timeout: float) -> str:
+    """Why an attempt failed, for its record: short, and never the signing secret."""
+    if isinstance(exc, TimeoutError):
+        text = f"no complete answer within {timeout:g} s"
+    elif isinstance(exc, DestinationRefused | UnusableURL):
+        text = f"refused: {exc}"
+    elif isinstance(exc, UnusableSecret):
+        text = str(exc)
+    elif isinstance(exc, httpx.HTTPError | httpx.InvalidURL | OSError | ValueError):
+        # What the network, or an odd URL below httpx, says went wrong.
+        text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    else:
+        # A bug, most likely; its text could hold anything, so only the log has it.
+        logger.error("webhook delivery %s: unexpected error", claim.delivery_id, exc_info=exc)
+        text = f"unexpected error ({type(exc).__name__}); the dispatcher's log has the details"
+    for secret in {claim.secret, claim.secret.removeprefix(SECRET_PREFIX)} - {""}:
+        text = text.replace(secret, "[secret]")
+    return text.replace("\x00", "")[:EXCERPT_CHARS]
 
 
 async def _excerpt(response: httpx.Response) -> str | None:

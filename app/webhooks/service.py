@@ -11,7 +11,7 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.types import utcnow
 from app.events.models import Event
-from app.webhooks.addresses import DestinationRefused, check_literal_host
+from app.webhooks.addresses import DestinationRefused, Destinations, check_literal_host
 from app.webhooks.models import (
     AttemptRead,
     DeliveryRead,
@@ -139,7 +139,7 @@ def to_delivery_reads(
 
 def _ensure_destination_allowed(url: str, settings: Settings) -> None:
     try:
-        check_literal_host(url, settings.webhook_allowed_networks)
+        check_literal_host(url, Destinations.from_settings(settings))
     except DestinationRefused as refused:
         raise Unprocessable(
             f"Webhooks may not be sent there: {refused}. "

@@ -2,17 +2,30 @@
 
 import ipaddress
 import time
+from urllib.parse import urlsplit
 
+import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from standardwebhooks import Webhook as StandardWebhook
 
 from app.auth.models import Role, User
 from app.core.config import Settings
 from app.main import create_app
+from app.webhooks.addresses import CheckedTransport
 from tests import factories
 from tests.factories import API
-from tests.webhooks.helpers import RunDispatcher, deliveries, oldest_status, subscribe
+from tests.webhooks.helpers import (
+    RunDispatcher,
+    an_address_of_this_host,
+    deliveries,
+    oldest_status,
+    resolving,
+    store,
+    subscribe,
+)
 from tests.webhooks.receiver import Receiver
 
 
@@ -159,6 +172,143 @@ def test_a_refused_address_is_checked_again_at_delivery(
 
     for attempt in deliveries(client, hook)[0]["attempts"]:
         assert attempt["error"].startswith("refused: 169.254.169.254 is in 169.254.0.0/16")
+
+
+@pytest.mark.parametrize(
+    ("stored", "error"),
+    [
+        ("http://0177.0.0.1:{port}/hooks", "refused: the URL cannot be parsed: "),
+        ("http://1.2.3.256/hooks", "refused: the URL cannot be parsed: "),
+        ("http://127.1:{port}/hooks", "refused: the host 127.1 looks like an IPv4 address"),
+    ],
+)
+def test_a_stored_url_the_client_cannot_use_fails_each_attempt_and_the_queue_moves_on(
+    client: TestClient,
+    engine: Engine,
+    receiver: Receiver,
+    run_dispatcher: RunDispatcher,
+    stored: str,
+    error: str,
+) -> None:
+    # A row from before URLs were checked this way: it must fail visibly, not block.
+    broken = subscribe(client, receiver.url + "/broken")
+    subscribe(client, receiver.url + "/healthy")
+    store(engine, broken, url=stored.format(port=urlsplit(receiver.url).port))
+    for _ in range(2):
+        factories.stakeholder(client)
+
+    run_dispatcher(
+        lambda: (
+            [d["status"] for d in deliveries(client, broken)] == ["failed", "failed"]
+            and len(receiver.event_ids("/hooks/healthy")) == 2
+        )
+    )
+
+    for delivery in deliveries(client, broken):
+        assert delivery["attempt_count"] == 3
+        for attempt in delivery["attempts"]:
+            assert attempt["response_status"] is None
+            assert attempt["error"].startswith(error), attempt["error"]
+    assert receiver.event_ids("/hooks/broken") == []
+
+
+def test_a_stored_secret_that_cannot_sign_fails_each_attempt_and_the_queue_moves_on(
+    client: TestClient, engine: Engine, receiver: Receiver, run_dispatcher: RunDispatcher
+) -> None:
+    hook = subscribe(client, receiver.url)
+    store(engine, hook, secret="whsec_not*base64*at*all")
+    for _ in range(2):
+        factories.stakeholder(client)
+
+    run_dispatcher(lambda: [d["status"] for d in deliveries(client, hook)] == ["failed", "failed"])
+
+    for delivery in deliveries(client, hook):
+        for attempt in delivery["attempts"]:
+            assert attempt["error"] == (
+                "the subscription's signing secret cannot be used; give it a new one"
+            )
+            assert "not*base64" not in attempt["error"]
+    assert receiver.received == []
+
+
+def test_any_unexpected_error_is_a_failed_attempt_that_shows_no_secret(
+    client: TestClient,
+    receiver: Receiver,
+    run_dispatcher: RunDispatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hook = subscribe(client, receiver.url)
+    secret = hook["secret"]
+
+    async def broken(self: CheckedTransport, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError(f"internal state: {secret} {secret.removeprefix('whsec_')} " * 50)
+
+    monkeypatch.setattr(CheckedTransport, "handle_async_request", broken)
+    factories.stakeholder(client)
+
+    run_dispatcher(lambda: oldest_status(client, hook) == "failed")
+
+    [delivery] = deliveries(client, hook)
+    assert delivery["attempt_count"] == 3
+    for attempt in delivery["attempts"]:
+        assert "RuntimeError" in attempt["error"]
+        assert secret.removeprefix("whsec_") not in attempt["error"]
+        assert len(attempt["error"]) <= 500
+    assert receiver.received == []
+
+
+def _in_production(settings: Settings, *allowed: str) -> Settings:
+    networks = [ipaddress.ip_network(n) for n in allowed]
+    return settings.model_copy(
+        update={"environment": "production", "webhook_allowed_networks": networks}
+    )
+
+
+def test_in_production_deliveries_to_loopback_are_refused(
+    client: TestClient, receiver: Receiver, run_dispatcher: RunDispatcher, fast_settings: Settings
+) -> None:
+    hook = subscribe(client, receiver.url)  # accepted outside production
+    factories.stakeholder(client)
+
+    run_dispatcher(lambda: oldest_status(client, hook) == "failed", _in_production(fast_settings))
+
+    for attempt in deliveries(client, hook)[0]["attempts"]:
+        assert attempt["error"] == "refused: 127.0.0.1 is in 127.0.0.0/8, loopback"
+    assert receiver.received == []
+
+
+def test_in_production_a_name_that_resolves_to_this_host_is_refused(
+    client: TestClient,
+    receiver: Receiver,
+    run_dispatcher: RunDispatcher,
+    fast_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    address = an_address_of_this_host()
+    resolving(monkeypatch, {"crm.invalid": address})
+    hook = subscribe(client, f"http://crm.invalid:{urlsplit(receiver.url).port}/hooks")
+    factories.stakeholder(client)
+
+    run_dispatcher(lambda: oldest_status(client, hook) == "failed", _in_production(fast_settings))
+
+    for attempt in deliveries(client, hook)[0]["attempts"]:
+        assert attempt["error"] == (
+            f"refused: crm.invalid resolves to {address}, which is an address of this host"
+        )
+
+
+def test_in_production_an_allowed_network_lets_deliveries_reach_this_host(
+    client: TestClient, receiver: Receiver, run_dispatcher: RunDispatcher, fast_settings: Settings
+) -> None:
+    hook = subscribe(client, receiver.url)
+    factories.stakeholder(client)
+
+    run_dispatcher(
+        lambda: oldest_status(client, hook) == "succeeded",
+        _in_production(fast_settings, "127.0.0.0/8"),
+    )
+
+    assert len(receiver.received) == 1
 
 
 def test_the_server_runs_the_dispatcher_itself_and_stops_it_on_shutdown(

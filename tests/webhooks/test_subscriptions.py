@@ -2,6 +2,8 @@
 
 import base64
 import ipaddress
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -9,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.webhooks.signing import generate_secret
 from tests.factories import API
+from tests.webhooks.helpers import an_address_of_this_host
 
 HOOK = {"url": "https://crm.example.com/hooks/reqtrack", "events": ["request.*"]}
 
@@ -65,6 +68,133 @@ def test_urls_that_are_not_http_or_point_at_link_local_or_metadata_are_refused(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert client.get(f"{API}/webhooks").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        # Resolvers read each of these as an address; they must be written the one plain way.
+        ("http://0177.0.0.1:8000/hooks", "0177.0.0.1"),
+        ("http://1.2.3.256/hooks", "1.2.3.256"),
+        ("http://127.1:8000/hooks", "127.1"),
+        ("http://0x7f.0.0.1/hooks", "0x7f.0.0.1"),
+        ("http://2130706433/hooks", "2130706433"),
+        ("http://10.1.2/hooks", "10.1.2"),
+        ("http://1.2.3.4.5/hooks", "1.2.3.4.5"),
+        ("http://93.184.216.34./hooks", "93.184.216.34."),
+        ("http://crm.example.0x10/hooks", "crm.example.0x10"),
+        ("http://%31%32%37.0.0.1/hooks", "%31%32%37.0.0.1"),
+        ("http://[fd00::1%25eth0]/hooks", "fd00::1%25eth0"),
+        ("http://crm.example.com:99999/hooks", "99999"),
+        ("http://crm.exa$mple.com/hooks", "crm.exa$mple.com"),
+    ],
+)
+def test_urls_an_http_client_cannot_use_or_reads_differently_are_refused(
+    client: TestClient, url: str, host: str
+) -> None:
+    created = client.post(f"{API}/webhooks", json=HOOK | {"url": url})
+    hook = client.post(f"{API}/webhooks", json=HOOK).json()
+    changed = client.patch(f"{API}/webhooks/{hook['id']}", json={"url": url})
+
+    for response in (created, changed):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        [error] = response.json()["errors"]
+        assert error["loc"] == ["body", "url"]
+        assert host in error["msg"]
+        assert not error["msg"].lower().startswith("value error")
+    assert [w["url"] for w in client.get(f"{API}/webhooks").json()["items"]] == [HOOK["url"]]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.216.34/hooks",
+        "https://1.2.3.4.nip.example/hooks",
+        "https://crm.example.com./hooks",
+        "https://CRM.Example.com:8443/hooks?token=abc",
+        "http://[2001:db8::1]:8080/hooks",
+        "https://xn--bcher-kva.example/hooks",
+        "http://crm_internal.example/hooks",
+        "http://127.0.0.1:8000/hooks",  # loopback is fine outside production
+    ],
+)
+def test_plain_addresses_and_names_are_accepted(client: TestClient, url: str) -> None:
+    response = client.post(f"{API}/webhooks", json=HOOK | {"url": url})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == url
+
+
+@pytest.fixture
+def production(app: FastAPI) -> Iterator[None]:
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"environment": "production"})
+    yield
+    app.state.settings = settings
+
+
+def _refused_destination(response: Any) -> str:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["body", "url"]
+    message: str = error["msg"]
+    assert "REQTRACK_WEBHOOK_ALLOWED_NETWORKS" in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:8000/hooks", "127.0.0.1 is in 127.0.0.0/8, loopback"),
+        ("http://127.8.9.10/hooks", "127.8.9.10 is in 127.0.0.0/8, loopback"),
+        ("http://[::1]:8000/hooks", "::1 is in ::1/128, loopback"),
+        ("http://[::ffff:127.0.0.1]/hooks", "127.0.0.1 is in 127.0.0.0/8, loopback"),
+        ("http://localhost:8000/hooks", "localhost resolves to 127.0.0.1"),
+        ("http://admin.localhost/hooks", "admin.localhost resolves to 127.0.0.1"),
+    ],
+)
+def test_in_production_loopback_is_refused(
+    client: TestClient, production: None, url: str, reason: str
+) -> None:
+    created = client.post(f"{API}/webhooks", json=HOOK | {"url": url})
+    hook = client.post(f"{API}/webhooks", json=HOOK).json()
+    changed = client.patch(f"{API}/webhooks/{hook['id']}", json={"url": url})
+
+    assert reason in _refused_destination(created)
+    assert reason in _refused_destination(changed)
+    assert client.get(f"{API}/webhooks/{hook['id']}").json()["url"] == HOOK["url"]
+
+
+def test_in_production_an_address_of_this_host_is_refused(
+    client: TestClient, production: None
+) -> None:
+    address = an_address_of_this_host()
+
+    response = client.post(f"{API}/webhooks", json=HOOK | {"url": f"http://{address}:9000/"})
+
+    assert f"{address} is an address of this host" in _refused_destination(response)
+
+
+def test_in_production_an_allowed_network_lets_this_host_through(
+    app: FastAPI, client: TestClient, production: None
+) -> None:
+    address = an_address_of_this_host()
+    app.state.settings = app.state.settings.model_copy(
+        update={
+            "webhook_allowed_networks": [
+                ipaddress.ip_network("127.0.0.0/8"),
+                ipaddress.ip_network(address),
+            ]
+        }
+    )
+
+    for url in ("http://127.0.0.1:8000/hooks", "http://localhost/", f"http://{address}/"):
+        response = client.post(f"{API}/webhooks", json=HOOK | {"url": url})
+        assert response.status_code == 201, response.text
+    refused = client.post(f"{API}/webhooks", json=HOOK | {"url": "http://[::1]/"})
+    assert "::1 is in ::1/128, loopback" in _refused_destination(refused)
 
 
 def test_an_allow_list_setting_lets_a_refused_network_through(
