@@ -5,6 +5,7 @@ Each app has its own registry (the tests make many apps). With several uvicorn w
 each process counts its own requests: scrape each, or run one worker per container.
 """
 
+import hmac
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import col
 
 from app.core.db import open_session
+from app.core.errors import Unauthorized
 from app.events.models import Event
 from app.webhooks.models import UNFINISHED, DeliveryStatus, WebhookCursor, WebhookDelivery
 
@@ -109,7 +111,17 @@ class _DatabaseCollector(Collector):
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus text format (scraped, not part of the API)."""
+    """Prometheus text format (scraped, not part of the API); with REQTRACK_METRICS_TOKEN
+    set, only for `Authorization: Bearer <that token>`."""
+    expected = request.app.state.settings.metrics_token
+    if expected is not None:
+        given = request.headers.get("authorization", "").encode()
+        wanted = f"Bearer {expected.get_secret_value()}".encode()
+        if not hmac.compare_digest(given, wanted):
+            raise Unauthorized(
+                "GET /metrics needs the metrics token (REQTRACK_METRICS_TOKEN) as a bearer token.",
+                token_given=bool(given),
+            )
     registry = request.app.state.metrics.registry
     # Collecting reads the database (the webhook queue): not on the event loop.
     return Response(await run_in_threadpool(generate_latest, registry), media_type=CONTENT_TYPE)

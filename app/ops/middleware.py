@@ -21,6 +21,8 @@ from app.ops.logs import request_id
 from app.ops.metrics import Metrics
 
 HEADER = b"x-request-id"
+# Every answer says what it is: a browser must never guess (an HTML-looking JSON body).
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 # What we accept from outside: it lands in logs, so no spaces or control characters.
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 access_log = logging.getLogger("reqtrack.access")
@@ -45,7 +47,7 @@ class OpsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (HEADER, rid.encode())]
+                message["headers"] = [*message.get("headers", []), (HEADER, rid.encode()), NOSNIFF]
             await send(message)
 
         try:

@@ -6,12 +6,13 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from app.core.config import Settings
 from app.main import create_app
 from app.ops.logs import configure_logging
 from tests import factories
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, app_on
 from tests.webhooks.helpers import subscribe
 
 
@@ -104,6 +105,31 @@ def test_metrics_show_the_pool_and_the_webhook_backlog(client: TestClient):
     assert metric(client, "reqtrack_webhook_events_behind") - behind == 3
     assert 'reqtrack_webhook_deliveries{status="pending"} 0.0' in response.text
     assert 'reqtrack_db_pool_connections{state="in_use"}' in response.text
+
+
+def test_metrics_with_a_token_set_answer_only_to_it(settings: Settings, engine):
+    protected = app_on(
+        engine, settings.model_copy(update={"metrics_token": SecretStr("scrape-me-42")})
+    )
+    scraper = TestClient(protected)
+
+    anonymous = scraper.get("/metrics")
+    wrong = scraper.get("/metrics", headers={"Authorization": "Bearer scrape-me-43"})
+    right = scraper.get("/metrics", headers={"Authorization": "Bearer scrape-me-42"})
+
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert right.status_code == 200
+    assert "reqtrack_http_requests_total" in right.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/api/v1/requests", "/api/v1/requests/1", "/api/v1/nothing"]
+)
+def test_every_answer_says_its_type_is_not_to_be_sniffed(client: TestClient, path: str):
+    factories.request(client)
+
+    assert client.get(path).headers["x-content-type-options"] == "nosniff"
 
 
 def test_an_unexpected_error_is_a_500_problem_with_the_request_id_on_it_and_its_log_line(
