@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
-from app.auth.models import Role, User, UserCreate, UserUpdate
+from app.auth.models import Role, User, UserCreate, UserUpdate, login_key
 from app.core.commands import fail, migrated_engine
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
@@ -30,7 +30,7 @@ cli = typer.Typer(
     no_args_is_help=True,
 )
 db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
-users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate.")
+users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate, unlock.")
 cli.add_typer(db_cli, name="db")
 webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
@@ -137,8 +137,26 @@ def users_set_role(email: str, role: Role) -> None:
 
 @users_cli.command("deactivate")
 def users_deactivate(email: str) -> None:
-    """Deactivate a user: their tokens stop working at once."""
+    """Deactivate a user: their tokens stop working at once, and for good."""
     _update_user(email, UserUpdate(active=False))
+
+
+@users_cli.command("unlock")
+def users_unlock(email: str) -> None:
+    """Clear an e-mail's failed logins and lockouts, from every address."""
+    if not email.strip():
+        raise fail("give the e-mail whose lockouts to clear")
+    engine = migrated_engine()
+    try:
+        with open_session(engine, write=True) as session:
+            cleared = auth_service.unlock_logins(session=session, email=email)
+            session.commit()
+    finally:
+        engine.dispose()
+    if cleared:
+        typer.echo(f"{login_key(email)}: cleared failed logins from {cleared} address(es)")
+    else:
+        typer.echo(f"{login_key(email)}: no failed logins recorded")
 
 
 @webhooks_cli.command("run")

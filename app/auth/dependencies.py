@@ -2,12 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import service
-from app.auth.models import Principal, Role
+from app.auth.models import (
+    MAX_CLIENT_ADDRESS_LENGTH,
+    LoginEmail,
+    LoginPassword,
+    Principal,
+    Role,
+)
 from app.core.db import open_session, turn
 from app.core.direct import direct_reads
 from app.core.errors import Forbidden, Unauthorized
@@ -24,6 +30,32 @@ async def get_token_issuer(request: Request) -> TokenIssuer:
 
 
 TokenIssuerDep = Annotated[TokenIssuer, Depends(get_token_issuer)]
+
+
+class LoginForm:
+    """OAuth2's password form (the e-mail as `username`), bounded: a username no account
+    can have (too long, NUL, blank) is 422, never looked up, counted or stored."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[LoginEmail, Form()],
+        password: Annotated[LoginPassword, Form(json_schema_extra={"format": "password"})],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.grant_type = grant_type
+
+
+async def client_address(request: Request) -> str:
+    """Where a login comes from, as throttling counts it: the peer's address (behind a
+    proxy uvicorn trusts, the address the proxy forwarded)."""
+    host = request.client.host if request.client else ""
+    return host[:MAX_CLIENT_ADDRESS_LENGTH] or "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 async def current_principal(

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 import pydantic
+from annotated_types import MaxLen
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel import Field, SQLModel
 
@@ -29,20 +30,40 @@ class Role(StrEnum):
 
 
 UserEmail = EmailAddress
+MAX_EMAIL_LENGTH = 320
+# An IPv6 address with a zone is at most 45 + a few; a proxy's odd value is cut here.
+MAX_CLIENT_ADDRESS_LENGTH = 64
+MAX_PASSWORD_LENGTH = 1024
 DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
-Password = Annotated[str, pydantic.Field(min_length=12, max_length=1024), NoNul]
+Password = Annotated[str, pydantic.Field(min_length=12, max_length=MAX_PASSWORD_LENGTH), NoNul]
 TokenName = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
+
+
+def login_key(email: str) -> str:
+    """An e-mail as logins find accounts and count failures by: trimmed, lower-case."""
+    return email.strip().lower()
+
+
+# A login's username: what an account's e-mail could be, spelled as login_key spells it;
+# anything else is 422, never looked up or counted. The length is checked as typed.
+LoginEmail = Annotated[
+    str, MaxLen(MAX_EMAIL_LENGTH), NoNul, Trimmed, pydantic.AfterValidator(login_key)
+]
+LoginPassword = Annotated[str, pydantic.Field(max_length=MAX_PASSWORD_LENGTH)]
 
 
 class User(ResourceTable, table=True):
     __tablename__ = "user_account"
     __table_args__ = NEVER_REUSE_IDS
 
-    email: str = Field(sa_type=String(320), unique=True)
+    email: str = Field(sa_type=String(MAX_EMAIL_LENGTH), unique=True)
     display_name: str = Field(sa_type=String(200))
     role: Role = Field(sa_type=String(16))
     active: bool = Field(default=True, sa_type=Boolean)
     password_hash: str = Field(sa_type=String(255))
+    # Tokens issued (iat) at or before this are refused, even once the user is active
+    # again; set by a deactivation (later: a password or role change too).
+    tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserCreate(SQLModel):
@@ -107,15 +128,21 @@ class ServiceTokenPage(Page[ServiceTokenRead]):
     pass
 
 
+# The e-mail of the row that counts an address's logins whatever e-mail they name.
+EVERY_EMAIL = ""
+
+
 class LoginThrottle(SQLModel, table=True):
-    """Failed logins per e-mail (known or not), shared by every server process."""
+    """Login attempts not known to have succeeded, per (e-mail, client address) and per
+    address (e-mail EVERY_EMAIL), shared by every server process. Past `failures` over
+    the limit the key is refused until expires_at, when the row may be pruned."""
 
     __tablename__ = "login_throttle"
 
-    email: str = Field(sa_type=String(320), primary_key=True)
-    failures: int = Field(default=0, sa_type=Integer)
-    window_started_at: datetime = Field(sa_type=UTCDateTime)
-    blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email: str = Field(sa_type=String(MAX_EMAIL_LENGTH), primary_key=True)
+    client_address: str = Field(sa_type=String(MAX_CLIENT_ADDRESS_LENGTH), primary_key=True)
+    failures: int = Field(sa_type=Integer)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class TokenResponse(SQLModel):

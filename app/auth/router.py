@@ -4,10 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
-from app.auth.dependencies import CurrentPrincipal, RequireAdmin, TokenIssuerDep
+from app.auth.dependencies import (
+    ClientAddress,
+    CurrentPrincipal,
+    LoginForm,
+    RequireAdmin,
+    TokenIssuerDep,
+)
 from app.auth.models import (
     Me,
     ServiceTokenCreate,
@@ -45,36 +50,33 @@ tokens_router = APIRouter(
     responses={401: {"description": "Wrong e-mail or password"}, 429: {"description": "Locked"}},
 )
 def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
     issuer: TokenIssuerDep,
+    client: ClientAddress,
 ) -> TokenResponse | JSONResponse:
     """Log in with e-mail (as `username`) and password; answers a bearer token."""
     try:
-        user = service.authenticate(
-            session=session,
-            settings=settings,
-            email=form.username,
-            password=form.password,
+        attempt = service.count_login_attempt(
+            session=session, settings=settings, email=form.username, client_address=client
         )
     except LoginRefused as refused:
         raise TooManyRequests(
-            "Too many failed logins for this account; try again later.",
-            retry_after=refused.retry_after,
+            f"{refused.detail} Try again later.", retry_after=refused.retry_after
         ) from None
-    if user is None:
-        # Returned, not raised: the failure count must be committed.
+    # Counted before the password is checked, whatever happens next; and no row (nor
+    # SQLite's write lock) is held while the slow hash runs.
+    session.commit()
+    token = service.log_in(session=session, issuer=issuer, attempt=attempt, password=form.password)
+    if token is None:
         return problem_response(
             401,
             "Wrong e-mail or password.",
             slug="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return TokenResponse(
-        access_token=issuer.issue(f"user:{user.id}"),
-        expires_in=int(issuer.ttl.total_seconds()),
-    )
+    return TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
 
 
 @me_router.get("/me")

@@ -1,13 +1,22 @@
 """Accounts, logins, service tokens: who may call, and as what."""
 
-from collections.abc import Sequence
+import math
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, case, delete, or_, tuple_, update
+from sqlalchemy import select as select_columns
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.auth.models import (
+    EVERY_EMAIL,
+    MAX_EMAIL_LENGTH,
     LoginThrottle,
     Principal,
     Role,
@@ -16,9 +25,9 @@ from app.auth.models import (
     User,
     UserCreate,
     UserUpdate,
+    login_key,
 )
 from app.core.config import Settings
-from app.core.db import insert_if_absent
 from app.core.direct import DirectQuery, DirectReads
 from app.core.errors import Conflict, NotFound
 from app.core.filters import where_equal
@@ -28,15 +37,19 @@ from app.core.search import contains_text
 from app.core.security import (
     SERVICE_TOKEN_PREFIX,
     TokenIssuer,
+    VerifiedToken,
     hash_password,
     hash_service_token,
     new_service_token,
     verify_password,
 )
-from app.core.types import MAX_ID, FilterText, utcnow
+from app.core.types import MAX_ID, FilterText, UTCDateTime, utcnow
 
 # last_used_at is refreshed at most this often: not a write on every read.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Expired login_throttle rows deleted by each counted login, at most.
+PRUNED_PER_LOGIN = 100
+_THROTTLE: Table = LoginThrottle.__table__  # type: ignore[attr-defined]
 
 
 class UserFilters(PageParams):
@@ -46,10 +59,12 @@ class UserFilters(PageParams):
 
 
 class LoginRefused(Exception):
-    """Too many failed logins for this e-mail: retry after `retry_after` seconds."""
+    """Too many failed logins for this e-mail from this address, or from this address:
+    retry after `retry_after` seconds."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many failed logins")
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
         self.retry_after = retry_after
 
 
@@ -86,7 +101,11 @@ def create_user(*, session: Session, data: UserCreate) -> User:
 
 
 def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
-    apply_changes(user, data.model_dump(exclude_unset=True))
+    changes = data.model_dump(exclude_unset=True)
+    if user.active and changes.get("active") is False:
+        # Its tokens stay dead, even once the user is active again.
+        changes["tokens_valid_after"] = utcnow()
+    apply_changes(user, changes)
     session.flush()
     return user
 
@@ -116,43 +135,134 @@ def ensure_first_admin(*, session: Session, email: str, password: str) -> User |
 # Logging in
 
 
-def authenticate(*, session: Session, settings: Settings, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None; refuses after repeated failures.
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A login counted before its password is checked (`count_login_attempt`)."""
 
-    Unknown e-mail and wrong password take the same path and time.
+    email: str
+    client_address: str
+    user: User | None
+
+
+def count_login_attempt(
+    *, session: Session, settings: Settings, email: str, client_address: str
+) -> LoginAttempt:
+    """Count a login against its (e-mail, address) pair and its address before any password
+    is checked, so that a burst gets no more guesses than the limits; refuse it
+    (LoginRefused) when either is over its limit. Commit it before checking the password.
+
+    An attacker elsewhere cannot lock the user out, nor one address try every account.
     """
-    email = email.strip().lower()
+    email = login_key(email)
+    # lower() lengthens a few characters ("İ"): a key longer than any account's is cut.
+    key = email[:MAX_EMAIL_LENGTH]
     now = utcnow()
-    throttle = session.get(LoginThrottle, email, with_for_update=True)
-    if throttle and throttle.blocked_until and throttle.blocked_until > now:
-        raise LoginRefused(int((throttle.blocked_until - now).total_seconds()) + 1)
+    until = now + timedelta(seconds=settings.login_lockout_seconds)
+    limits = (
+        (key, settings.login_max_failures, "this account from your address"),
+        (EVERY_EMAIL, settings.login_max_failures_per_address, "your address"),
+    )
+    for counted_as, limit, whose in limits:
+        failures, expires_at = _counted(session, counted_as, client_address, limit, now, until)
+        if failures > limit:  # refused: rolled back, so not counted either
+            retry_after = int((expires_at - now).total_seconds()) + 1
+            raise LoginRefused(f"Too many failed logins for {whose}.", retry_after)
+    _prune_expired(session, now)
     user = session.exec(select(User).where(User.email == email)).first()
+    return LoginAttempt(email=key, client_address=client_address, user=user)
+
+
+def _counted(
+    session: Session,
+    email: str,
+    client_address: str,
+    limit: int,
+    now: datetime,
+    until: datetime,
+) -> tuple[int, datetime]:
+    """One more attempt on this key, as one statement (parallel logins queue on its row
+    lock, the first of them too): the attempts now counted, and until when."""
+    expired = _THROTTLE.c.expires_at <= now
+    failures = case((expired, 1), else_=_THROTTLE.c.failures + 1)
+    later = bindparam("until", until, type_=UTCDateTime)
+    upsert = _dialect_insert(session)(_THROTTLE).values(
+        email=email, client_address=client_address, failures=1, expires_at=until
+    )
+    statement = upsert.on_conflict_do_update(
+        index_elements=[_THROTTLE.c.email, _THROTTLE.c.client_address],
+        set_={
+            "failures": failures,
+            # A new window, or the limit reached: refused for the whole lockout from now.
+            "expires_at": case(
+                (or_(expired, failures == limit), later), else_=_THROTTLE.c.expires_at
+            ),
+        },
+    ).returning(_THROTTLE.c.failures, _THROTTLE.c.expires_at)
+    counted, expires_at = session.execute(statement).one()
+    return counted, expires_at
+
+
+def _prune_expired(session: Session, now: datetime) -> None:
+    """Delete a batch of expired rows: each attempt adds at most two, so the table holds
+    little more than the rows still counting."""
+    expired = (
+        select_columns(_THROTTLE.c.email, _THROTTLE.c.client_address)
+        .where(_THROTTLE.c.expires_at <= now)
+        .order_by(_THROTTLE.c.expires_at)
+        .limit(PRUNED_PER_LOGIN)
+        .with_for_update(skip_locked=True)  # PostgreSQL: never wait for another login's row
+    )
+    session.execute(
+        delete(_THROTTLE).where(
+            tuple_(_THROTTLE.c.email, _THROTTLE.c.client_address).in_(expired),
+            _THROTTLE.c.expires_at <= now,
+        )
+    )
+
+
+def log_in(
+    *, session: Session, issuer: TokenIssuer, attempt: LoginAttempt, password: str
+) -> str | None:
+    """A token for the attempt's user if the password is theirs and they are active, else
+    None. Unknown e-mail and wrong password take the same path and time. A success clears
+    its pair's count and takes itself off its address's."""
+    user = attempt.user
     valid = verify_password(password, user.password_hash if user else None)
-    if valid and user is not None and user.active:
-        if throttle is not None:
-            session.delete(throttle)
-        return user
-    _count_failure(session, settings, email, throttle)
-    return None
+    if not (valid and user is not None and user.active):
+        return None
+    token = _token_for(issuer, user)  # before any row is locked: it may wait
+    address = _THROTTLE.c.client_address == attempt.client_address
+    session.execute(delete(_THROTTLE).where(_THROTTLE.c.email == attempt.email, address))
+    session.execute(
+        update(_THROTTLE)
+        .where(_THROTTLE.c.email == EVERY_EMAIL, address, _THROTTLE.c.failures > 0)
+        .values(failures=_THROTTLE.c.failures - 1)
+    )
+    return token
 
 
-def _count_failure(
-    session: Session, settings: Settings, email: str, throttle: LoginThrottle | None
-) -> None:
-    now = utcnow()
-    window = timedelta(seconds=settings.login_lockout_seconds)
-    if throttle is None:
-        # Two failures at once must not both insert: create it if absent, then lock it.
-        insert_if_absent(session, LoginThrottle(email=email, failures=0, window_started_at=now))
-        throttle = session.get(LoginThrottle, email, with_for_update=True, populate_existing=True)
-        assert throttle is not None
-    if now - throttle.window_started_at > window:
-        throttle.failures, throttle.window_started_at = 0, now
-    throttle.failures += 1
-    if throttle.failures >= settings.login_max_failures:
-        throttle.blocked_until = now + window
-        throttle.failures, throttle.window_started_at = 0, now
-    session.flush()
+def _token_for(issuer: TokenIssuer, user: User) -> str:
+    if user.tokens_valid_after is not None:
+        # iat is whole seconds, and the cutoff's own second is refused (`_revoked`): a
+        # login in that second (re-activated at once) waits for the next one.
+        wait = math.floor(user.tokens_valid_after.timestamp()) + 1 - utcnow().timestamp()
+        if wait > 0:
+            time.sleep(min(wait, 1.0))  # at most a second, even were its clock ahead
+    return issuer.issue(f"user:{user.id}")
+
+
+def unlock_logins(*, session: Session, email: str) -> int:
+    """Clear this e-mail's failed logins and lockouts, from every address: how many
+    addresses had some."""
+    email = login_key(email)
+    result = session.execute(
+        delete(_THROTTLE).where(_THROTTLE.c.email == email, _THROTTLE.c.email != EVERY_EMAIL)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _dialect_insert(session: Session) -> Callable[[Table], SQLiteInsert | PostgresInsert]:
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 # Who is calling
@@ -160,7 +270,9 @@ def _count_failure(
 
 # Read through the driver on every request: the user or token as it is now.
 _USER_BY_ID = DirectQuery(
-    select(User.id, User.role, User.email, User.active).where(col(User.id) == bindparam("user_id"))
+    select_columns(
+        *(col(c) for c in (User.id, User.role, User.email, User.active, User.tokens_valid_after))
+    ).where(col(User.id) == bindparam("user_id"))
 )
 _LIVE_SERVICE_TOKEN = DirectQuery(
     select(ServiceToken.id, ServiceToken.role, ServiceToken.name, ServiceToken.last_used_at).where(
@@ -182,18 +294,24 @@ async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: st
     so a revoked token or a deactivated user stops working at once."""
     if token.startswith(SERVICE_TOKEN_PREFIX):
         return await _service_token_caller(reads, token)
-    subject = issuer.subject_of(token)
-    if subject is None or not subject.startswith("user:"):
+    verified = issuer.verified(token)
+    if verified is None or not verified.subject.startswith("user:"):
         return None
-    user_id = subject.removeprefix("user:")
+    user_id = verified.subject.removeprefix("user:")
     if not user_id.isdigit() or int(user_id) > MAX_ID:
         return None
     user = await reads.one(_USER_BY_ID, user_id=int(user_id))
-    if user is None or not user["active"]:
+    if user is None or not user["active"] or _revoked(verified, user["tokens_valid_after"]):
         return None
     return Caller(
         Principal(kind="user", id=user["id"], role=Role(user["role"]), label=user["email"])
     )
+
+
+def _revoked(token: VerifiedToken, valid_after: datetime | None) -> bool:
+    # iat is whole seconds: a token of the cutoff's own second may be older than the
+    # cutoff, so it is refused too (`_token_for` makes a login in that second wait).
+    return valid_after is not None and token.issued_at <= valid_after.timestamp()
 
 
 async def _service_token_caller(reads: DirectReads, token: str) -> Caller | None:

@@ -53,8 +53,11 @@ class Settings(BaseSettings):
     # First start with no users: this admin is created.
     admin_email: str | None = None
     admin_password: SecretStr | None = None
-    # Repeated failed logins for one account: refused for a while (429).
+    # Failed logins for one e-mail from one client address before that pair gets 429.
     login_max_failures: int = Field(default=5, ge=1)
+    # Failed logins from one client address, whatever e-mails they name (spraying).
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    # How long failures are counted, and a pair or address refused once over its limit.
     login_lockout_seconds: int = Field(default=15 * 60, ge=1)
 
     # A POST's Idempotency-Key and its response are kept this long (at least a day).

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
@@ -77,24 +77,32 @@ def _generated_key(path: Path) -> str:
     return key
 
 
+class VerifiedToken(NamedTuple):
+    """What the API reads of a token whose signature and claims were checked."""
+
+    subject: str
+    expires: float
+    issued_at: float
+
+
 class VerifiedTokens:
     """The most recently used verified tokens, by the SHA-256 of the token: each entry is
-    a digest, a short subject and a float, so the cache is bounded in bytes by its size."""
+    a digest, a short subject and two floats, so the cache is bounded in bytes by its size."""
 
     def __init__(self, size: int = VERIFIED_TOKENS_KEPT) -> None:
         self.size = size
-        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._entries: OrderedDict[bytes, VerifiedToken] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, digest: bytes) -> tuple[str, float] | None:
+    def get(self, digest: bytes) -> VerifiedToken | None:
         entry = self._entries.get(digest)
         if entry is not None:
             self._entries.move_to_end(digest)
         return entry
 
-    def put(self, digest: bytes, verified: tuple[str, float]) -> None:
+    def put(self, digest: bytes, verified: VerifiedToken) -> None:
         self._entries[digest] = verified
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
@@ -125,6 +133,11 @@ class TokenIssuer:
 
     def subject_of(self, token: str) -> str | None:
         """The token's subject, or None for anything not signed and valid now."""
+        verified = self.verified(token)
+        return verified.subject if verified is not None else None
+
+    def verified(self, token: str) -> VerifiedToken | None:
+        """The token's checked claims, or None for anything not signed and valid now."""
         if len(token) > MAX_BEARER_TOKEN_LENGTH:
             return None  # no token of ours is this long: not worth parsing
         digest = hashlib.sha256(token.encode()).digest()
@@ -134,13 +147,12 @@ class TokenIssuer:
             if verified is None:
                 return None  # failures are not kept: anyone can send endless new ones
             self._verified.put(digest, verified)
-        subject, expires = verified
-        return subject if expires > utcnow().timestamp() else None
+        return verified if verified.expires > utcnow().timestamp() else None
 
 
 # Checking a signature costs more than the rest of a cached read: each valid token is
 # checked once, and only its expiry on every later request (the user is re-read each time).
-def _verified_claims(token: str, key: str, issuer: str, audience: str) -> tuple[str, float] | None:
+def _verified_claims(token: str, key: str, issuer: str, audience: str) -> VerifiedToken | None:
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -152,12 +164,12 @@ def _verified_claims(token: str, key: str, issuer: str, audience: str) -> tuple[
         )
     except (JWTError, ValueError, TypeError):
         return None
-    subject, expires = claims.get("sub"), claims.get("exp")
-    if not isinstance(subject, str) or not isinstance(expires, int | float):
-        return None
-    if len(subject) > MAX_SUBJECT_LENGTH:
+    subject, expires, issued_at = claims.get("sub"), claims.get("exp"), claims.get("iat")
+    if not isinstance(subject, str) or len(subject) > MAX_SUBJECT_LENGTH:
         return None  # ours are "user:<id>"; a longer one is not ours and is not kept
-    return subject, float(expires)
+    if not isinstance(expires, int | float) or not isinstance(issued_at, int | float):
+        return None
+    return VerifiedToken(subject, float(expires), float(issued_at))
 
 
 def hash_service_token(token: str) -> str:

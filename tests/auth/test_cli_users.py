@@ -1,6 +1,7 @@
 """`reqtrack users ...` and the first admin that `serve` creates."""
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -9,6 +10,7 @@ from app.cli import cli
 from app.core.config import get_settings
 from app.core.db import open_session
 from app.core.security import verify_password
+from tests.conftest import TEST_PASSWORD
 
 
 def users_in(engine):
@@ -112,3 +114,39 @@ def test_serve_uses_the_configured_admin(cli_database, monkeypatch):
     assert "the boss password" not in result.output
     admin = users_in(cli_database)["boss@example.com"]
     assert verify_password("the boss password", admin.password_hash)
+
+
+def test_users_unlock_clears_that_emails_lockouts_from_every_address(
+    app, anonymous, settings, users, monkeypatch
+):
+    # The suite's own database (both backends), as a shell pointed at it would see it.
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    here, there = (TestClient(app, client=(host, 40000)) for host in ("192.0.2.1", "192.0.2.2"))
+    locked = [(here, "viewer@example.com"), (there, "viewer@example.com")]
+    for caller, email in [*locked, (here, "manager@example.com")]:
+        for _ in range(settings.login_max_failures):
+            log_in(caller, email, "wrong")
+        assert log_in(caller, email, TEST_PASSWORD).status_code == 429
+
+    try:
+        result = CliRunner().invoke(cli, ["users", "unlock", " Viewer@Example.com"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    assert "viewer@example.com" in result.output
+    assert log_in(here, "viewer@example.com", TEST_PASSWORD).status_code == 200
+    assert log_in(there, "viewer@example.com", TEST_PASSWORD).status_code == 200
+    assert log_in(here, "manager@example.com", TEST_PASSWORD).status_code == 429
+
+
+def test_users_unlock_of_an_email_with_no_lockout_says_so(cli_database):
+    result = CliRunner().invoke(cli, ["users", "unlock", "nobody@example.com"])
+
+    assert result.exit_code == 0, result.output
+    assert "no failed logins" in result.output
+
+
+def log_in(client, email, password):
+    return client.post("/api/v1/auth/token", data={"username": email, "password": password})
