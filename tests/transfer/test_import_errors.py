@@ -356,11 +356,9 @@ def test_a_batch_that_cannot_be_written_undoes_the_whole_import(
     assert upload(client, file).status_code == 201  # and the connection is fine after it
 
 
-def test_an_upload_cut_short_writes_nothing_and_gets_no_answer(
-    app, client, stakeholder, pool
-):
+def test_an_upload_cut_short_writes_nothing_and_gets_no_answer(app, client, stakeholder, pool):
     file = csv_file(["title", "stakeholder_id"], *[["Cut", stakeholder["id"]]] * 2500)
-    chunks = [file[: len(file) // 2]]  # a batch to write, and the next one half read
+    chunks = [file[: len(file) // 2]]  # half the file, then the client is gone
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
