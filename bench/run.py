@@ -113,10 +113,12 @@ class Served:
 
 @contextmanager
 def server(app: str, env: dict[str, str], *, workers: int = 1) -> Iterator[Served]:
-    """uvicorn as in production: uvloop, httptools, no access log, `workers` processes."""
+    """uvicorn as `reqtrack serve` runs it: uvloop, httptools with the head bounded
+    (app/ops/http.py), no server header, no access log, `workers` processes."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
-    command += ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+    command += ["--loop", "uvloop", "--http", "app.ops.http:BoundedHttpToolsProtocol"]
+    command += ["--no-server-header", "--log-level", "warning"]
     command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env)  # noqa: S603  (our own command line)
     url = f"http://127.0.0.1:{port}"
