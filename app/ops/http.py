@@ -44,11 +44,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.max_head_bytes = get_settings().max_header_bytes
         self.reading_head = True
         self.head_bytes = 0
+        self.last_bytes = b""
 
     def data_received(self, data: bytes) -> None:
         if self.reading_head:
-            end = data.find(b"\r\n\r\n")
-            self.head_bytes += len(data) if end < 0 else end + 4
+            # The blank line that ends the head may begin in the last read.
+            seen = self.last_bytes + data
+            end = seen.find(b"\r\n\r\n")
+            self.head_bytes += len(data) if end < 0 else end + 4 - len(self.last_bytes)
+            self.last_bytes = data[-3:]
             if self.head_bytes > self.max_head_bytes:
                 # Refused before the parser keeps any of it.
                 self.transport.write(too_large_head(self.max_head_bytes))
@@ -63,4 +67,4 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         # The next request on this connection starts its own count.
-        self.reading_head, self.head_bytes = True, 0
+        self.reading_head, self.head_bytes, self.last_bytes = True, 0, b""

@@ -63,6 +63,19 @@ def test_headers_past_the_limit_get_431_problem_json_and_the_connection_is_close
         small = raw_request(server, get_with_token("x" * 60_000))
         assert small.startswith(b"HTTP/1.1 401 ")
         assert b"\r\nserver:" not in small.lower()  # no need to say what serves it
+        # A head whose last line break arrives with a large body is not the body's size.
+        body = json.dumps({"name": "x" * 150_000}).encode()
+        head = (
+            "POST /api/v1/stakeholders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r"
+        ).encode()
+        address = urlsplit(server.url)
+        with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+            connection.sendall(head)
+            time.sleep(0.2)  # the server reads the head up to its last byte
+            connection.sendall(b"\n" + body)
+            split = read_answer(connection)
+        assert split.startswith(b"HTTP/1.1 401 "), split[:100]
 
 
 def test_300_distinct_megabyte_tokens_leave_the_servers_memory_where_it_was(tmp_path):
