@@ -42,17 +42,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.max_head_bytes = get_settings().max_header_bytes
+        self._new_head()
+
+    def _new_head(self) -> None:
         self.reading_head = True
         self.head_bytes = 0
-        self.last_bytes = b""
+        self.line_started = False  # past the empty lines a request may begin with
+        self.last_bytes = b""  # the end of the last read: the blank line may span two
 
     def data_received(self, data: bytes) -> None:
         if self.reading_head:
-            # The blank line that ends the head may begin in the last read.
-            seen = self.last_bytes + data
-            end = seen.find(b"\r\n\r\n")
-            self.head_bytes += len(data) if end < 0 else end + 4 - len(self.last_bytes)
-            self.last_bytes = data[-3:]
+            self.head_bytes += self._head_part(data)
             if self.head_bytes > self.max_head_bytes:
                 # Refused before the parser keeps any of it.
                 self.transport.write(too_large_head(self.max_head_bytes))
@@ -60,11 +60,27 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 return
         super().data_received(data)
 
+    def _head_part(self, data: bytes) -> int:
+        """How many bytes of this read belong to the head (all of them, until its end)."""
+        skipped = 0
+        if not self.line_started:
+            # The parser skips empty lines before a request line (RFC 9112, 2.2): they are
+            # counted, but are not the blank line that ends the head.
+            line = data.lstrip(b"\r\n")
+            skipped, data = len(data) - len(line), line
+            if not data:
+                return skipped
+            self.line_started = True
+        seen = self.last_bytes + data
+        end = seen.find(b"\r\n\r\n")
+        carried = len(seen) - len(data)
+        self.last_bytes = seen[-3:]
+        return skipped + (len(data) if end < 0 else end + 4 - carried)
+
     def on_headers_complete(self) -> None:
         self.reading_head = False
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        # The next request on this connection starts its own count.
-        self.reading_head, self.head_bytes, self.last_bytes = True, 0, b""
+        self._new_head()  # the next request on this connection has a count of its own

@@ -76,6 +76,9 @@ def test_headers_past_the_limit_get_431_problem_json_and_the_connection_is_close
             connection.sendall(b"\n" + body)
             split = read_answer(connection)
         assert split.startswith(b"HTTP/1.1 401 "), split[:100]
+        # Empty lines before a request line are skipped by the parser, not a head's end.
+        after_empty_lines = raw_request(server, b"\r\n\r\n" + get_with_token("x" * 100_000))
+        assert after_empty_lines.startswith(b"HTTP/1.1 431 "), after_empty_lines[:100]
 
 
 def test_300_distinct_megabyte_tokens_leave_the_servers_memory_where_it_was(tmp_path):
