@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import health
 from app.api import hot_reads_of, include_api
+from app.auth.dependencies import calls_as_contributor
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.checkpoints import checkpoints_in_background
 from app.core.config import Settings, get_settings
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
         read_timeout=settings.body_read_timeout_seconds,
+        may_import=calls_as_contributor,
     )
     # Outermost: every log line of the request, errors included, carries its id.
     app.add_middleware(OpsMiddleware, metrics=app.state.metrics, log_requests=settings.access_log)

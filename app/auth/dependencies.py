@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Form, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from app.auth import service
 from app.auth.models import (
@@ -65,11 +66,7 @@ async def current_principal(
     solved before the routes' own dependencies, which read its answer with `principal_of`."""
     if not token:
         raise _no_token()
-    # Called, not dependencies: FastAPI solves a dependency's whole subtree each time it is
-    # named, even when its answer is cached (measured: a POST solved 19 of them).
-    issuer = await get_token_issuer(request)
-    reads = await direct_reads(request)
-    caller = await service.caller_for_token(reads=reads, issuer=issuer, token=token)
+    caller = await _caller_for(request, token)
     if caller is None:
         raise Unauthorized("The token is invalid, expired or revoked.")
     if caller.usage_due:
@@ -77,6 +74,23 @@ async def current_principal(
     # The request's session names this principal in the audit log (get_session).
     request.state.principal = caller.principal
     return caller.principal
+
+
+async def _caller_for(request: Request, token: str) -> service.Caller | None:
+    # Called, not dependencies: FastAPI solves a dependency's whole subtree each time it is
+    # named, even when its answer is cached (measured: a POST solved 19 of them).
+    issuer = await get_token_issuer(request)
+    reads = await direct_reads(request)
+    return await service.caller_for_token(reads=reads, issuer=issuer, token=token)
+
+
+async def calls_as_contributor(scope: Scope) -> bool:
+    """Whether the request's bearer token is a contributor's or above: before its body is
+    read, for the bodies only they may send (an import's 200 MiB)."""
+    request = Request(scope)
+    token = await bearer_token(request)
+    caller = await _caller_for(request, token) if token else None
+    return caller is not None and caller.principal.role.allows(Role.contributor)
 
 
 async def _record_service_token_use(request: Request, token_id: int) -> None:

@@ -7,6 +7,7 @@ Bodies past a megabyte wait in a temporary file, not in memory (imports may be l
 """
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from typing import IO
 
 import anyio
@@ -28,22 +29,33 @@ class BodyTooLarge(Exception):
 
 class BodyLimitMiddleware:
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, max_import_bytes: int, read_timeout: float
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_import_bytes: int,
+        read_timeout: float,
+        may_import: Callable[[Scope], Awaitable[bool]],
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_import_bytes = max_import_bytes
         self.read_timeout = read_timeout
+        self.may_import = may_import
 
-    def limit_for(self, scope: Scope) -> int:
+    async def limit_for(self, scope: Scope) -> int:
+        """An import's larger limit only for a caller who may import: nobody else can make
+        the server keep 200 MiB (the route refuses them anyway, once the body is read)."""
         path: str = scope["path"].removeprefix(scope.get("root_path", ""))
-        return self.max_import_bytes if path in IMPORT_PATHS else self.max_bytes
+        if path in IMPORT_PATHS and await self.may_import(scope):
+            return self.max_import_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _has_body(scope):
             await self.app(scope, receive, send)
             return
-        max_bytes = self.limit_for(scope)
+        max_bytes = await self.limit_for(scope)
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > max_bytes:
             # Known too large up front: answer without reading a byte of it.
@@ -77,8 +89,12 @@ def _has_body(scope: Scope) -> bool:
 
 
 def _too_large(max_bytes: int) -> ASGIApp:
+    # Closed after: the rest of the body, still coming, is not read.
     return problem_response(
-        413, f"The request body is larger than {max_bytes} bytes.", slug="payload-too-large"
+        413,
+        f"The request body is larger than {max_bytes} bytes.",
+        slug="payload-too-large",
+        headers={"Connection": "close"},
     )
 
 

@@ -301,6 +301,21 @@ def test_an_import_over_its_own_limit_is_refused(client, small_import_limit, chu
     assert request_count(client) == 0
 
 
+@pytest.mark.parametrize("role", [None, Role.viewer])
+def test_only_those_who_may_import_may_send_an_imports_size(client_as, settings, role):
+    """Nobody else can make the server keep 200 MiB: their bodies have the usual limit."""
+    row = b"Title," + b"x" * 100_000 + b",1\n"  # a long description, and no stakeholder 1
+    file = b"title,description,stakeholder_id\n" + row * (settings.max_body_bytes // 100_000 + 1)
+    assert settings.max_body_bytes < len(file) < settings.max_import_bytes
+
+    refused = upload(client_as(role), file)
+    read = upload(client_as(Role.contributor), file)
+
+    problem(refused, 413)
+    assert str(settings.max_body_bytes) in refused.json()["detail"]
+    problem(read, 422)  # read whole, and its rows checked: stakeholder 1 does not exist
+
+
 def test_fifty_thousand_rows_in_one_call(client):
     stakeholders = [factories.stakeholder(client) for _ in range(20)]
     said = "What the customer said, verbatim, in a sentence or two. "
