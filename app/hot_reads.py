@@ -13,7 +13,6 @@ Only a route whose dependencies all may be skipped can be hot: `hot_routes` refu
 other, so a check added to the route later is never bypassed.
 """
 
-import inspect
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from re import Pattern
@@ -31,11 +30,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.service import caller_for_token
 from app.core.direct import DirectReads
+from app.core.errors import answered_by_handler
 from app.core.types import MAX_ID
 
 # A route's answer for one id, given the app's direct readers: what the route returns.
 HotAnswer = Callable[[DirectReads, int], Awaitable[Response]]
-ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 _ID_DIGITS = len(str(MAX_ID))
 
 
@@ -110,26 +109,13 @@ class HotReadsMiddleware:
                     return None
                 response = await hot.answer(reads, resource_id)
             except Exception as exc:
-                handler = _handler_for(app, exc)
-                if handler is None:
+                handled = await answered_by_handler(Request(scope), exc)
+                if handled is None:
                     return None  # the route meets it again, and answers as it always does
-                answered = handler(Request(scope), exc)
-                response = await answered if inspect.isawaitable(answered) else answered
+                response = handled
             scope["route"] = hot.route
             return response
         return None
-
-
-def _handler_for(app: FastAPI, exc: Exception) -> ExceptionHandler | None:
-    """The app's handler for this error (NotFound, the database unavailable, ...), as
-    Starlette finds it; None for errors only the catch-all 500 knows."""
-    for kind in type(exc).__mro__:
-        if kind is Exception:
-            return None
-        handler: ExceptionHandler | None = app.exception_handlers.get(kind)
-        if handler is not None:
-            return handler
-    return None
 
 
 def _bearer_token(scope: Scope) -> str:

@@ -1,5 +1,6 @@
 """Errors as classes, rendered once as RFC 9457 problem details."""
 
+import inspect
 import logging
 import traceback
 from collections.abc import Mapping
@@ -8,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -209,18 +210,36 @@ async def _on_database_unavailable(_request: Request, exc: Exception) -> JSONRes
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The route's template, not the path: a path carries the client's ids and references.
+    route = getattr(request.scope.get("route"), "path", "(no route)")
     if isinstance(exc, DBAPIError):
         # Where it failed, without the driver's message: that quotes the values.
         logger.error(
             "unhandled database error on %s %s: %s\n%s",
             request.method,
-            request.url.path,
+            route,
             driver_error_summary(exc),
             "".join(traceback.format_tb(exc.__traceback__)),
         )
     else:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.exception("unhandled error on %s %s", request.method, route, exc_info=exc)
     return problem_response(500, "An unexpected error occurred.", slug="internal-error")
+
+
+async def answered_by_handler(request: Request, exc: Exception) -> Response | None:
+    """The answer of the app's own handler for this error (NotFound, the database
+    unavailable, ...), found as Starlette finds it: for errors met outside the routes. None
+    for errors only the catch-all 500 knows."""
+    app: FastAPI = request.app
+    for kind in type(exc).__mro__:
+        if kind is Exception:
+            return None
+        handler = app.exception_handlers.get(kind)
+        if handler is not None:
+            answered = handler(request, exc)
+            response: Response = await answered if inspect.isawaitable(answered) else answered
+            return response
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import on_unexpected
+from app.core.errors import answered_by_handler, on_unexpected
 from app.ops.logs import request_id
 from app.ops.metrics import Metrics
 
@@ -56,9 +56,13 @@ class OpsMiddleware:
             except Exception as exc:
                 if status:  # the answer has begun: nothing else can be sent
                     raise
-                # Answered here rather than by Starlette's outermost handler, so the 500
-                # and the error's log line carry the request's id too.
-                response = await on_unexpected(Request(scope), exc)
+                # Answered here rather than by Starlette's outermost handler, so the answer
+                # and the error's log line carry the request's id too; an error another
+                # middleware met (the database down) gets the app's own answer (503).
+                request = Request(scope)
+                response = await answered_by_handler(request, exc) or await on_unexpected(
+                    request, exc
+                )
                 await response(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started

@@ -7,6 +7,8 @@ from sqlalchemy import event
 
 from tests.core.test_errors import assert_problem
 
+CSV = {"Content-Type": "text/csv"}
+
 
 def assert_retry_later(response):
     assert_problem(response, 503)
@@ -24,6 +26,9 @@ def test_a_connection_lost_inside_asyncpg_is_a_503(client, backend, monkeypatch)
     monkeypatch.setattr(asyncpg.pool.Pool, "fetch", broken)
 
     assert_retry_later(client.get("/api/v1/requests"))  # the caller's lookup meets it
+    # Met by a middleware (may this caller send an import's size?), answered the same.
+    upload = client.post("/api/v1/imports/requests", content=b"title\n", headers=CSV)
+    assert_retry_later(upload)
 
 
 def test_a_connection_the_session_finds_closed_is_a_503(client, engine):
