@@ -61,7 +61,7 @@ class User(ResourceTable, table=True):
     role: Role = Field(sa_type=String(16))
     active: bool = Field(default=True, sa_type=Boolean)
     password_hash: str = Field(sa_type=String(255))
-    # Tokens issued (iat) at or before this are refused, even once the user is active
+    # Tokens issued (iat) before this are refused, even once the user is active
     # again; set by a deactivation (later: a password or role change too).
     tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -65,8 +65,8 @@ def issue_token(
         raise TooManyRequests(
             f"{refused.detail} Try again later.", retry_after=refused.retry_after
         ) from None
-    # Counted before the password is checked, whatever happens next; and no row (nor
-    # SQLite's write lock) is held while the slow hash runs.
+    # Counted before the password is checked, whatever happens next; committed, so no row
+    # or database lock is held while the slow hash runs (the request's writer turn is).
     session.commit()
     token = service.log_in(session=session, issuer=issuer, attempt=attempt, password=form.password)
     if token is None:

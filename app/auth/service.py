@@ -1,7 +1,5 @@
 """Accounts, logins, service tokens: who may call, and as what."""
 
-import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +33,7 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.security import (
+    MAX_BEARER_TOKEN_LENGTH,
     SERVICE_TOKEN_PREFIX,
     TokenIssuer,
     VerifiedToken,
@@ -230,7 +229,7 @@ def log_in(
     valid = verify_password(password, user.password_hash if user else None)
     if not (valid and user is not None and user.active):
         return None
-    token = _token_for(issuer, user)  # before any row is locked: it may wait
+    token = issuer.issue(f"user:{user.id}")
     address = _THROTTLE.c.client_address == attempt.client_address
     session.execute(delete(_THROTTLE).where(_THROTTLE.c.email == attempt.email, address))
     session.execute(
@@ -239,16 +238,6 @@ def log_in(
         .values(failures=_THROTTLE.c.failures - 1)
     )
     return token
-
-
-def _token_for(issuer: TokenIssuer, user: User) -> str:
-    if user.tokens_valid_after is not None:
-        # iat is whole seconds, and the cutoff's own second is refused (`_revoked`): a
-        # login in that second (re-activated at once) waits for the next one.
-        wait = math.floor(user.tokens_valid_after.timestamp()) + 1 - utcnow().timestamp()
-        if wait > 0:
-            time.sleep(min(wait, 1.0))  # at most a second, even were its clock ahead
-    return issuer.issue(f"user:{user.id}")
 
 
 def unlock_logins(*, session: Session, email: str) -> int:
@@ -292,6 +281,8 @@ class Caller:
 async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: str) -> Caller | None:
     """The caller behind a bearer token, checked against the database on every request,
     so a revoked token or a deactivated user stops working at once."""
+    if len(token) > MAX_BEARER_TOKEN_LENGTH:
+        return None  # longer than any token we or an identity provider issue: not parsed
     if token.startswith(SERVICE_TOKEN_PREFIX):
         return await _service_token_caller(reads, token)
     verified = issuer.verified(token)
@@ -309,9 +300,9 @@ async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: st
 
 
 def _revoked(token: VerifiedToken, valid_after: datetime | None) -> bool:
-    # iat is whole seconds: a token of the cutoff's own second may be older than the
-    # cutoff, so it is refused too (`_token_for` makes a login in that second wait).
-    return valid_after is not None and token.issued_at <= valid_after.timestamp()
+    # Our tokens' iat is to the millisecond, rounded down: one issued before the cutoff
+    # is always older than it.
+    return valid_after is not None and token.issued_at < valid_after.timestamp()
 
 
 async def _service_token_caller(reads: DirectReads, token: str) -> Caller | None:
