@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
-from app.auth.models import Role, User, UserCreate, UserUpdate, login_key
+from app.auth.models import Role, User, UserCreate, UserUpdate, login_key, throttled_address
 from app.core.commands import fail, migrated_engine
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
@@ -142,21 +142,34 @@ def users_deactivate(email: str) -> None:
 
 
 @users_cli.command("unlock")
-def users_unlock(email: str) -> None:
-    """Clear an e-mail's failed logins and lockouts, from every address."""
-    if not email.strip():
-        raise fail("give the e-mail whose lockouts to clear")
+def users_unlock(
+    email: Annotated[str | None, typer.Argument(help="The e-mail to unlock.")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Only from this client address (alone: every e-mail).")
+    ] = None,
+) -> None:
+    """Clear failed logins and lockouts: an e-mail's from every address, an address's, or
+    one e-mail's from one address."""
+    email, address = (email or "").strip() or None, (address or "").strip() or None
+    if email is None and address is None:
+        raise fail("give the e-mail or the --address whose lockouts to clear")
     engine = migrated_engine()
     try:
         with open_session(engine, write=True) as session:
-            cleared = auth_service.unlock_logins(session=session, email=email)
+            cleared = auth_service.unlock_logins(session=session, email=email, address=address)
             session.commit()
     finally:
         engine.dispose()
-    if cleared:
-        typer.echo(f"{login_key(email)}: cleared failed logins from {cleared} address(es)")
-    else:
-        typer.echo(f"{login_key(email)}: no failed logins recorded")
+    whose = " from ".join(
+        part
+        for part in (email and login_key(email), address and throttled_address(address))
+        if part
+    )
+    typer.echo(
+        f"{whose}: cleared {cleared} count(s) of failed logins"
+        if cleared
+        else f"{whose}: no failed logins recorded"
+    )
 
 
 @webhooks_cli.command("run")

@@ -9,11 +9,11 @@ from starlette.types import Scope
 
 from app.auth import service
 from app.auth.models import (
-    MAX_CLIENT_ADDRESS_LENGTH,
     LoginEmail,
     LoginPassword,
     Principal,
     Role,
+    throttled_address,
 )
 from app.core.db import open_session, turn
 from app.core.direct import direct_reads
@@ -52,8 +52,7 @@ class LoginForm:
 async def client_address(request: Request) -> str:
     """Where a login comes from, as throttling counts it: the peer's address (behind a
     proxy uvicorn trusts, the address the proxy forwarded)."""
-    host = request.client.host if request.client else ""
-    return host[:MAX_CLIENT_ADDRESS_LENGTH] or "unknown"
+    return throttled_address(request.client.host if request.client else "")
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -1,5 +1,6 @@
 """Users, service tokens and their roles; failed-login bookkeeping."""
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +38,18 @@ MAX_PASSWORD_LENGTH = 1024
 DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Password = Annotated[str, pydantic.Field(min_length=12, max_length=MAX_PASSWORD_LENGTH), NoNul]
 TokenName = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
+
+
+def throttled_address(host: str) -> str:
+    """A client address as login throttling counts it: IPv6 by its /64, which one client
+    usually holds whole (one address each would give it endless fresh counts)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:MAX_CLIENT_ADDRESS_LENGTH] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 def login_key(email: str) -> str:

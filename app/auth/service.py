@@ -24,6 +24,7 @@ from app.auth.models import (
     UserCreate,
     UserUpdate,
     login_key,
+    throttled_address,
 )
 from app.core.config import Settings
 from app.core.direct import DirectQuery, DirectReads
@@ -240,13 +241,17 @@ def log_in(
     return token
 
 
-def unlock_logins(*, session: Session, email: str) -> int:
-    """Clear this e-mail's failed logins and lockouts, from every address: how many
-    addresses had some."""
-    email = login_key(email)
-    result = session.execute(
-        delete(_THROTTLE).where(_THROTTLE.c.email == email, _THROTTLE.c.email != EVERY_EMAIL)
-    )
+def unlock_logins(*, session: Session, email: str | None, address: str | None) -> int:
+    """Clear failed logins and lockouts: of an e-mail from every address, of an address
+    (for every e-mail, and its own count), or of one e-mail from one address. How many
+    counts were cleared."""
+    assert email or address
+    statement = delete(_THROTTLE)
+    if email:
+        statement = statement.where(_THROTTLE.c.email == login_key(email))
+    if address:
+        statement = statement.where(_THROTTLE.c.client_address == throttled_address(address))
+    result = session.execute(statement)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

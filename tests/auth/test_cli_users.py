@@ -141,6 +141,35 @@ def test_users_unlock_clears_that_emails_lockouts_from_every_address(
     assert log_in(here, "manager@example.com", TEST_PASSWORD).status_code == 429
 
 
+def test_users_unlock_address_clears_that_address_and_nothing_else(
+    app, anonymous, settings, users, monkeypatch
+):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    here, there = (TestClient(app, client=(host, 40000)) for host in ("192.0.2.1", "192.0.2.2"))
+    for caller in (here, there):
+        for _ in range(settings.login_max_failures):
+            log_in(caller, "viewer@example.com", "wrong")
+        assert log_in(caller, "viewer@example.com", TEST_PASSWORD).status_code == 429
+
+    try:
+        result = CliRunner().invoke(cli, ["users", "unlock", "--address", "192.0.2.1"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    assert "192.0.2.1" in result.output
+    assert log_in(here, "viewer@example.com", TEST_PASSWORD).status_code == 200
+    assert log_in(there, "viewer@example.com", TEST_PASSWORD).status_code == 429
+
+
+def test_users_unlock_with_nothing_named_fails(cli_database):
+    result = CliRunner().invoke(cli, ["users", "unlock"])
+
+    assert result.exit_code != 0
+    assert "--address" in result.output
+
+
 def test_users_unlock_of_an_email_with_no_lockout_says_so(cli_database):
     result = CliRunner().invoke(cli, ["users", "unlock", "nobody@example.com"])
 

@@ -161,6 +161,19 @@ def test_an_attacker_elsewhere_cannot_lock_the_user_out(anonymous, app, users, s
     assert login(attacker, "admin@example.com", TEST_PASSWORD).status_code == 429
 
 
+def test_addresses_of_one_ipv6_64_count_as_one(anonymous, app, users, settings):
+    """A client holds its /64 whole: a fresh address for every guess is no fresh count."""
+    for n in range(settings.login_max_failures):
+        guesser = from_address(app, (f"2001:db8:1:2::{n + 1:x}", 40000))
+        assert login(guesser, "admin@example.com", "guess").status_code == 401
+
+    same_64 = from_address(app, ("2001:db8:1:2:ffff::9", 40000))
+    next_64 = from_address(app, ("2001:db8:1:3::1", 40000))
+
+    assert login(same_64, "admin@example.com", TEST_PASSWORD).status_code == 429
+    assert login(next_64, "admin@example.com", TEST_PASSWORD).status_code == 200
+
+
 def test_one_address_trying_many_accounts_is_capped(anonymous, engine, settings, users):
     app = app_with(engine, settings, login_max_failures_per_address=3)
     sprayer, elsewhere = from_address(app, ATTACKER), from_address(app, USER_AT_HOME)
