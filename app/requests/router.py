@@ -40,7 +40,7 @@ SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, Val
 ExternalIdPath = Annotated[str, Path(min_length=1, max_length=200), NoNul, ValidUtf8, Trimmed]
 
 
-def _refuse_escaped_slash(http: Request) -> None:
+def no_slash_in_source_system(http: Request) -> None:
     """A source system is one segment of the path: `jira%2Fcloud` is no source system
     (none can hold a slash), not `jira` with an external id of `cloud/...`."""
     raw_path: bytes = http.scope.get("raw_path") or http.url.path.encode()
@@ -101,7 +101,7 @@ async def create_request(
     # `:path` so ids with slashes (RFP-2026/07) work when the client escapes them as %2F.
     "/external/{source_system}/{external_id:path}",
     responses={201: {"description": "Created: no request had this reference yet."}},
-    dependencies=[RequireContributor],
+    dependencies=[RequireContributor, Depends(no_slash_in_source_system)],
 )
 def upsert_external_request(
     source_system: SourceSystemPath,
@@ -114,7 +114,6 @@ def upsert_external_request(
     if_match: IfMatch = None,
 ) -> RequestRead:
     """Create or update the request another tool knows by this reference: 201, then 200."""
-    _refuse_escaped_slash(http)
     upserted, created = service.upsert_external(
         session=session,
         source_system=source_system,

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor
 from app.core.db import SessionDep, open_session, turn
@@ -96,13 +94,11 @@ async def import_requests(
     chunks = http.stream()
 
     async def receive_chunk() -> bytes:
-        try:
-            return await anext(chunks, b"")
-        except ClientDisconnect:
-            raise HTTPException(400, "The upload ended before the whole file arrived.") from None
+        return await anext(chunks, b"")
 
     def next_chunk() -> bytes:
-        # Called by the import in its worker thread: the body is read as it is parsed.
+        # Called by the import in its worker thread: the body (read whole before the route,
+        # app/core/body_limit.py) is parsed as it is taken, never held in memory at once.
         return anyio.from_thread.run(receive_chunk)
 
     return await run_in_threadpool(
