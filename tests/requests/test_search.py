@@ -1,6 +1,7 @@
 """`q` on requests: words or their beginnings, best matches first, index kept in step."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -132,11 +133,12 @@ def test_searches_that_take_every_search_thread_leave_plain_lists_answering(
     if backend != "sqlite":
         pytest.skip("PostgreSQL runs lists and searches on connections, not threads")
     factories.request(client, title="Export", stakeholder_id=factories.stakeholder(client)["id"])
-    released = threading.Event()
+    released, searching = threading.Event(), threading.Semaphore(0)
     fetch = direct._fetch
 
     def held_while_searching(connection: Any, compiled: Any, parameters: Any) -> Any:
         if "MATCH" in compiled.sql:  # an expensive search, as long as the test wants
+            searching.release()
             released.wait(timeout=30)
         return fetch(connection, compiled, parameters)
 
@@ -144,6 +146,8 @@ def test_searches_that_take_every_search_thread_leave_plain_lists_answering(
     with ThreadPoolExecutor(4) as searchers:
         searches = [searchers.submit(_search, client, "export") for _ in range(4)]
         try:
+            assert searching.acquire(timeout=10)  # searches are in the database...
+            time.sleep(0.2)  # ...and the others queued for a thread
             with ThreadPoolExecutor(1) as lister:
                 plain = lister.submit(client.get, URL).result(timeout=10)
         finally:
