@@ -12,6 +12,8 @@ from app.core.db import open_session
 from app.core.security import verify_password
 from tests.conftest import TEST_PASSWORD
 
+VIEWER = "viewer@example.com"
+
 
 def users_in(engine):
     with open_session(engine, write=False) as session:
@@ -116,51 +118,47 @@ def test_serve_uses_the_configured_admin(cli_database, monkeypatch):
     assert verify_password("the boss password", admin.password_hash)
 
 
-def test_users_unlock_clears_that_emails_lockouts_from_every_address(
-    app, anonymous, settings, users, monkeypatch
-):
-    # The suite's own database (both backends), as a shell pointed at it would see it.
+@pytest.fixture
+def here_and_there(app, settings, users, monkeypatch):
+    """Clients at two addresses, on the suite's own database (both backends), which the
+    command line reads as a shell pointed at it would."""
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     get_settings.cache_clear()
-    here, there = (TestClient(app, client=(host, 40000)) for host in ("192.0.2.1", "192.0.2.2"))
-    locked = [(here, "viewer@example.com"), (there, "viewer@example.com")]
-    for caller, email in [*locked, (here, "manager@example.com")]:
-        for _ in range(settings.login_max_failures):
-            log_in(caller, email, "wrong")
-        assert log_in(caller, email, TEST_PASSWORD).status_code == 429
+    yield tuple(TestClient(app, client=(host, 40000)) for host in ("192.0.2.1", "192.0.2.2"))
+    get_settings.cache_clear()
 
-    try:
-        result = CliRunner().invoke(cli, ["users", "unlock", " Viewer@Example.com"])
-    finally:
-        get_settings.cache_clear()
+
+def lock_out(settings, caller: TestClient, email: str) -> None:
+    for _ in range(settings.login_max_failures):
+        log_in(caller, email, "wrong")
+    assert log_in(caller, email, TEST_PASSWORD).status_code == 429
+
+
+def test_users_unlock_clears_that_emails_lockouts_from_every_address(settings, here_and_there):
+    here, there = here_and_there
+    for caller, email in [(here, VIEWER), (there, VIEWER), (here, "manager@example.com")]:
+        lock_out(settings, caller, email)
+
+    result = CliRunner().invoke(cli, ["users", "unlock", " Viewer@Example.com"])
 
     assert result.exit_code == 0, result.output
-    assert "viewer@example.com" in result.output
-    assert log_in(here, "viewer@example.com", TEST_PASSWORD).status_code == 200
-    assert log_in(there, "viewer@example.com", TEST_PASSWORD).status_code == 200
+    assert VIEWER in result.output
+    assert log_in(here, VIEWER, TEST_PASSWORD).status_code == 200
+    assert log_in(there, VIEWER, TEST_PASSWORD).status_code == 200
     assert log_in(here, "manager@example.com", TEST_PASSWORD).status_code == 429
 
 
-def test_users_unlock_address_clears_that_address_and_nothing_else(
-    app, anonymous, settings, users, monkeypatch
-):
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    here, there = (TestClient(app, client=(host, 40000)) for host in ("192.0.2.1", "192.0.2.2"))
+def test_users_unlock_address_clears_that_address_and_nothing_else(settings, here_and_there):
+    here, there = here_and_there
     for caller in (here, there):
-        for _ in range(settings.login_max_failures):
-            log_in(caller, "viewer@example.com", "wrong")
-        assert log_in(caller, "viewer@example.com", TEST_PASSWORD).status_code == 429
+        lock_out(settings, caller, VIEWER)
 
-    try:
-        result = CliRunner().invoke(cli, ["users", "unlock", "--address", "192.0.2.1"])
-    finally:
-        get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["users", "unlock", "--address", "192.0.2.1"])
 
     assert result.exit_code == 0, result.output
     assert "192.0.2.1" in result.output
-    assert log_in(here, "viewer@example.com", TEST_PASSWORD).status_code == 200
-    assert log_in(there, "viewer@example.com", TEST_PASSWORD).status_code == 429
+    assert log_in(here, VIEWER, TEST_PASSWORD).status_code == 200
+    assert log_in(there, VIEWER, TEST_PASSWORD).status_code == 429
 
 
 def test_users_unlock_with_nothing_named_fails(cli_database):
