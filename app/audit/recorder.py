@@ -71,6 +71,12 @@ def _snapshots(obj: Any, action: str) -> tuple[dict[str, Any] | None, dict[str, 
         value = getattr(obj, name)
         current[name] = value
         previous[name] = history.deleted[0] if history.deleted else value
+    version = state.mapper.version_id_col
+    if action == "update" and version is not None:
+        # SQLAlchemy bumps the version itself and keeps no history of it: the one the
+        # row had before this update is one less.
+        key = state.mapper.get_property_by_column(version).key
+        previous[key] = current[key] - 1
     before = None if action == "create" else to_jsonable_python(previous)
     after = None if action == "delete" else to_jsonable_python(current)
     return before, after

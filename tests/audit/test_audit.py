@@ -34,6 +34,32 @@ def test_create_update_delete_are_recorded_with_actor_and_values(client, users):
     assert all(e["actor_label"] == admin.email for e in log)
 
 
+def test_an_updates_before_is_the_version_it_replaced(client):
+    made = {
+        "stakeholder": factories.stakeholder(client),
+        "need": factories.need(client),
+        "request": factories.request(client),
+        "roadmap_item": factories.roadmap_item(client),
+    }
+    changes = {
+        "stakeholder": ("stakeholders", {"organization": "Acme"}, {"organization": "Globex"}),
+        "need": ("needs", {"theme": "Security"}, {"theme": "Growth"}),
+        "request": ("requests", {"urgency": "high"}, {"urgency": "low"}),
+        "roadmap_item": ("roadmap-items", {"horizon": "now"}, {"horizon": "next"}),
+    }
+    for entity, (collection, first, second) in changes.items():
+        for change in (first, second):
+            response = client.patch(f"/api/v1/{collection}/{made[entity]['id']}", json=change)
+            assert response.status_code == 200, response.text
+
+        updates = entries(client, entity=entity, entity_id=made[entity]["id"], action="update")
+
+        assert [(u["before"]["version"], u["after"]["version"]) for u in updates] == [
+            (2, 3),
+            (1, 2),
+        ], entity
+
+
 def test_every_domain_entity_is_audited(client):
     request = factories.request(client)
     roadmap_item = factories.roadmap_item(client)
