@@ -12,7 +12,6 @@ from app.auth.router import login_router, me_router, tokens_router, users_router
 from app.core.direct import direct_reads
 from app.core.params import single_valued_query
 from app.decisions.router import router as decisions_router
-from app.events import publishers as _publishers  # noqa: F401  (registers what events carry)
 from app.events.router import router as events_router
 from app.hot_reads import HotAnswer, HotRoute, hot_routes
 from app.needs.router import router as needs_router

@@ -13,8 +13,9 @@ from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.filters import where_equal
 from app.core.pagination import PageParams, fetch_page
 from app.core.types import QueryId
-from app.decisions.effective import suspect_condition
+from app.decisions.effective import suspect_condition, to_decision_reads
 from app.decisions.models import Decision, DecisionConfirm, DecisionCreate, Outcome
+from app.events.outbox import publish_resources
 from app.needs.models import Need
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -167,3 +168,9 @@ def _ensure_references_fit(session: Session, subject: Subject, data: DecisionCre
 
 def _subject_column(subject: Subject) -> Any:
     return col(Decision.request_id) if isinstance(subject, Request) else col(Decision.need_id)
+
+
+# A decision is recorded, never edited: its supersession shows in the next one.
+publish_resources(
+    Decision, "decision", to_decision_reads, verbs={"created": "recorded", "updated": None}
+)

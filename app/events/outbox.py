@@ -8,11 +8,11 @@ serialized, and on PostgreSQL a trigger deferred to COMMIT gives them their ids
 (migration b5e08d2c4f17).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.core.changes import column_values, flushed_changes
@@ -32,6 +32,23 @@ def publish(
 ) -> None:
     """Announce changes of `table` as `<entity>.created|updated|deleted` events."""
     _publishers[table] = (entity, publisher, verbs or {})
+
+
+def publish_resources(
+    model: Any,
+    entity: str,
+    reads: Callable[[Any, list[Any]], Iterable[Any]],  # (a session, the changed rows)
+    verbs: dict[str, str | None] | None = None,
+) -> None:
+    """Announce changes of `model`'s rows, each event carrying the resource as `reads`
+    makes it of the changed rows (as the API answers it). Each domain registers its own,
+    next to the service that writes it: whatever process writes, its events are sent."""
+
+    def publisher(session: Session, ids: list[int]) -> dict[int, Any]:
+        rows = session.execute(select(model).where(model.id.in_(ids))).scalars()
+        return {resource.id: resource for resource in reads(session, list(rows))}
+
+    publish(model.__tablename__, entity, publisher, verbs)
 
 
 def announce(session: Session, entity: str, entity_id: int, verb: str, data: Any) -> None:

@@ -15,7 +15,7 @@ from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
 from app.decisions.models import Decision
 from app.decisions.service import mark_answered
-from app.events.outbox import announce
+from app.events.outbox import announce, publish_resources
 from app.needs.demand import demand_by_need
 from app.needs.models import Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
 from app.requests.models import Request
@@ -172,3 +172,7 @@ def _ensure_answers_agree(session: Session, target_id: int, source_ids: list[int
 def _newest_current(decisions: Sequence[Decision]) -> Decision | None:
     current = [d for d in decisions if d.is_current]
     return max(current, key=lambda d: (d.decided_at, d.id or 0)) if current else None
+
+
+# Its events carry the need as the API answers it, with its demand.
+publish_resources(Need, "need", lambda session, rows: to_reads(session=session, needs=rows))

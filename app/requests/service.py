@@ -25,7 +25,7 @@ from app.decisions.effective import (
 )
 from app.decisions.models import Decision
 from app.decisions.service import need_is_decided
-from app.events.outbox import EVENT_TABLE
+from app.events.outbox import EVENT_TABLE, publish_resources
 from app.needs.models import Need
 from app.requests.journal import (
     AUDIT_TABLE,
@@ -338,3 +338,9 @@ def _ensure_external_reference_free(
             f"Request {existing.id} already has the reference {source_system}/{external_id}; "
             "use PUT /api/v1/requests/external/{source_system}/{external_id} to update it."
         )
+
+
+# Its events carry the request as the API answers it, with its effective decision.
+publish_resources(
+    Request, "request", lambda session, rows: to_reads(session=session, requests=rows)
+)

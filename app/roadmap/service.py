@@ -13,11 +13,12 @@ from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
 from app.decisions.effective import to_decision_reads
 from app.decisions.models import Decision, Outcome
-from app.events.outbox import announce
+from app.events.outbox import announce, publish_resources
 from app.roadmap.models import (
     Horizon,
     RoadmapItem,
     RoadmapItemCreate,
+    RoadmapItemRead,
     RoadmapItemUpdate,
     RoadmapStatus,
 )
@@ -99,3 +100,9 @@ def delete(*, session: Session, item: RoadmapItem) -> None:
         raise Conflict(f"Roadmap item {item.id} has decisions pointing at it; it stays.")
     session.delete(item)
     session.flush()
+
+
+# Its events carry the item as the API answers it.
+publish_resources(
+    RoadmapItem, "roadmap_item", lambda _session, rows: map(RoadmapItemRead.model_validate, rows)
+)

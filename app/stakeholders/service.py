@@ -11,11 +11,13 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText
+from app.events.outbox import publish_resources
 from app.requests.models import Request
 from app.stakeholders.models import (
     Stakeholder,
     StakeholderCreate,
     StakeholderGroup,
+    StakeholderRead,
     StakeholderUpdate,
 )
 
@@ -89,3 +91,9 @@ def _ensure_email_free(session: Session, email: str | None) -> None:
     taken = session.exec(select(Stakeholder.id).where(Stakeholder.email == email)).first()
     if taken is not None:
         raise Conflict(f"A stakeholder with e-mail {email} already exists (id {taken}).")
+
+
+# Its events carry the stakeholder as the API answers it.
+publish_resources(
+    Stakeholder, "stakeholder", lambda _session, rows: map(StakeholderRead.model_validate, rows)
+)
