@@ -17,7 +17,7 @@ from app.auth.models import (
 )
 from app.core.db import open_session, turn
 from app.core.direct import direct_reads
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import Forbidden, Unauthorized, no_bearer_token
 from app.core.security import TokenIssuer
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
@@ -64,7 +64,7 @@ async def current_principal(
     """Authenticate the caller: part of every protected router's dependency (api.py),
     solved before the routes' own dependencies, which read its answer with `principal_of`."""
     if not token:
-        raise _no_token()
+        raise no_bearer_token()
     caller = await _caller_for(request, token)
     if caller is None:
         raise Unauthorized("The token is invalid, expired or revoked.")
@@ -102,15 +102,11 @@ async def _record_service_token_use(request: Request, token_id: int) -> None:
         await run_in_threadpool(record)
 
 
-def _no_token() -> Unauthorized:
-    return Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
-
-
 async def principal_of(request: Request) -> Principal:
     """The caller `current_principal` authenticated for this request."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # a route outside the protected routers: never anonymous
-        raise _no_token()
+        raise no_bearer_token()
     return principal
 
 

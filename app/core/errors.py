@@ -52,6 +52,10 @@ class Unauthorized(ProblemError):
         super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
+def no_bearer_token() -> Unauthorized:
+    return Unauthorized("Send a bearer token: Authorization: Bearer <token>.", token_given=False)
+
+
 class Forbidden(ProblemError):
     status = 403
     slug = "forbidden"

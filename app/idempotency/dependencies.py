@@ -8,9 +8,9 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from app.auth.dependencies import principal_of
 from app.core.config import Settings
 from app.core.db import SessionDep
+from app.core.errors import no_bearer_token
 from app.idempotency import service
 from app.idempotency.service import StoredResponse
 
@@ -47,9 +47,8 @@ async def idempotency_key(
 ) -> None:
     if key is None or request.method != "POST":
         return
-    principal = await principal_of(request)
     settings: Settings = request.app.state.settings
-    caller, path = f"{principal.kind}:{principal.id}", request.url.path
+    caller, path = _caller_key(request), request.url.path
     claim_token, earlier = await run_in_threadpool(
         lambda: service.claim(
             session=session,
@@ -70,6 +69,15 @@ async def idempotency_key(
     raise Replay(
         service.earlier_answer(earlier, method=request.method, path=path, sha256=digest.hexdigest())
     )
+
+
+def _caller_key(request: Request) -> str:
+    """Whose key it is: keys are per caller. The protected routers authenticate before any
+    route dependency runs, and leave the caller where the session finds it too."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # a route outside the protected routers: never anonymous
+        raise no_bearer_token()
+    return f"{principal.kind}:{principal.id}"
 
 
 # On every POST of the protected API (tests/idempotency check that none lacks it).
