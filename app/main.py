@@ -21,7 +21,7 @@ from app.core.direct import DirectReaders
 from app.core.errors import install_error_handlers
 from app.core.migrations import upgrade_to_head
 from app.core.security import TokenIssuer, resolve_secret_key
-from app.events.standstill import StandstillCache
+from app.events.answer_cache import AnswerCache
 from app.hot_reads import HotReadsMiddleware
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.direct_readers = DirectReaders(settings)
-    app.state.standstill_cache = StandstillCache()
+    app.state.answer_cache = AnswerCache()
     app.state.metrics = Metrics(engine)
     app.state.token_issuer = TokenIssuer(
         key=resolve_secret_key(settings),

@@ -6,17 +6,17 @@ from fastapi import APIRouter, Query, Response
 
 from app.core.db import SessionDep
 from app.core.direct import DirectReadsDep
-from app.events.standstill import StandstillCacheDep
+from app.events.answer_cache import AnswerCacheDep
 from app.reports import service
 from app.reports.models import Coverage, DemandBy, DemandReport, Summary
 
-# Each report is computed in one snapshot and kept until the data changes (standstill.py).
+# Each report is computed in one snapshot and kept until the data changes (events/answer_cache.py).
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
 @router.get("/summary", response_model=Summary)
 async def report_summary(
-    session: SessionDep, reads: DirectReadsDep, cache: StandstillCacheDep
+    session: SessionDep, reads: DirectReadsDep, cache: AnswerCacheDep
 ) -> Response:
     """Requests by status and group, the decision mix, how long people wait for a first
     answer (p50/p90 hours, overall and per group), and undecided requests by age."""
@@ -29,7 +29,7 @@ async def report_summary(
 async def report_demand(
     session: SessionDep,
     reads: DirectReadsDep,
-    cache: StandstillCacheDep,
+    cache: AnswerCacheDep,
     by: DemandBy = DemandBy.need,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Response:
@@ -47,7 +47,7 @@ async def report_demand(
 async def report_coverage(
     session: SessionDep,
     reads: DirectReadsDep,
-    cache: StandstillCacheDep,
+    cache: AnswerCacheDep,
     older_than_days: Annotated[int, Query(ge=0, le=36500)] = 30,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
 ) -> Response:

@@ -11,7 +11,7 @@ from app.core.db import SessionDep, WriteIntent
 from app.core.direct import DirectReadsDep
 from app.core.locations import location_of
 from app.core.types import PathId
-from app.events.standstill import StandstillCacheDep
+from app.events.answer_cache import AnswerCacheDep
 from app.idempotency.dependencies import Idempotent
 from app.roadmap import service
 from app.roadmap.models import (
@@ -88,7 +88,7 @@ def delete_roadmap_item(
 
 @router.get("/{roadmap_item_id}/trace", response_model=Trace)
 async def trace_roadmap_item(
-    roadmap_item_id: PathId, session: SessionDep, reads: DirectReadsDep, cache: StandstillCacheDep
+    roadmap_item_id: PathId, session: SessionDep, reads: DirectReadsDep, cache: AnswerCacheDep
 ) -> Response:
     """Why this is on the roadmap: every need and request accepted into it (by their
     effective decision), each request with its stakeholder, and the demand behind it."""
@@ -97,7 +97,7 @@ async def trace_roadmap_item(
         item = service.get(session=session, roadmap_item_id=roadmap_item_id)
         return trace(session=session, item=item)
 
-    # Computed in one snapshot and kept until the data changes (standstill.py).
+    # Computed in one snapshot and kept until the data changes (events/answer_cache.py).
     return await cache.answer(
         ("trace", roadmap_item_id), reads=reads, session=session, compute=traced
     )

@@ -42,7 +42,7 @@ class _Computation:
     waiting: int = 0  # forgotten once nobody waits on it
 
 
-class StandstillCache:
+class AnswerCache:
     def __init__(self, *, max_age_seconds: float = 30.0, max_answers: int = 256) -> None:
         self.max_age_seconds = max_age_seconds
         self.max_answers = max_answers
@@ -105,9 +105,9 @@ async def _latest_event(reads: DirectReads) -> int:
     return (row["latest"] if row else None) or 0
 
 
-async def standstill_cache(request: Request) -> StandstillCache:
-    cache: StandstillCache = request.app.state.standstill_cache
+async def answer_cache(request: Request) -> AnswerCache:
+    cache: AnswerCache = request.app.state.answer_cache
     return cache
 
 
-StandstillCacheDep = Annotated[StandstillCache, Depends(standstill_cache)]
+AnswerCacheDep = Annotated[AnswerCache, Depends(answer_cache)]
