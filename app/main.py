@@ -52,8 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with checkpoints_in_background(settings):
             async with running_dispatcher(app.state.engine, settings):
                 # What starting made lives as long as the process: set aside, the
-                # collector's full passes do not walk it again and again (measured: a
-                # quarter of a 50k-row import went to them).
+                # collector's full passes do not walk it again and again (they took a good
+                # part of a large import's time).
                 gc.collect()
                 gc.freeze()
                 yield

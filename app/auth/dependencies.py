@@ -77,7 +77,7 @@ async def current_principal(
 
 async def _caller_for(request: Request, token: str) -> service.Caller | None:
     # Called, not dependencies: FastAPI solves a dependency's whole subtree each time it is
-    # named, even when its answer is cached (measured: a POST solved 19 of them).
+    # named, even when its answer is cached.
     issuer = await get_token_issuer(request)
     reads = await direct_reads(request)
     return await service.caller_for_token(reads=reads, issuer=issuer, token=token)

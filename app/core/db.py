@@ -51,8 +51,8 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def json_text(value: Any) -> str:
-    """JSON columns (audit snapshots, event data) written by pydantic's serializer: about 4x
-    the standard library's speed, and an import writes two of them a row."""
+    """JSON columns (audit snapshots, event data) written by pydantic's serializer: much
+    faster than the standard library's, and an import writes two of them a row."""
     return to_json(value).decode()
 
 
@@ -156,7 +156,7 @@ async def turn(settings: Settings, *, write: bool) -> AsyncIterator[None]:
     if turns is None:
         # The pool's kept connections, not its overflow: an overflow connection is opened
         # for one session and closed after it (a new PostgreSQL backend per request under
-        # load: measured, POST /requests at 250/s); the overflow serves work outside turns.
+        # load); the overflow serves work outside turns.
         turns = _Turns(
             sessions=asyncio.Semaphore(settings.db_pool_size), sqlite_writer=asyncio.Lock()
         )
@@ -212,12 +212,11 @@ async def write_and_commit(
 
     This process's SQLite writers already take turns on the loop (`turn`), and a write of
     a fixed size takes a fraction of a millisecond: inline it saves the hop to a thread and
-    back (measured: POST /requests 505-606 -> 853-895/s). Waiting must not happen on the
-    loop, so a write goes inline only once the lock is taken without waiting, and only if
-    its size does not grow with the data (`grows_with_data`: a need's decision answers
-    every request under it). Otherwise, and on PostgreSQL (every statement a network round
-    trip), it runs in a thread, where one hop for the write and COMMIT keeps the time the
-    lock is held short.
+    back, a large part of a POST's time. Waiting must not happen on the loop, so a write
+    goes inline only once the lock is taken without waiting, and only if its size does not
+    grow with the data (`grows_with_data`: a need's decision answers every request under
+    it). Otherwise, and on PostgreSQL (every statement a network round trip), it runs in a
+    thread, where one hop for the write and COMMIT keeps the time the lock is held short.
     """
 
     def write_then_commit() -> T:

@@ -1,7 +1,7 @@
 """Hot statements straight through the database driver.
 
-The ORM session costs a worker-thread hop and about a millisecond of Python per
-statement; the busiest reads (who is calling, one request by id) need neither. A
+The ORM session costs a worker-thread hop and a good deal of Python per statement;
+the busiest reads (who is calling, one request by id) need neither. A
 `DirectQuery` is a SQLAlchemy select compiled once per dialect; `DirectReads` runs it on
 the driver itself: sqlite3 inline (an indexed read takes microseconds, and WAL readers
 never wait for writers) or an asyncpg pool. Rows come back through the columns' own
@@ -184,8 +184,8 @@ def _json_as_text(bind: Callable[[Any], Any], value: Any) -> str | None:
 
 def _last_as_text(bind: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
     """A timestamp column's binder for COPY: the value as ISO text, the last one kept.
-    A batch's rows share their timestamps, and psycopg takes about 2 us to write one:
-    four a row of an import (measured, A/B in one process: +15% rows/s)."""
+    A batch's rows share their timestamps (four a row of an import), and psycopg's own
+    writing of one costs enough to show in the import's speed."""
     last: tuple[Any, Any] = (None, None)
 
     def as_text(value: Any) -> Any:
@@ -295,7 +295,7 @@ _SQLITE_SEQUENCE = sql_table("sqlite_sequence", column("name"), column("seq"))
 @cache
 def next_postgres_ids(table: Table) -> DirectQuery:
     """The next `count` ids of `table`'s sequence. The sequence is named once (a subquery),
-    not once a row: 0.4 s of a 50k-row import."""
+    not once a row, which in a large import added up."""
     sequence = select(func.pg_get_serial_sequence(table.name, "id")).scalar_subquery()
     series = func.generate_series(1, bindparam("count", type_=Integer))
     return DirectQuery(select(func.nextval(sequence).label("id")).select_from(series))
@@ -323,10 +323,11 @@ def _unavailable_as_503(*errors: type[Exception]) -> Iterator[None]:
 class _SQLiteReads:
     """Read-only sqlite3 connections: a point lookup (`one`) runs inline on the event
     loop's own (it takes microseconds, and WAL readers never wait for writers); a list or
-    a search (`all`) can take tens of milliseconds at a million rows, so it runs in a
-    worker thread, on that thread's own connection. And one connection for writes on the
-    loop (`writing`): this process's writers already take turns there (app/core/db.py,
-    `turn`), and a plain new request's three inserts take a fraction of a millisecond."""
+    a search (`all`) on a large table can take long enough to hold every request up, so it
+    runs in a worker thread, on that thread's own connection. And one connection for
+    writes on the loop (`writing`): this process's writers already take turns there
+    (app/core/db.py, `turn`), and a plain new request's three inserts take a fraction of a
+    millisecond."""
 
     # JSON written as the engine writes it (pydantic's serializer: datetimes, decimals).
     dialect = SQLiteDialect_pysqlite(paramstyle="qmark", json_serializer=json_text)
@@ -341,7 +342,7 @@ class _SQLiteReads:
         self._connection = self._connect(min(self._busy_timeout_ms, LOOP_BUSY_TIMEOUT_MS))
         self._per_thread = threading.local()
         # Few threads: SQLite reads in parallel anyway, and a crowd of threads only queues
-        # for the GIL (measured: lists at half the rate with the 40 of the default pool).
+        # for the GIL (lists ran far slower on the default pool's many threads).
         self._threads = ThreadPoolExecutor(max_workers=LIST_THREADS, thread_name_prefix="reads")
         self._search_threads = ThreadPoolExecutor(
             max_workers=SEARCH_THREADS, thread_name_prefix="searches"
@@ -450,11 +451,11 @@ class _PostgresReads:
 
     Three pools. Point lookups (`one`: the caller, a request by id) keep
     PostgreSQL's own choice, a generic plan after a few calls: as good as any for a key,
-    and not planned again on every call (measured: GET /requests/{id} +10%). Lists and
+    and not planned again on every call, which a lookup's time shows. Lists and
     searches (`all`) are planned for the values given: a generic plan of a search or a
-    filtered list cannot see how selective its words or values are (0.1 s -> 0.6 s at 1M
-    rows). Writers (`writing`) have a pool of their own, so that a write holding its
-    connection for two round trips never keeps a caller waiting to be looked up. Each
+    filtered list cannot see how selective its words or values are, and on a large table
+    runs far slower. Writers (`writing`) have a pool of their own, so that a write holding
+    its connection for two round trips never keeps a caller waiting to be looked up. Each
     pool opens its connections only once it is used.
     """
 
@@ -664,8 +665,8 @@ class SessionDriver:
 
     def insert(self, rows: BoundRows) -> None:
         """Bound rows inserted as the database takes many rows best: COPY on PostgreSQL
-        (no statement to bind and run per row: a 50k-row import 5.2-5.9k -> 7.6-8.1k
-        rows/s), multi-row INSERTs on SQLite (the app's two drivers: psycopg, sqlite3)."""
+        (no statement to bind and run per row), multi-row INSERTs on SQLite (the app's two
+        drivers: psycopg, sqlite3)."""
         compiled, driver = rows.compiled, self.driver
         cursor = driver.cursor()  # type: ignore[union-attr]
         with self._as_sqlalchemy_errors(compiled.sql, cursor):
@@ -704,8 +705,8 @@ def _insert_in_chunks(
 ) -> None:
     """Rows as multi-row INSERTs, as many to a statement as SQLite takes parameters. SQLite
     ends each statement with work of its own, and an FTS5 index written by a trigger flushes
-    what it holds each time: per row with executemany, per chunk here (measured: the
-    import's request insert 34 -> ~10 us a row)."""
+    what it holds each time: per row with executemany, where that was most of a row's cost,
+    per chunk here."""
     head, _, one_row = compiled.sql.rpartition(" VALUES ")
     limit = driver.getlimit(SQLITE_LIMIT_VARIABLE_NUMBER)
     per_statement = max(1, limit // max(1, len(compiled.parameter_names)))

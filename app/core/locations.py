@@ -11,7 +11,7 @@ def location_of(request: Request, route_name: str, **ids: object) -> str:
     """The absolute URL of the named route for these ids, like `request.url_for`.
 
     Starlette's url_for tries every route in turn, raising on each that does not match
-    (measured: a sixth of a POST's time); the paths of an app are known once it is built.
+    (a good part of a POST's time); the paths of an app are known once it is built.
     """
     paths = _paths.get(request.app)
     if paths is None:

@@ -2,7 +2,7 @@
 
 Other writes insert their events with draft ids that a trigger renumbers at COMMIT
 (migration b5e08d2c4f17): an UPDATE of each, under the feed lock every writer's COMMIT
-waits for. For an import's 50k events that was 1.1-2.5 s. On PostgreSQL a bulk write
+waits for, a long wait for an import's many events. On PostgreSQL a bulk write
 stages its events in a temporary table instead (PostgreSQL lets every role create them
 unless TEMP is revoked) and, as its session commits, reserves their ids
 (`event_ids_reserved`, migration e3f9a0c5d7b1: it holds the feed lock from there to

@@ -54,8 +54,8 @@ def words_of(query: str) -> list[str]:
 
 
 def at_most_enough_words(query: str) -> str:
-    # Each word is one more prefix to expand and intersect: 250 of them took SQLite
-    # seconds at 20k rows.
+    # Each word is one more prefix to expand and intersect: many of them kept SQLite busy
+    # for long, even on a small table.
     if len(words_of(query)) > MAX_SEARCH_WORDS:
         raise PydanticCustomError(
             "too_many_words",
@@ -86,7 +86,7 @@ def search(
     """The ids of the requests matching the bound `search_terms`, their id column and their
     score (the lower, the better the match). `filtered`: a select of request ids that other
     filters narrow; None when nothing else does, and SQLite ranks in its index alone
-    (joining each match to its row took 34 of 52 ms for a word in 17 000 of 1M requests)."""
+    (joining each match to its row was most of a search's time in a large table)."""
     terms = bindparam("search_terms", type_=String)
     if dialect == "sqlite":
         matching = _fts.c[SEARCH_TABLE].op("MATCH")(terms)

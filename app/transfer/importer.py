@@ -146,10 +146,10 @@ def _checking_session(session: Session) -> Iterator[Session]:
         return
     with Session(engine) as checking:
         # The batches' IN lists differ each time: a generic plan of the prepared statement
-        # compares every row with every value, a custom one hashes them (0.5 s -> 20 ms a
-        # batch once 50k rows are in). Not on the import's own connection: there the
-        # foreign keys' checks of its inserts, planned afresh for each row, were a quarter
-        # of the server's time.
+        # compares every row with every value, a custom one hashes them (far faster once
+        # many rows are in). Not on the import's own connection: there the foreign keys'
+        # checks of its inserts, planned afresh for each row, were a large share of the
+        # server's time.
         checking.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         yield checking
 
@@ -198,8 +198,8 @@ class _Writer:
             | {"id": id_}
             for c, id_ in zip(candidates, ids, strict=True)
         ]
-        # The ids known, nothing is read back: the rows go in bulk, 3x faster already as
-        # an executemany than a 1000-row INSERT ... RETURNING.
+        # The ids known, nothing is read back: the rows go in bulk, far faster even as an
+        # executemany than a 1000-row INSERT ... RETURNING.
         self._send(self._driver.bound(_INSERT_WITH_ID, inserted))
         need_decisions = {
             c.data.need_id: c.need_decision
@@ -370,7 +370,7 @@ class _Checker:
     def _one_of(self, column: Any, values: set[Any]) -> ColumnElement[bool]:
         """`column IN values`; on PostgreSQL `= ANY` of one array: a thousand placeholders
         (a batch naming a thousand stakeholders) cost SQLAlchemy and psycopg more Python
-        than the server spends on the query (a fifth of the import's Python at 1M)."""
+        than the server spends on the query."""
         if not self.postgres:
             return cast(ColumnElement[bool], column.in_(values))
         item = BigInteger() if isinstance(next(iter(values)), int) else String()
