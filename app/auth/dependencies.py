@@ -13,12 +13,14 @@ from app.auth.models import (
     LoginPassword,
     Principal,
     Role,
+    User,
     throttled_address,
 )
-from app.core.db import open_session, turn
+from app.core.db import SessionDep, WriteIntent, open_session, turn
 from app.core.direct import direct_reads
 from app.core.errors import Forbidden, Unauthorized, no_bearer_token
 from app.core.security import TokenIssuer
+from app.core.types import PathId
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105  (a path, not a secret)
 # auto_error=False: a missing token gets our problem+json 401, not FastAPI's.
@@ -130,3 +132,10 @@ RequireManager = require_role(Role.manager)
 RequireAdmin = require_role(Role.admin)
 # The caller, refused below contributor: one dependency where a hot route needs both.
 CurrentContributor = Annotated[Principal, RequireContributor]
+
+
+def valid_user(user_id: PathId, session: SessionDep, for_update: WriteIntent) -> User:
+    return service.get_user(session=session, user_id=user_id, for_update=for_update)
+
+
+ValidUser = Annotated[User, Depends(valid_user)]

@@ -12,6 +12,7 @@ from app.auth.dependencies import (
     LoginForm,
     RequireAdmin,
     TokenIssuerDep,
+    ValidUser,
 )
 from app.auth.models import (
     Me,
@@ -20,7 +21,6 @@ from app.auth.models import (
     ServiceTokenPage,
     ServiceTokenRead,
     TokenResponse,
-    User,
     UserCreate,
     UserPage,
     UserRead,
@@ -29,7 +29,7 @@ from app.auth.models import (
 from app.auth.service import LoginRefused, UserFilters
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.config import SettingsDep
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep
 from app.core.errors import Conflict, TooManyRequests, problem_response
 from app.core.locations import location_of
 from app.core.pagination import PageParams
@@ -92,13 +92,6 @@ def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
         email=user.email,
         display_name=user.display_name,
     )
-
-
-def valid_user(user_id: PathId, session: SessionDep, for_update: WriteIntent) -> User:
-    return service.get_user(session=session, user_id=user_id, for_update=for_update)
-
-
-ValidUser = Annotated[User, Depends(valid_user)]
 
 
 @users_router.get("")

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from app.auth.dependencies import CurrentPrincipal, RequireManager
@@ -13,6 +13,7 @@ from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId
 from app.decisions import service
+from app.decisions.dependencies import ValidDecision
 from app.decisions.effective import to_decision_reads
 from app.decisions.models import (
     Decision,
@@ -24,18 +25,11 @@ from app.decisions.models import (
 from app.decisions.service import DecisionFilters
 from app.idempotency.dependencies import Idempotent
 from app.needs import service as need_service
-from app.needs.router import ValidNeed
+from app.needs.dependencies import ValidNeed
 from app.requests import service as request_service
-from app.requests.router import ValidRequest
+from app.requests.dependencies import ValidRequest
 
 router = APIRouter(tags=["decisions"])
-
-
-def valid_decision(decision_id: PathId, session: SessionDep) -> Decision:
-    return service.get(session=session, decision_id=decision_id)
-
-
-ValidDecision = Annotated[Decision, Depends(valid_decision)]
 
 
 def _page(session: SessionDep, found: tuple[Sequence[Decision], str | None]) -> DecisionPage:

@@ -2,26 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep
 from app.core.locations import location_of
 from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
 from app.needs import service
-from app.needs.models import Need, NeedCreate, NeedMerge, NeedPage, NeedRead, NeedUpdate
+from app.needs.dependencies import ValidNeed
+from app.needs.models import NeedCreate, NeedMerge, NeedPage, NeedRead, NeedUpdate
 from app.needs.service import NeedFilters
 
 router = APIRouter(prefix="/needs", tags=["needs"])
-
-
-def valid_need(need_id: PathId, session: SessionDep, for_update: WriteIntent) -> Need:
-    return service.get(session=session, need_id=need_id, for_update=for_update)
-
-
-ValidNeed = Annotated[Need, Depends(valid_need)]
 
 
 @router.get("")

@@ -11,7 +11,7 @@ from app.auth.dependencies import (
     RequireManager,
 )
 from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep
 from app.core.direct import DirectReads, DirectReadsDep
 from app.core.errors import Unprocessable
 from app.core.locations import location_of
@@ -19,6 +19,7 @@ from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.idempotency.dependencies import Idempotent
 from app.requests import listing, service
+from app.requests.dependencies import ValidRequest
 from app.requests.models import (
     Request as TrackedRequest,
 )
@@ -30,7 +31,7 @@ from app.requests.models import (
     RequestUpsert,
 )
 from app.requests.service import RequestFilters, to_read
-from app.stakeholders.router import ValidStakeholder
+from app.stakeholders.dependencies import ValidStakeholder
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 stakeholder_view = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
@@ -50,15 +51,6 @@ def no_slash_in_source_system(http: Request) -> None:
             "source_system must not contain '/': it is one segment of a URL path.",
             loc=["path", "source_system"],
         )
-
-
-def valid_request(
-    request_id: PathId, session: SessionDep, for_update: WriteIntent
-) -> TrackedRequest:
-    return service.get(session=session, request_id=request_id, for_update=for_update)
-
-
-ValidRequest = Annotated[TrackedRequest, Depends(valid_request)]
 
 
 def editable_request(request: ValidRequest, caller: CurrentPrincipal) -> TrackedRequest:

@@ -2,20 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from app.auth.dependencies import RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep
 from app.core.direct import DirectReadsDep
 from app.core.locations import location_of
 from app.core.types import PathId
 from app.events.answer_cache import AnswerCacheDep
 from app.idempotency.dependencies import Idempotent
 from app.roadmap import service
+from app.roadmap.dependencies import ValidRoadmapItem
 from app.roadmap.models import (
-    RoadmapItem,
     RoadmapItemCreate,
     RoadmapItemPage,
     RoadmapItemRead,
@@ -25,15 +25,6 @@ from app.roadmap.service import RoadmapItemFilters
 from app.roadmap.trace import Trace, trace
 
 router = APIRouter(prefix="/roadmap-items", tags=["roadmap"])
-
-
-def valid_roadmap_item(
-    roadmap_item_id: PathId, session: SessionDep, for_update: WriteIntent
-) -> RoadmapItem:
-    return service.get(session=session, roadmap_item_id=roadmap_item_id, for_update=for_update)
-
-
-ValidRoadmapItem = Annotated[RoadmapItem, Depends(valid_roadmap_item)]
 
 
 @router.get("")

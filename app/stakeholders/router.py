@@ -2,17 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import RequireContributor, RequireManager
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep
 from app.core.locations import location_of
-from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
 from app.stakeholders import service
+from app.stakeholders.dependencies import ValidStakeholder
 from app.stakeholders.models import (
-    Stakeholder,
     StakeholderCreate,
     StakeholderPage,
     StakeholderRead,
@@ -21,15 +20,6 @@ from app.stakeholders.models import (
 from app.stakeholders.service import StakeholderFilters
 
 router = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
-
-
-def valid_stakeholder(
-    stakeholder_id: PathId, session: SessionDep, for_update: WriteIntent
-) -> Stakeholder:
-    return service.get(session=session, stakeholder_id=stakeholder_id, for_update=for_update)
-
-
-ValidStakeholder = Annotated[Stakeholder, Depends(valid_stakeholder)]
 
 
 @router.get("")

@@ -2,21 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import RequireAdmin
 from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.config import SettingsDep
-from app.core.db import SessionDep, WriteIntent
+from app.core.db import SessionDep
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
 from app.webhooks import service
+from app.webhooks.dependencies import ValidWebhook
 from app.webhooks.models import (
     DeliveryPage,
     DeliveryRead,
-    Webhook,
     WebhookCreate,
     WebhookCreated,
     WebhookPage,
@@ -26,13 +26,6 @@ from app.webhooks.models import (
 from app.webhooks.service import DeliveryFilters
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[RequireAdmin])
-
-
-def valid_webhook(webhook_id: PathId, session: SessionDep, for_update: WriteIntent) -> Webhook:
-    return service.get(session=session, webhook_id=webhook_id, for_update=for_update)
-
-
-ValidWebhook = Annotated[Webhook, Depends(valid_webhook)]
 
 
 @router.get("")
