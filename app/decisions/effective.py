@@ -15,15 +15,20 @@ from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 
 
+def promise_changed(outcome: Any, decided_at: Any) -> ColumnElement[bool]:
+    """SQL (RoadmapItem in the FROM list): what makes a decision suspect, the one rule
+    for a decision and for a request's effective one: an acceptance into an item whose
+    promise changed after it was decided."""
+    return and_(outcome == Outcome.accepted, col(RoadmapItem.promise_changed_at) > decided_at)
+
+
 def suspect_condition() -> ColumnElement[bool]:
-    """A current acceptance into an item whose promise changed after the decision."""
+    """SQL on Decision: a current decision, suspect."""
     item_changed_since = exists().where(
         col(RoadmapItem.id) == col(Decision.roadmap_item_id),
-        col(RoadmapItem.promise_changed_at) > col(Decision.decided_at),
+        promise_changed(col(Decision.outcome), col(Decision.decided_at)),
     )
-    return and_(
-        col(Decision.is_current), col(Decision.outcome) == Outcome.accepted, item_changed_since
-    )
+    return and_(col(Decision.is_current), item_changed_since)
 
 
 def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[DecisionRead]:
@@ -67,27 +72,6 @@ def request_undecided_condition() -> ColumnElement[bool]:
     turns these into index-driven anti-joins, far faster on a large table."""
     own, via_need = _own_and_needs_decision()
     return and_(~own, ~via_need)
-
-
-def effective_decisions(
-    session: Session, requests: Sequence[Request]
-) -> dict[int, DecisionRead | None]:
-    """Per request id, the decision that answers it: two queries for any number of them."""
-    request_ids = [r.id for r in requests if r.id is not None]
-    need_ids = {r.need_id for r in requests if r.need_id is not None}
-    current: list[Decision] = []
-    if request_ids:
-        current += session.exec(_current().where(col(Decision.request_id).in_(request_ids))).all()
-    if need_ids:
-        current += session.exec(_current().where(col(Decision.need_id).in_(need_ids))).all()
-    reads = to_decision_reads(session, current)
-    own = {d.request_id: d for d in reads if d.request_id is not None}
-    by_need = {d.need_id: d for d in reads if d.need_id is not None}
-    return {
-        r.id: own.get(r.id) or (by_need.get(r.need_id) if r.need_id else None)
-        for r in requests
-        if r.id is not None
-    }
 
 
 def current_decisions_of_needs(
@@ -167,10 +151,7 @@ def with_effective_decision(statement: AnySelect) -> AnySelect:
     # subqueries in a join's condition, PostgreSQL ran them twice for every row it read. A
     # third join, to the effective decision by its id, made planning cost as much as
     # running.)
-    suspect = and_(
-        effective_field("outcome") == Outcome.accepted,
-        col(RoadmapItem.promise_changed_at) > effective_field("decided_at"),
-    )
+    suspect = promise_changed(effective_field("outcome"), effective_field("decided_at"))
     with_columns = statement.add_columns(
         *(
             func.coalesce(suspect, False).label(column)

@@ -5,21 +5,27 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Table, bindparam, or_
+from sqlalchemy import ColumnElement, Table, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
 from app.core.concurrency import check_if_match
 from app.core.db import write_and_commit
-from app.core.direct import DirectQuery, DirectReads, Row, execute_in_session, insert_of
+from app.core.direct import (
+    AnySelect,
+    DirectQuery,
+    DirectReads,
+    Row,
+    execute_in_session,
+    insert_of,
+)
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.models import apply_changes
 from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryId, utcnow
 from app.decisions.effective import (
     current_decisions_of_needs,
-    effective_decisions,
     split_effective_decision,
     with_effective_decision,
 )
@@ -76,19 +82,14 @@ class RequestFilters(RequestFieldFilters, PageParams):
 
 
 def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRead]:
-    """Requests as answered: each with its effective decision and the status it implies."""
-    decisions = effective_decisions(session, requests)
-    return [
-        RequestRead.of(
-            request,
-            decision=decisions[request.id],
-            status=derived_status(
-                need_id=request.need_id, decided=decisions[request.id] is not None
-            ),
-        )
-        for request in requests
-        if request.id is not None
-    ]
+    """Requests as answered, each with its effective decision and the status it implies:
+    read by the statement the driver's reads use, as the session sees them now."""
+    ids = [request.id for request in requests if request.id is not None]
+    if not ids:
+        return []
+    rows = session.execute(_REQUESTS_WITH_DECISION, {"request_ids": ids}).mappings()
+    answers = {row["id"]: answered(dict(row)) for row in rows}
+    return [answers[request_id] for request_id in ids]
 
 
 def to_read(*, session: Session, request: Request) -> RequestRead:
@@ -110,12 +111,16 @@ def new_row(
     }
 
 
+def _requests_with_decision(which: ColumnElement[bool]) -> AnySelect:
+    requests = select(*(getattr(Request, name) for name in REQUEST_COLUMNS)).where(which)
+    return with_effective_decision(requests)
+
+
 _REQUEST_WITH_DECISION = DirectQuery(
-    with_effective_decision(
-        select(*(getattr(Request, name) for name in REQUEST_COLUMNS)).where(
-            col(Request.id) == bindparam("request_id")
-        )
-    )
+    _requests_with_decision(col(Request.id) == bindparam("request_id"))
+)
+_REQUESTS_WITH_DECISION = _requests_with_decision(
+    col(Request.id).in_(bindparam("request_ids", expanding=True))
 )
 
 
