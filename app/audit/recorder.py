@@ -6,6 +6,7 @@ or roll back together. Actions that are more than one row change (a merge) are
 recorded explicitly with `record`.
 """
 
+from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -91,8 +92,23 @@ def _entry(
     after: dict[str, Any] | None,
 ) -> dict[str, Any]:
     actor: Principal | None = session.info.get(ACTOR_KEY)
+    return audit_row(actor, entity, entity_id, action, before, after)
+
+
+def audit_row(
+    actor: Principal | None,
+    entity: str,
+    entity_id: int,
+    action: str,
+    before: Any,
+    after: Any,
+    *,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An audit entry as a row: the one shape, whatever writes it (these hooks, or a
+    write through the driver that no hook sees)."""
     return {
-        "occurred_at": utcnow(),
+        "occurred_at": at or utcnow(),
         "actor_type": actor.kind if actor else "system",
         "actor_id": actor.id if actor else None,
         "actor_label": actor.label if actor else None,

@@ -9,6 +9,7 @@ serialized, and on PostgreSQL a trigger deferred to COMMIT gives them their ids
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -78,7 +79,7 @@ def _write_events(session: Session) -> None:
     changes: dict[tuple[str, int], str] = session.info.pop("reqtrack_changes", {})
     deleted: dict[tuple[str, int], Any] = session.info.pop("reqtrack_deleted", {})
     rows = [
-        _row(type_, entity, entity_id, data)
+        event_row(type_, entity, entity_id, data)
         for type_, entity, entity_id, data in session.info.pop(_PENDING, [])
     ]
     for table, (entity, publisher, renames) in _publishers.items():
@@ -89,16 +90,20 @@ def _write_events(session: Session) -> None:
             if t != table or name is None:
                 continue
             data = deleted.get((t, entity_id)) if verb == "deleted" else resources.get(entity_id)
-            rows.append(_row(f"{entity}.{name}", entity, entity_id, to_jsonable_python(data)))
+            rows.append(event_row(f"{entity}.{name}", entity, entity_id, to_jsonable_python(data)))
     if not rows:
         return
     session.connection().execute(insert(EVENT_TABLE), rows)
 
 
-def _row(type_: str, entity: str, entity_id: int, data: Any) -> dict[str, Any]:
+def event_row(
+    type_: str, entity: str, entity_id: int, data: Any, *, at: datetime | None = None
+) -> dict[str, Any]:
+    """An event as a row of the change feed: the one shape, whatever writes it (these
+    hooks, or a write through the driver that no hook sees)."""
     return {
         "type": type_,
-        "occurred_at": utcnow(),
+        "occurred_at": at or utcnow(),
         "entity": entity,
         "entity_id": entity_id,
         "data": data,

@@ -14,11 +14,12 @@ from sqlalchemy import Table
 from sqlmodel import Session
 
 from app.audit.models import AuditEntry
+from app.audit.recorder import audit_row
 from app.auth.models import Principal
 from app.core.direct import SessionDriver, insert_of
 from app.core.types import utcnow
 from app.decisions.models import DecisionRead
-from app.events.outbox import EVENT_TABLE
+from app.events.outbox import EVENT_TABLE, event_row
 from app.requests.models import RequestRead, RequestStatus
 
 ENTITY = "request"
@@ -56,31 +57,11 @@ def journal_of(
 ) -> Journal:
     now = utcnow()
     reads = [created_read(row, need_decisions.get(row["need_id"])) for row in rows]
+    # Every column, as the recorder's snapshot: JSON once bound (json_text).
     audit_entries = [
-        {
-            "occurred_at": now,
-            "actor_type": creator.kind,
-            "actor_id": creator.id,
-            "actor_label": creator.label,
-            "entity": ENTITY,
-            "entity_id": row["id"],
-            "action": "create",
-            "before": None,
-            # Every column, as the recorder's snapshot: JSON once bound (json_text).
-            "after": row,
-        }
-        for row in rows
+        audit_row(creator, ENTITY, row["id"], "create", None, row, at=now) for row in rows
     ]
-    events = [
-        {
-            "type": f"{ENTITY}.created",
-            "occurred_at": now,
-            "entity": ENTITY,
-            "entity_id": read.id,
-            "data": read,
-        }
-        for read in reads
-    ]
+    events = [event_row(f"{ENTITY}.created", ENTITY, read.id, read, at=now) for read in reads]
     return Journal(audit_entries, events, reads)
 
 
