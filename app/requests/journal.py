@@ -68,11 +68,5 @@ def journal_of(
 def created_read(row: dict[str, Any], need_decision: DecisionRead | None) -> RequestRead:
     """A new request as the API answers it. It has no decision of its own yet, so its
     need's current decision (if any) is its effective one."""
-    status = derived_status(need_id=row["need_id"], decided=need_decision is not None)
+    status = RequestStatus.of(need_id=row["need_id"], decided=need_decision is not None)
     return RequestRead.model_validate({**row, "status": status, "decision": need_decision})
-
-
-def derived_status(*, need_id: int | None, decided: bool) -> RequestStatus:
-    if decided:
-        return RequestStatus.decided
-    return RequestStatus.triaged if need_id is not None else RequestStatus.new

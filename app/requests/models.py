@@ -34,9 +34,18 @@ class Urgency(StrEnum):
 
 
 class RequestStatus(StrEnum):
+    """Derived, never stored: from whether a decision answers it, else whether it has a
+    need."""
+
     new = "new"
     triaged = "triaged"
     decided = "decided"
+
+    @classmethod
+    def of(cls, *, need_id: int | None, decided: bool) -> "RequestStatus":
+        if decided:
+            return cls.decided
+        return cls.triaged if need_id is not None else cls.new
 
 
 Title = Annotated[str, pydantic.Field(min_length=1, max_length=300), NoNul, Trimmed]

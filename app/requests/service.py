@@ -35,7 +35,6 @@ from app.events.outbox import EVENT_TABLE, publish_resources
 from app.needs.models import Need
 from app.requests.journal import (
     AUDIT_TABLE,
-    derived_status,
     journal_of,
     record_created_requests,
 )
@@ -135,7 +134,7 @@ async def read(*, reads: DirectReads, request_id: int) -> RequestRead:
 def answered(row: Row) -> RequestRead:
     """A row of with_effective_decision as the API answers it."""
     fields, decision = split_effective_decision(row)
-    status = derived_status(need_id=fields["need_id"], decided=decision is not None)
+    status = RequestStatus.of(need_id=fields["need_id"], decided=decision is not None)
     return RequestRead.model_validate(fields | {"decision": decision, "status": status})
 
 
