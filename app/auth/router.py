@@ -27,10 +27,10 @@ from app.auth.models import (
     UserUpdate,
 )
 from app.auth.service import LoginRefused, UserFilters
-from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import Conflict, TooManyRequests, problem_response
+from app.core.etags import IfMatch, check_if_match, set_created, set_etag
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from app.auth.dependencies import CurrentPrincipal, RequireManager
-from app.core.concurrency import model_response
 from app.core.db import SessionDep, write_and_commit
+from app.core.etags import model_response
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId

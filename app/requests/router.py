@@ -10,10 +10,10 @@ from app.auth.dependencies import (
     RequireContributor,
     RequireManager,
 )
-from app.core.concurrency import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.db import SessionDep
 from app.core.direct import DirectReads, DirectReadsDep
 from app.core.errors import Unprocessable
+from app.core.etags import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8

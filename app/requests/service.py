@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
-from app.core.concurrency import check_if_match
 from app.core.db import write_and_commit
 from app.core.direct import (
     AnySelect,
@@ -21,6 +20,7 @@ from app.core.direct import (
     insert_of,
 )
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.etags import check_if_match
 from app.core.models import apply_changes
 from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryId, utcnow

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
 
 from app.auth.dependencies import RequireManager
-from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep
 from app.core.direct import DirectReadsDep
+from app.core.etags import IfMatch, check_if_match, set_created, set_etag
 from app.core.locations import location_of
 from app.core.types import PathId
 from app.events.answer_cache import AnswerCacheDep

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import RequireContributor, RequireManager
-from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.db import SessionDep
+from app.core.etags import IfMatch, check_if_match, set_created, set_etag
 from app.core.locations import location_of
 from app.idempotency.dependencies import Idempotent
 from app.stakeholders import service

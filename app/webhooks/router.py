@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import RequireAdmin
-from app.core.concurrency import IfMatch, check_if_match, set_created, set_etag
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
+from app.core.etags import IfMatch, check_if_match, set_created, set_etag
 from app.core.locations import location_of
 from app.core.pagination import PageParams
 from app.core.types import PathId
