@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
@@ -12,7 +12,6 @@ from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText
 from app.events.outbox import publish_resources
-from app.requests.models import Request
 from app.stakeholders.models import (
     Stakeholder,
     StakeholderCreate,
@@ -74,15 +73,16 @@ def update(*, session: Session, stakeholder: Stakeholder, data: StakeholderUpdat
 
 
 def delete(*, session: Session, stakeholder: Stakeholder) -> None:
-    has_requests = session.exec(
-        select(exists().where(col(Request.stakeholder_id) == stakeholder.id))
-    ).one()
-    if has_requests:
-        raise Conflict(
-            f"Stakeholder {stakeholder.id} still has requests; move or delete them first."
-        )
+    stakeholder_id = stakeholder.id  # the object is unusable once its delete fails
     session.delete(stakeholder)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The one key that points at a stakeholder is its requests' (ON DELETE RESTRICT):
+        # the database says it, in the same statement, with no race.
+        raise Conflict(
+            f"Stakeholder {stakeholder_id} still has requests; move or delete them first."
+        ) from None
 
 
 def _ensure_email_free(session: Session, email: str | None) -> None:
