@@ -1,15 +1,11 @@
 """Accounts, logins, service tokens: who may call, and as what."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, bindparam, case, delete, or_, tuple_, update
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.auth.models import (
@@ -27,6 +23,7 @@ from app.auth.models import (
     throttled_address,
 )
 from app.core.config import Settings
+from app.core.db import insert_on_conflict
 from app.core.direct import DirectQuery, DirectReads
 from app.core.errors import Conflict, NotFound
 from app.core.filters import where_equal
@@ -185,7 +182,7 @@ def _counted(
     expired = _THROTTLE.c.expires_at <= now
     failures = case((expired, 1), else_=_THROTTLE.c.failures + 1)
     later = bindparam("until", until, type_=UTCDateTime)
-    upsert = _dialect_insert(session)(_THROTTLE).values(
+    upsert = insert_on_conflict(session, _THROTTLE).values(
         email=email, client_address=client_address, failures=1, expires_at=until
     )
     statement = upsert.on_conflict_do_update(
@@ -253,10 +250,6 @@ def unlock_logins(*, session: Session, email: str | None, address: str | None) -
         statement = statement.where(_THROTTLE.c.client_address == throttled_address(address))
     result = session.execute(statement)
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _dialect_insert(session: Session) -> Callable[[Table], SQLiteInsert | PostgresInsert]:
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 # Who is calling

@@ -12,8 +12,10 @@ from weakref import WeakKeyDictionary
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic_core import to_json
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -247,12 +249,17 @@ def _sqlite_write_lock_taken_at_once(session: Session) -> bool:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def insert_on_conflict(session: Session, table: Table) -> SQLiteInsert | PostgresInsert:
+    """An INSERT that can say what to do ON CONFLICT, in the session's database's words."""
+    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    return dialect_insert(table)
+
+
 def insert_if_absent(session: Session, row: SQLModel) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on either database: safe when racing."""
     table = type(row).__table__  # type: ignore[attr-defined]
-    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     values = row.model_dump(exclude_none=True)
-    session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
+    session.execute(insert_on_conflict(session, table).values(**values).on_conflict_do_nothing())
 
 
 def consistent_snapshot(session: Session) -> None:
