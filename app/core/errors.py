@@ -110,15 +110,20 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
+    body = problem_body(status, detail, slug=slug)
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def problem_body(status: int, detail: str, *, slug: str | None) -> dict[str, Any]:
+    """A problem's fields (RFC 9457), for answers made here or below the app."""
+    return {
         "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -172,12 +177,9 @@ def driver_error_summary(exc: Exception) -> str:
     constraint it names. Never its message: that quotes the statement's values (an e-mail
     in `Key (email)=(...) already exists`)."""
     orig = getattr(exc, "orig", None) or getattr(exc, "__cause__", None) or exc
-    diagnostics = getattr(orig, "diag", None)  # psycopg
-    constraint = getattr(diagnostics, "constraint_name", None) or getattr(
-        orig,
-        "constraint_name",
-        None,  # asyncpg
-    )
+    # psycopg names the constraint in its diagnostics, asyncpg on the error itself.
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    constraint = constraint or getattr(orig, "constraint_name", None)
     summary = type(orig).__name__
     return f"{summary} on constraint {constraint}" if constraint else summary
 

@@ -12,19 +12,13 @@ import json
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.core.config import get_settings
-from app.core.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE
+from app.core.errors import PROBLEM_JSON, problem_body
 
 
 def too_large_head(max_bytes: int) -> bytes:
     """The whole 431 answer, as bytes: the app never sees such a request."""
-    body = json.dumps(
-        {
-            "type": PROBLEM_TYPE_BASE + "header-too-large",
-            "title": "Request Header Fields Too Large",
-            "status": 431,
-            "detail": f"The request line and headers are larger than {max_bytes} bytes.",
-        }
-    ).encode()
+    detail = f"The request line and headers are larger than {max_bytes} bytes."
+    body = json.dumps(problem_body(431, detail, slug="header-too-large")).encode()
     head = (
         f"content-type: {PROBLEM_JSON}\r\n"
         f"content-length: {len(body)}\r\n"
