@@ -11,11 +11,13 @@ from app.auth.models import Principal
 from app.auth.router import login_router, me_router, tokens_router, users_router
 from app.core.direct import direct_reads
 from app.core.params import single_valued_query
+from app.deciding.router import router as deciding_router
 from app.decisions.router import router as decisions_router
 from app.events.router import router as events_router
 from app.hot_reads import HotAnswer, HotRoute, hot_routes
 from app.needs.router import router as needs_router
 from app.reports.router import router as reports_router
+from app.reports.router import trace_router
 from app.requests.router import answer_request, get_request, stakeholder_view
 from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
@@ -44,9 +46,11 @@ PROTECTED = [Depends(checked_caller)]
 # (for a cached read, matching the routes before it is no small part of its time).
 PROTECTED_ROUTERS = (
     requests_router,
+    deciding_router,
     decisions_router,
     needs_router,
     roadmap_router,
+    trace_router,
     reports_router,
     stakeholders_router,
     stakeholder_view,

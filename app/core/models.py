@@ -7,6 +7,9 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, Column
 from sqlalchemy.orm import declared_attr
+from sqlalchemy.sql import TableClause
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
 from sqlmodel import Field, SQLModel
 
 from app.core.types import BigIntPK, UTCDateTime, utcnow
@@ -64,3 +67,11 @@ def apply_changes(resource: ResourceTable, changes: dict[str, Any]) -> bool:
     if changed:
         resource.updated_at = utcnow()
     return changed
+
+
+def referenced_table(column: Column[Any]) -> TableClause:
+    """The table a foreign-key column points at, as its name and key column: to look a
+    referenced row up without importing the package that defines it (one above)."""
+    (key,) = column.foreign_keys
+    table_name, key_name = key.target_fullname.split(".")
+    return sql_table(table_name, sql_column(key_name))

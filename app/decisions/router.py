@@ -1,147 +1,26 @@
-"""HTTP routes for decisions: record, read the history, confirm. Never edit or delete."""
+"""HTTP routes for /decisions: find and list them. (Recording them: app/deciding.)"""
 
-from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
-from sqlmodel import Session
+from fastapi import APIRouter, Query
 
-from app.auth.dependencies import CurrentPrincipal, RequireManager
-from app.core.db import SessionDep, write_and_commit
-from app.core.etags import model_response
-from app.core.locations import location_of
-from app.core.pagination import PageParams
-from app.core.types import PathId
+from app.core.db import SessionDep
 from app.decisions import service
 from app.decisions.dependencies import ValidDecision
-from app.decisions.effective import to_decision_reads
-from app.decisions.models import (
-    Decision,
-    DecisionConfirm,
-    DecisionCreate,
-    DecisionPage,
-    DecisionRead,
-)
+from app.decisions.models import DecisionPage, DecisionRead
 from app.decisions.service import DecisionFilters
-from app.idempotency.dependencies import Idempotent
-from app.needs import service as need_service
-from app.needs.dependencies import ValidNeed
-from app.requests import service as request_service
-from app.requests.dependencies import ValidRequest
 
 router = APIRouter(tags=["decisions"])
-
-
-def _page(session: SessionDep, found: tuple[Sequence[Decision], str | None]) -> DecisionPage:
-    decisions, next_cursor = found
-    return DecisionPage(items=to_decision_reads(session, decisions), next_cursor=next_cursor)
-
-
-async def _recorded(
-    session: Session, record: Callable[[], Decision], http: Request, *, grows_with_data: bool
-) -> Response:
-    """Record the decision and commit (see write_and_commit); 201 with its Location."""
-
-    def record_and_read() -> DecisionRead:
-        return to_decision_reads(session, [record()])[0]
-
-    decision = await write_and_commit(session, record_and_read, grows_with_data=grows_with_data)
-    response = model_response(decision, status_code=status.HTTP_201_CREATED)
-    response.headers["Location"] = location_of(http, "get_decision", decision_id=decision.id)
-    return response
-
-
-@router.post(
-    "/requests/{request_id}/decisions",
-    status_code=status.HTTP_201_CREATED,
-    response_model=DecisionRead,
-    dependencies=[RequireManager, Idempotent],
-)
-async def create_request_decision(
-    request_id: PathId,
-    body: DecisionCreate,
-    session: SessionDep,
-    caller: CurrentPrincipal,
-    http: Request,
-) -> Response:
-    """Decide on one request, with the why; supersedes its current decision."""
-
-    def record() -> Decision:
-        request = request_service.get(session=session, request_id=request_id, for_update=True)
-        return service.record_decision(session=session, subject=request, data=body, decider=caller)
-
-    return await _recorded(session, record, http, grows_with_data=False)
-
-
-@router.get("/requests/{request_id}/decisions")
-def list_request_decisions(
-    request: ValidRequest, session: SessionDep, page: Annotated[PageParams, Query()]
-) -> DecisionPage:
-    """Every decision on the request, newest first."""
-    return _page(session, service.history(session=session, subject=request, page=page))
-
-
-@router.post(
-    "/needs/{need_id}/decisions",
-    status_code=status.HTTP_201_CREATED,
-    response_model=DecisionRead,
-    dependencies=[RequireManager, Idempotent],
-)
-async def create_need_decision(
-    need_id: PathId,
-    body: DecisionCreate,
-    session: SessionDep,
-    caller: CurrentPrincipal,
-    http: Request,
-) -> Response:
-    """Decide on a need: it answers every request under it that has no decision of its own."""
-
-    def record() -> Decision:
-        need = need_service.get(session=session, need_id=need_id, for_update=True)
-        return service.record_decision(session=session, subject=need, data=body, decider=caller)
-
-    # Every request under the need without an answer yet is marked answered.
-    return await _recorded(session, record, http, grows_with_data=True)
-
-
-@router.get("/needs/{need_id}/decisions")
-def list_need_decisions(
-    need: ValidNeed, session: SessionDep, page: Annotated[PageParams, Query()]
-) -> DecisionPage:
-    """Every decision on the need, newest first."""
-    return _page(session, service.history(session=session, subject=need, page=page))
 
 
 @router.get("/decisions")
 def list_decisions(
     session: SessionDep, filters: Annotated[DecisionFilters, Query()]
 ) -> DecisionPage:
-    return _page(session, service.list_decisions(session=session, filters=filters))
+    decisions, next_cursor = service.list_decisions(session=session, filters=filters)
+    return DecisionPage(items=decisions, next_cursor=next_cursor)
 
 
 @router.get("/decisions/{decision_id}")
 def get_decision(decision: ValidDecision, session: SessionDep) -> DecisionRead:
-    return to_decision_reads(session, [decision])[0]
-
-
-@router.post(
-    "/decisions/{decision_id}/confirm",
-    status_code=status.HTTP_201_CREATED,
-    response_model=DecisionRead,
-    dependencies=[RequireManager, Idempotent],
-)
-async def confirm_decision(
-    decision_id: PathId,
-    body: DecisionConfirm,
-    session: SessionDep,
-    caller: CurrentPrincipal,
-    http: Request,
-) -> Response:
-    """Stand by a (suspect) decision with a new why: recorded as a new decision."""
-
-    def record() -> Decision:
-        decision = service.get(session=session, decision_id=decision_id)
-        return service.confirm(session=session, decision=decision, data=body, decider=caller)
-
-    # The decision confirmed may be a need's, recorded again like a new one on the need.
-    return await _recorded(session, record, http, grows_with_data=True)
+    return service.to_read(session=session, decision=decision)

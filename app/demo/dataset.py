@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.auth.models import Principal
 from app.core.types import utcnow
-from app.decisions import service as decisions
+from app.deciding import service as decisions
 from app.decisions.models import DecisionCreate, Outcome
 from app.needs import service as needs
 from app.needs.models import Need, NeedCreate

@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, Float, Select, case, func, select
 from sqlmodel import Session, col
 
 from app.core.types import Money
-from app.decisions.effective import effective_accepted_item, join_current_decisions
 from app.needs.models import Demand
+from app.requests.effective import effective_accepted_item, join_current_decisions
 from app.requests.models import Request, Urgency
 from app.stakeholders.models import Stakeholder
 

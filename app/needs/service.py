@@ -1,6 +1,7 @@
 """Need rules: demand is derived from requests; a referenced need stays."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import exists
 from sqlalchemy import update as sql_update
@@ -14,11 +15,11 @@ from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
 from app.decisions.models import Decision
-from app.decisions.service import mark_answered
 from app.events.outbox import announce, publish_resources
 from app.needs.demand import demand_by_need
 from app.needs.models import Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
 from app.requests.models import Request
+from app.requests.service import mark_answered
 
 
 class NeedFilters(PageParams):
@@ -103,32 +104,14 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
             f"Need {missing[0]} does not exist.",
             loc=["body", "source_ids", data.source_ids.index(missing[0])],
         )
-    sources = [locked[i] for i in source_ids]
     _ensure_answers_agree(session, target.id, source_ids)
     now = utcnow()
-    moved_requests = list(
-        session.exec(select(Request.id).where(col(Request.need_id).in_(source_ids)))
-    )
-    session.execute(
-        sql_update(Request)
-        .where(col(Request.need_id).in_(source_ids))
-        .values(need_id=target.id, version=col(Request.version) + 1, updated_at=now)
-    )
-    decisions = session.exec(
-        select(Decision).where(col(Decision.need_id).in_(source_ids)).order_by(col(Decision.id))
-    ).all()
-    target_decided = session.exec(
-        select(Decision.id).where(col(Decision.need_id) == target.id, col(Decision.is_current))
-    ).first()
-    keeper = None if target_decided is not None else _newest_current(decisions)
-    for decision in decisions:
-        decision.need_id = target.id
-        decision.is_current = decision is keeper
-    session.flush()
-    if keeper is not None or target_decided is not None:
+    moved_requests = _move_requests(session, source_ids, target.id, now)
+    decisions, current_id = _move_decisions(session, source_ids, target.id)
+    if current_id is not None:
         mark_answered(session, col(Request.id).in_(moved_requests), at=now)
-    for source in sources:
-        session.delete(source)
+    for source_id in source_ids:
+        session.delete(locked[source_id])
     apply_changes(target, {"updated_at": now})
     session.flush()
     audit.record(
@@ -140,12 +123,44 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
         after={
             "moved_request_ids": moved_requests,
             "moved_decision_ids": [d.id for d in decisions],
-            "current_decision_id": keeper.id if keeper else target_decided,
+            "current_decision_id": current_id,
         },
     )
     merged = to_reads(session=session, needs=[target])[0].model_dump()
     announce(session, "need", target.id, "merged", merged | {"merged_need_ids": source_ids})
     return target
+
+
+def _move_requests(
+    session: Session, source_ids: list[int], target_id: int, now: datetime
+) -> list[int]:
+    """The sources' requests now under the target; their ids."""
+    moved = list(session.exec(select(Request.id).where(col(Request.need_id).in_(source_ids))))
+    session.execute(
+        sql_update(Request)
+        .where(col(Request.need_id).in_(source_ids))
+        .values(need_id=target_id, version=col(Request.version) + 1, updated_at=now)
+    )
+    return [request_id for request_id in moved if request_id is not None]
+
+
+def _move_decisions(
+    session: Session, source_ids: list[int], target_id: int
+) -> tuple[Sequence[Decision], int | None]:
+    """The sources' decisions, now the target's history; the target's current decision
+    after the move (its own, else the newest current one among the sources'), if any."""
+    decisions = session.exec(
+        select(Decision).where(col(Decision.need_id).in_(source_ids)).order_by(col(Decision.id))
+    ).all()
+    target_decided = session.exec(
+        select(Decision.id).where(col(Decision.need_id) == target_id, col(Decision.is_current))
+    ).first()
+    keeper = None if target_decided is not None else _newest_current(decisions)
+    for decision in decisions:
+        decision.need_id = target_id
+        decision.is_current = decision is keeper
+    session.flush()
+    return decisions, keeper.id if keeper is not None else target_decided
 
 
 def _ensure_answers_agree(session: Session, target_id: int, source_ids: list[int]) -> None:

@@ -3,15 +3,21 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
 
 from app.core.db import SessionDep
 from app.core.direct import DirectReadsDep
+from app.core.types import PathId
 from app.events.answer_cache import AnswerCacheDep
 from app.reports import service
 from app.reports.models import Coverage, DemandBy, DemandReport, Summary
+from app.reports.trace import Trace, trace
+from app.roadmap import service as roadmap
 
 # Each report is computed in one snapshot and kept until the data changes (events/answer_cache.py).
 router = APIRouter(prefix="/reports", tags=["reports"])
+# Why an item is on the roadmap, beside the item's own routes.
+trace_router = APIRouter(prefix="/roadmap-items", tags=["roadmap"])
 
 
 @router.get("/summary", response_model=Summary)
@@ -58,4 +64,21 @@ async def report_coverage(
         reads=reads,
         session=session,
         compute=lambda s: service.coverage(session=s, older_than_days=older_than_days, limit=limit),
+    )
+
+
+@trace_router.get("/{roadmap_item_id}/trace", response_model=Trace)
+async def trace_roadmap_item(
+    roadmap_item_id: PathId, session: SessionDep, reads: DirectReadsDep, cache: AnswerCacheDep
+) -> Response:
+    """Why this is on the roadmap: every need and request accepted into it (by their
+    effective decision), each request with its stakeholder, and the demand behind it."""
+
+    def traced(session: Session) -> Trace:
+        item = roadmap.get(session=session, roadmap_item_id=roadmap_item_id)
+        return trace(session=session, item=item)
+
+    # Computed in one snapshot and kept until the data changes (events/answer_cache.py).
+    return await cache.answer(
+        ("trace", roadmap_item_id), reads=reads, session=session, compute=traced
     )

@@ -8,16 +8,8 @@ from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
 from app.core.types import utcnow
-from app.decisions.effective import (
-    NeedDecision,
-    OwnDecision,
-    effective_accepted_item,
-    join_current_decisions,
-    request_undecided_condition,
-    suspect_condition,
-    to_decision_reads,
-)
 from app.decisions.models import Decision, Outcome
+from app.decisions.reads import suspect_condition, to_decision_reads
 from app.needs.demand import rollup, weighted_demand_sum
 from app.needs.models import Need
 from app.reports.models import (
@@ -32,6 +24,13 @@ from app.reports.models import (
     Summary,
 )
 from app.reports.sql import hours_between
+from app.requests.effective import (
+    NeedDecision,
+    OwnDecision,
+    effective_accepted_item,
+    join_current_decisions,
+    request_undecided_condition,
+)
 from app.requests.models import Request, RequestStatus
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
@@ -196,39 +195,6 @@ def _labels(session: Session, by: DemandBy, ids: list[int]) -> dict[int, str]:
 def coverage(*, session: Session, older_than_days: int, limit: int) -> Coverage:
     """What slipped through: each list holds at most `limit` entries, oldest first."""
     today = utcnow().date()
-    current_need_decision = (
-        select(col(Decision.outcome))
-        .where(col(Decision.need_id) == col(Need.id), col(Decision.is_current))
-        .scalar_subquery()
-    )
-    needs = session.execute(
-        select(col(Need.id), col(Need.statement), current_need_decision)
-        .where(
-            case(
-                (current_need_decision.is_(None), True),
-                else_=current_need_decision != Outcome.accepted,
-            )
-        )
-        .order_by(col(Need.id))
-        .limit(limit)
-    ).all()
-    led_to = join_current_decisions(select(effective_accepted_item()).select_from(Request)).where(
-        effective_accepted_item().is_not(None)
-    )
-    accepted_needs = select(col(Decision.roadmap_item_id)).where(
-        col(Decision.is_current),
-        col(Decision.outcome) == Outcome.accepted,
-        col(Decision.need_id).is_not(None),
-    )
-    items = session.exec(
-        select_model(RoadmapItem)
-        .where(
-            col(RoadmapItem.id).not_in(led_to.scalar_subquery().correlate(None)),
-            col(RoadmapItem.id).not_in(accepted_needs.scalar_subquery()),
-        )
-        .order_by(col(RoadmapItem.id))
-        .limit(limit)
-    ).all()
     cutoff = utcnow() - timedelta(days=older_than_days)
     stale = session.exec(
         select_model(Request)
@@ -248,11 +214,51 @@ def coverage(*, session: Session, older_than_days: int, limit: int) -> Coverage:
     return Coverage(
         older_than_days=older_than_days,
         today=today,
-        needs_without_accepted_item=[
-            CoveredNeed(id=i, statement=s, current_outcome=o) for i, s, o in needs
-        ],
-        roadmap_items_without_demand=[CoveredItem.model_validate(item) for item in items],
+        needs_without_accepted_item=_needs_without_accepted_item(session, limit),
+        roadmap_items_without_demand=_items_without_demand(session, limit),
         requests_undecided_too_long=[CoveredRequest.model_validate(r) for r in stale],
         decisions_past_revisit=to_decision_reads(session, past_revisit),
         suspect_decisions=to_decision_reads(session, suspect),
     )
+
+
+def _needs_without_accepted_item(session: Session, limit: int) -> list[CoveredNeed]:
+    current_need_decision = (
+        select(col(Decision.outcome))
+        .where(col(Decision.need_id) == col(Need.id), col(Decision.is_current))
+        .scalar_subquery()
+    )
+    needs = session.execute(
+        select(col(Need.id), col(Need.statement), current_need_decision)
+        .where(
+            case(
+                (current_need_decision.is_(None), True),
+                else_=current_need_decision != Outcome.accepted,
+            )
+        )
+        .order_by(col(Need.id))
+        .limit(limit)
+    ).all()
+    return [CoveredNeed(id=i, statement=s, current_outcome=o) for i, s, o in needs]
+
+
+def _items_without_demand(session: Session, limit: int) -> list[CoveredItem]:
+    """Items no request's effective decision and no need's current one accepted."""
+    led_to = join_current_decisions(select(effective_accepted_item()).select_from(Request)).where(
+        effective_accepted_item().is_not(None)
+    )
+    accepted_needs = select(col(Decision.roadmap_item_id)).where(
+        col(Decision.is_current),
+        col(Decision.outcome) == Outcome.accepted,
+        col(Decision.need_id).is_not(None),
+    )
+    items = session.exec(
+        select_model(RoadmapItem)
+        .where(
+            col(RoadmapItem.id).not_in(led_to.scalar_subquery().correlate(None)),
+            col(RoadmapItem.id).not_in(accepted_needs.scalar_subquery()),
+        )
+        .order_by(col(RoadmapItem.id))
+        .limit(limit)
+    ).all()
+    return [CoveredItem.model_validate(item) for item in items]

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
 from app.core.pagination import RANKED, decode_cursor, encode_cursor
-from app.decisions.effective import (
+from app.requests.effective import (
     request_decided_condition,
     request_undecided_condition,
     with_effective_decision,

@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Table, bindparam, or_
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import TableClause
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
@@ -21,18 +23,13 @@ from app.core.direct import (
 )
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.etags import check_if_match
-from app.core.models import apply_changes
+from app.core.models import apply_changes, referenced_table
 from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryId, utcnow
-from app.decisions.effective import (
-    current_decisions_of_needs,
-    split_effective_decision,
-    with_effective_decision,
-)
 from app.decisions.models import Decision
-from app.decisions.service import need_is_decided
+from app.decisions.reads import current_decisions_of_needs, need_is_decided
 from app.events.outbox import EVENT_TABLE, publish_resources
-from app.needs.models import Need
+from app.requests.effective import split_effective_decision, with_effective_decision
 from app.requests.journal import (
     AUDIT_TABLE,
     journal_of,
@@ -53,7 +50,9 @@ from app.stakeholders.models import Stakeholder
 
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
 STAKEHOLDER_TABLE: Table = Stakeholder.__table__  # type: ignore[attr-defined]
-NEED_TABLE: Table = Need.__table__  # type: ignore[attr-defined]
+# The needs a request may be filed under, by its key's target (their package builds on
+# this one: it is not imported here).
+NEED_TABLE = referenced_table(REQUEST_TABLE.c.need_id)
 _INSERT_REQUEST = insert_of(REQUEST_TABLE, "id")
 # The stored fields a RequestRead answers with (status and decision are derived).
 REQUEST_COLUMNS = [name for name in RequestRead.model_fields if name not in {"status", "decision"}]
@@ -271,6 +270,15 @@ def upsert_external(
     return to_read(session=session, request=updated), False
 
 
+def mark_answered(session: Session, *conditions: Any, at: datetime) -> None:
+    """Requests matching the conditions that had no answer yet were answered at `at`."""
+    session.execute(
+        sql_update(Request)
+        .where(col(Request.first_answered_at).is_(None), *conditions)
+        .values(first_answered_at=at)
+    )
+
+
 def ensure_may_edit(caller: Principal, request: Request) -> None:
     """Managers edit any request; contributors only the ones they created."""
     if caller.role.allows(Role.manager):
@@ -316,7 +324,7 @@ def _missing_stakeholder(stakeholder_id: int) -> Unprocessable:
     )
 
 
-def _exists(session: Session, table: Table, id_: int) -> bool:
+def _exists(session: Session, table: TableClause, id_: int) -> bool:
     return bool(execute_in_session(session, _ID_IN[table.name], [{"id": id_}]))
 
 

@@ -3,15 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlmodel import Session
 
 from app.auth.dependencies import RequireManager
 from app.core.db import SessionDep
-from app.core.direct import DirectReadsDep
 from app.core.etags import IfMatch, check_if_match, set_created, set_etag
 from app.core.locations import location_of
-from app.core.types import PathId
-from app.events.answer_cache import AnswerCacheDep
 from app.idempotency.dependencies import Idempotent
 from app.roadmap import service
 from app.roadmap.dependencies import ValidRoadmapItem
@@ -22,7 +18,6 @@ from app.roadmap.models import (
     RoadmapItemUpdate,
 )
 from app.roadmap.service import RoadmapItemFilters
-from app.roadmap.trace import Trace, trace
 
 router = APIRouter(prefix="/roadmap-items", tags=["roadmap"])
 
@@ -75,20 +70,3 @@ def delete_roadmap_item(
 ) -> None:
     check_if_match(if_match, item.version)
     service.delete(session=session, item=item)
-
-
-@router.get("/{roadmap_item_id}/trace", response_model=Trace)
-async def trace_roadmap_item(
-    roadmap_item_id: PathId, session: SessionDep, reads: DirectReadsDep, cache: AnswerCacheDep
-) -> Response:
-    """Why this is on the roadmap: every need and request accepted into it (by their
-    effective decision), each request with its stakeholder, and the demand behind it."""
-
-    def traced(session: Session) -> Trace:
-        item = service.get(session=session, roadmap_item_id=roadmap_item_id)
-        return trace(session=session, item=item)
-
-    # Computed in one snapshot and kept until the data changes (events/answer_cache.py).
-    return await cache.answer(
-        ("trace", roadmap_item_id), reads=reads, session=session, compute=traced
-    )

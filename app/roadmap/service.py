@@ -1,8 +1,8 @@
 """Roadmap item rules."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
@@ -11,9 +11,7 @@ from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
 from app.core.types import FilterText, utcnow
-from app.decisions.effective import to_decision_reads
-from app.decisions.models import Decision, Outcome
-from app.events.outbox import announce, publish_resources
+from app.events.outbox import publish_resources
 from app.roadmap.models import (
     Horizon,
     RoadmapItem,
@@ -65,6 +63,15 @@ def create(*, session: Session, data: RoadmapItemCreate) -> RoadmapItem:
 
 # A change to any of these may break what was promised to the stakeholders.
 PROMISE_FIELDS = frozenset({"title", "description", "horizon", "target_date", "theme"})
+# Who must hear, in the item's transaction, that its promise changed: the decisions
+# domain, above this one, announces the acceptances it puts in doubt.
+PromiseWatcher = Callable[[Session, RoadmapItem], None]
+_promise_watchers: list[PromiseWatcher] = []
+
+
+def watch_promises(watcher: PromiseWatcher) -> PromiseWatcher:
+    _promise_watchers.append(watcher)
+    return watcher
 
 
 def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> RoadmapItem:
@@ -77,29 +84,20 @@ def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> R
     apply_changes(item, changes)
     session.flush()
     if promise_changed:
-        _announce_suspect_decisions(session, item)
+        for watcher in _promise_watchers:
+            watcher(session, item)
     return item
 
 
-def _announce_suspect_decisions(session: Session, item: RoadmapItem) -> None:
-    """Tell integrations which promises may no longer hold."""
-    accepted = session.exec(
-        select(Decision).where(
-            col(Decision.roadmap_item_id) == item.id,
-            col(Decision.is_current),
-            col(Decision.outcome) == Outcome.accepted,
-        )
-    ).all()
-    for decision in to_decision_reads(session, accepted):
-        announce(session, "decision", decision.id, "suspect", decision)
-
-
 def delete(*, session: Session, item: RoadmapItem) -> None:
-    decided = session.exec(select(exists().where(col(Decision.roadmap_item_id) == item.id))).one()
-    if decided:
-        raise Conflict(f"Roadmap item {item.id} has decisions pointing at it; it stays.")
+    item_id = item.id  # the object is unusable once its delete fails
     session.delete(item)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The one key that points at an item is its decisions' (ON DELETE RESTRICT): the
+        # database says it, in the same statement, with no race.
+        raise Conflict(f"Roadmap item {item_id} has decisions pointing at it; it stays.") from None
 
 
 # Its events carry the item as the API answers it.

@@ -7,12 +7,15 @@ size of the export, and the cursor between batches is the list's keyset cursor.
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
+from app.core.config import Settings
+from app.core.db import open_session, turn
 from app.decisions import service as decisions
-from app.decisions.effective import to_decision_reads
 from app.decisions.service import DecisionFilters
 from app.requests import listing
 from app.requests.models import RequestRead
@@ -28,6 +31,7 @@ from app.transfer.models import (
 
 EXPORT_BATCH = 1000
 Batch = tuple[str, str | None]  # CSV text of the rows, and the cursor after them (or None)
+BatchReader = Callable[..., Batch]  # (session=..., cursor=...) -> the batch after cursor
 
 
 def csv_text(rows: Iterable[Sequence[object]]) -> str:
@@ -56,8 +60,7 @@ def decision_batch(
         filters.model_dump(exclude_none=True) | {"cursor": cursor}
     )
     page = page.model_copy(update={"limit": EXPORT_BATCH})
-    found, next_cursor = decisions.list_decisions(session=session, filters=page)
-    reads = to_decision_reads(session, found)
+    reads, next_cursor = decisions.list_decisions(session=session, filters=page)
     rows = [[getattr(read, column) for column in DECISION_COLUMNS] for read in reads]
     return _with_header(DECISION_COLUMNS, rows, cursor), next_cursor
 
@@ -84,3 +87,22 @@ def _stakeholder_emails(session: Session, ids: set[int]) -> dict[int, str]:
         select(Stakeholder.id, Stakeholder.email).where(col(Stakeholder.id).in_(ids))
     )
     return {id_: email for id_, email in found if id_ is not None and email is not None}
+
+
+async def batches(
+    engine: Engine, settings: Settings, read: BatchReader, first: Batch
+) -> AsyncIterator[bytes]:
+    """The first batch, then the rest, read as the client takes them."""
+    text, cursor = first
+    yield text.encode()
+    while cursor is not None:
+        # The request's session is closed by now. Each batch takes its turn at the database
+        # and a session of its own, so a slow client holds no connection between batches.
+        async with turn(settings, write=False):
+            text, cursor = await run_in_threadpool(_read_batch, engine, read, cursor)
+        yield text.encode()
+
+
+def _read_batch(engine: Engine, read: BatchReader, cursor: str) -> Batch:
+    with open_session(engine, write=False) as session:
+        return read(session=session, cursor=cursor)

@@ -35,8 +35,8 @@ from app.core.direct import (
     next_postgres_ids,
 )
 from app.core.types import utcnow
-from app.decisions.effective import current_decisions_of_needs
 from app.decisions.models import DecisionRead
+from app.decisions.reads import current_decisions_of_needs
 from app.events.bulk import BulkEvents
 from app.needs.models import Need
 from app.requests.journal import INSERT_AUDIT, journal_of

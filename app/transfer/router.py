@@ -1,17 +1,15 @@
 """HTTP routes for bulk import (POST /imports/requests) and CSV exports (GET /exports/...)."""
 
-from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Annotated, Any
 
 import anyio.from_thread
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor
-from app.core.db import SessionDep, open_session, turn
+from app.core.db import SessionDep
 from app.idempotency.dependencies import Idempotent
 from app.transfer import exporter, importer
 from app.transfer.models import (
@@ -26,7 +24,6 @@ from app.transfer.parsing import ChunkedBody
 
 router = APIRouter(tags=["import and export"])
 
-BatchReader = Callable[..., exporter.Batch]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 ACCEPTED_IMPORT_TYPES = ", ".join(IMPORT_MEDIA_TYPES)
 
@@ -134,29 +131,12 @@ def export_decisions(
 
 
 def _csv_download(
-    http: Request, filename: str, read: BatchReader, first: exporter.Batch
+    http: Request, filename: str, read: exporter.BatchReader, first: exporter.Batch
 ) -> StreamingResponse:
     """The first batch, read in the request's session (so its errors are still a proper
     response), then the rest, streamed as the client takes it."""
     return StreamingResponse(
-        _batches(http, read, first),
+        exporter.batches(http.app.state.engine, http.app.state.settings, read, first),
         media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-async def _batches(http: Request, read: BatchReader, first: exporter.Batch) -> AsyncIterator[bytes]:
-    text, cursor = first
-    yield text.encode()
-    engine: Engine = http.app.state.engine
-    while cursor is not None:
-        # The request's session is closed by now. Each batch takes its turn at the database
-        # and a session of its own, so a slow client holds no connection between batches.
-        async with turn(http.app.state.settings, write=False):
-            text, cursor = await run_in_threadpool(_read_batch, engine, read, cursor)
-        yield text.encode()
-
-
-def _read_batch(engine: Engine, read: BatchReader, cursor: str) -> exporter.Batch:
-    with open_session(engine, write=False) as session:
-        return read(session=session, cursor=cursor)

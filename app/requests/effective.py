@@ -1,49 +1,17 @@
-"""What stands for each subject: its current decision, suspect or not, and for a request
-the effective one (its own current decision, else its need's). Read-only queries."""
+"""A request's effective decision: its own current decision if it has one, else its
+need's; and whether it is suspect. SQL on Request, read-only."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, null, or_, union
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import col, select
 
 from app.core.direct import AnySelect
 from app.decisions.models import Decision, DecisionRead, Outcome
+from app.decisions.reads import promise_changed
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
-
-
-def promise_changed(outcome: Any, decided_at: Any) -> ColumnElement[bool]:
-    """SQL (RoadmapItem in the FROM list): what makes a decision suspect, the one rule
-    for a decision and for a request's effective one: an acceptance into an item whose
-    promise changed after it was decided."""
-    return and_(outcome == Outcome.accepted, col(RoadmapItem.promise_changed_at) > decided_at)
-
-
-def suspect_condition() -> ColumnElement[bool]:
-    """SQL on Decision: a current decision, suspect."""
-    item_changed_since = exists().where(
-        col(RoadmapItem.id) == col(Decision.roadmap_item_id),
-        promise_changed(col(Decision.outcome), col(Decision.decided_at)),
-    )
-    return and_(col(Decision.is_current), item_changed_since)
-
-
-def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[DecisionRead]:
-    # Only a current acceptance can be suspect: most decisions need no query.
-    ids = [d.id for d in decisions if d.is_current and d.outcome == Outcome.accepted]
-    suspect: set[int] = set()
-    if ids:
-        suspect = {
-            decision_id
-            for decision_id in session.exec(
-                select(Decision.id).where(col(Decision.id).in_(ids), suspect_condition())
-            )
-            if decision_id is not None
-        }
-    return [DecisionRead.of(decision, suspect=decision.id in suspect) for decision in decisions]
 
 
 def _current_own(decision: Any = Decision) -> ColumnElement[bool]:
@@ -72,15 +40,6 @@ def request_undecided_condition() -> ColumnElement[bool]:
     turns these into index-driven anti-joins, far faster on a large table."""
     own, via_need = _own_and_needs_decision()
     return and_(~own, ~via_need)
-
-
-def current_decisions_of_needs(
-    session: Session, need_ids: Sequence[int]
-) -> dict[int, DecisionRead]:
-    if not need_ids:
-        return {}
-    decisions = session.exec(_current().where(col(Decision.need_id).in_(need_ids))).all()
-    return {d.need_id: d for d in to_decision_reads(session, decisions) if d.need_id is not None}
 
 
 # A request's own current decision, and its need's: LEFT JOINed by join_current_decisions.
@@ -132,10 +91,6 @@ def accepted_into(item_id: int) -> ColumnElement[bool]:
     )
     # A UNION of two index-driven lookups: an OR here makes PostgreSQL scan every request.
     return col(Request.id).in_(union(own, via_need))
-
-
-def _current() -> SelectOfScalar[Decision]:
-    return select(Decision).where(col(Decision.is_current))
 
 
 # The effective decision of a request, as columns named decision_<field>.

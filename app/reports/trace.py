@@ -4,11 +4,12 @@ demand. A fixed number of queries, however many requests are linked."""
 from sqlalchemy import literal
 from sqlmodel import Session, SQLModel, col, select
 
-from app.decisions.effective import accepted_into, to_decision_reads
 from app.decisions.models import Decision, DecisionRead, Outcome
+from app.decisions.reads import to_decision_reads
 from app.needs.demand import rollup
 from app.needs.models import Demand, Need, NeedRead
 from app.needs.service import to_reads as need_reads
+from app.requests.effective import accepted_into
 from app.requests.models import Request, RequestRead
 from app.requests.service import to_reads as request_reads
 from app.roadmap.models import RoadmapItem, RoadmapItemRead
