@@ -6,16 +6,16 @@ or roll back together. Actions that are more than one row change (a merge) are
 recorded explicitly with `record`.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic_core import to_jsonable_python
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.audit.models import AuditEntry
 from app.auth.models import Principal
-from app.core.changes import SECRET_COLUMNS, flushed_changes
+from app.core.changes import Change, flushed_changes
 from app.core.db import ACTOR_KEY
 from app.core.types import utcnow
 
@@ -49,38 +49,25 @@ def record(
 
 @event.listens_for(Session, "after_flush")
 def _record_flushed_changes(session: Session, _context: UOWTransaction) -> None:
-    rows = []
-    for verb, obj in flushed_changes(session):
-        entity = AUDITED_ENTITIES.get(getattr(obj, "__tablename__", ""))
-        if entity is None:
-            continue
-        action = ACTIONS[verb]
-        before, after = _snapshots(obj, action)
-        rows.append(_entry(session, entity, obj.id, action, before, after))
+    rows = audit_entries(flushed_changes(session), session.info.get(ACTOR_KEY))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 
 
-def _snapshots(obj: Any, action: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    state = inspect(obj)
-    current, previous = {}, {}
-    for column in state.mapper.column_attrs:
-        name = column.key
-        if name in SECRET_COLUMNS:
-            continue
-        history = state.attrs[name].history
-        value = getattr(obj, name)
-        current[name] = value
-        previous[name] = history.deleted[0] if history.deleted else value
-    version = state.mapper.version_id_col
-    if action == "update" and version is not None:
-        # SQLAlchemy bumps the version itself and keeps no history of it: the one the
-        # row had before this update is one less.
-        key = state.mapper.get_property_by_column(version).key
-        previous[key] = current[key] - 1
-    before = None if action == "create" else to_jsonable_python(previous)
-    after = None if action == "delete" else to_jsonable_python(current)
-    return before, after
+def audit_entries(
+    changes: Iterable[Change], actor: Principal | None, *, at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The audit entries of these changes, as rows: what the flush hook writes, and what a
+    write through the driver, which no hook sees, writes with its rows."""
+    at = at or utcnow()
+    return [
+        # The snapshots become JSON as they are bound (json_text), like every JSON column.
+        audit_row(
+            actor, entity, change.row_id, ACTIONS[change.verb], change.before, change.after, at=at
+        )
+        for change in changes
+        if (entity := AUDITED_ENTITIES.get(change.table)) is not None
+    ]
 
 
 def _entry(
@@ -105,8 +92,7 @@ def audit_row(
     *,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """An audit entry as a row: the one shape, whatever writes it (these hooks, or a
-    write through the driver that no hook sees)."""
+    """An audit entry as a row: the one shape, for a change and for an action (`record`)."""
     return {
         "occurred_at": at or utcnow(),
         "actor_type": actor.kind if actor else "system",

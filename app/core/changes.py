@@ -1,28 +1,65 @@
-"""What a flush wrote, for the hooks that record it (the audit log, the change feed)."""
+"""What a write changed, row by row: the one description the audit log and the change
+feed are both made from, whether the session's flush or the driver wrote the rows."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 Verb = Literal["created", "updated", "deleted"]
 # Secrets never leave their table: not in the audit log, not in events, not even hashed.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "secret"})
+Columns = dict[str, Any]
 
 
-def flushed_changes(session: Session) -> Iterator[tuple[Verb, Any]]:
-    """Each row object the flush inserted, really changed or deleted (call in after_flush)."""
+@dataclass(frozen=True)
+class Change:
+    """One row written: its table and id, what happened to it, and its columns (secrets
+    left out) before and after: no `before` for a row created, no `after` for one deleted."""
+
+    table: str
+    row_id: int
+    verb: Verb
+    before: Columns | None
+    after: Columns | None
+
+    @classmethod
+    def created(cls, table: str, row: Mapping[str, Any]) -> "Change":
+        """A row inserted through the driver, every column in hand (its id included)."""
+        after = {name: value for name, value in row.items() if name not in SECRET_COLUMNS}
+        return cls(table, row["id"], "created", None, after)
+
+
+def flushed_changes(session: Session) -> Iterator[Change]:
+    """Each row the flush inserted, really changed or deleted (call in after_flush)."""
     for obj in session.new:
-        yield "created", obj
+        yield _change_of(obj, "created")
     for obj in session.dirty:
         if session.is_modified(obj):
-            yield "updated", obj
+            yield _change_of(obj, "updated")
     for obj in session.deleted:
-        yield "deleted", obj
+        yield _change_of(obj, "deleted")
 
 
-def column_values(obj: Any) -> dict[str, Any]:
-    """The row's columns as they are now, secrets left out."""
-    return {
-        c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in SECRET_COLUMNS
-    }
+def _change_of(obj: Any, verb: Verb) -> Change:
+    state = inspect(obj)
+    current, previous = {}, {}
+    for column in state.mapper.column_attrs:
+        name = column.key
+        if name in SECRET_COLUMNS:
+            continue
+        history = state.attrs[name].history
+        current[name] = value = getattr(obj, name)
+        previous[name] = history.deleted[0] if history.deleted else value
+    version = state.mapper.version_id_col
+    if verb == "updated" and version is not None:
+        # SQLAlchemy bumps the version itself and keeps no history of it: the one the
+        # row had before this update is one less.
+        key = state.mapper.get_property_by_column(version).key
+        previous[key] = current[key] - 1
+    table = getattr(obj, "__tablename__", "")
+    before = None if verb == "created" else previous
+    after = None if verb == "deleted" else current
+    return Change(table, obj.id, verb, before, after)

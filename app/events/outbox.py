@@ -16,13 +16,14 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.core.changes import column_values, flushed_changes
+from app.core.changes import Change, flushed_changes
 from app.core.types import utcnow
 from app.events.models import Event
 
 Publisher = Callable[[Session, list[int]], dict[int, Any]]
 
 _PENDING = "reqtrack_pending_events"
+_CHANGES = "reqtrack_changes"
 EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
 # Table name -> (entity name, publisher, verb renames; a verb renamed to None is not sent).
 _publishers: dict[str, tuple[str, Publisher, dict[str, str | None]]] = {}
@@ -61,39 +62,55 @@ def announce(session: Session, entity: str, entity_id: int, verb: str, data: Any
 
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context: UOWTransaction) -> None:
-    changes: dict[tuple[str, int], str] = session.info.setdefault("reqtrack_changes", {})
-    for verb, obj in flushed_changes(session):
-        table = getattr(obj, "__tablename__", "")
-        if table not in _publishers:
+    changes: dict[tuple[str, int], Change] = session.info.setdefault(_CHANGES, {})
+    for change in flushed_changes(session):
+        if change.table not in _publishers:
             continue
-        key = (table, obj.id)
+        key = (change.table, change.row_id)
         # created then updated in one transaction is still "created".
-        if verb == "deleted" or key not in changes:
-            changes[key] = verb
-        if verb == "deleted":
-            session.info.setdefault("reqtrack_deleted", {})[key] = column_values(obj)
+        if change.verb == "deleted" or key not in changes:
+            changes[key] = change
 
 
 @event.listens_for(Session, "before_commit")
 def _write_events(session: Session) -> None:
-    changes: dict[tuple[str, int], str] = session.info.pop("reqtrack_changes", {})
-    deleted: dict[tuple[str, int], Any] = session.info.pop("reqtrack_deleted", {})
+    changes: dict[tuple[str, int], Change] = session.info.pop(_CHANGES, {})
     rows = [
         event_row(type_, entity, entity_id, data)
         for type_, entity, entity_id, data in session.info.pop(_PENDING, [])
     ]
-    for table, (entity, publisher, renames) in _publishers.items():
-        ids = [i for (t, i), verb in changes.items() if t == table and verb != "deleted"]
+    for table, (_entity, publisher, _renames) in _publishers.items():
+        ids = [i for (t, i), change in changes.items() if t == table and change.verb != "deleted"]
         resources = publisher(session, ids) if ids else {}
-        for (t, entity_id), verb in sorted(changes.items(), key=lambda c: c[0][1]):
-            name = renames.get(verb, verb)
-            if t != table or name is None:
-                continue
-            data = deleted.get((t, entity_id)) if verb == "deleted" else resources.get(entity_id)
-            rows.append(event_row(f"{entity}.{name}", entity, entity_id, to_jsonable_python(data)))
+        of_table = [change for (t, _), change in sorted(changes.items(), key=_by_id) if t == table]
+        rows += event_rows(of_table, resources)
     if not rows:
         return
     session.connection().execute(insert(EVENT_TABLE), rows)
+
+
+def event_rows(
+    changes: Iterable[Change], resources: dict[int, Any], *, at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The events of these changes, as rows: `<entity>.<verb>` carrying the resource as
+    the API answers it (a deleted row's last columns). What the commit hook writes, and
+    what a write through the driver, which no hook sees, writes with its rows."""
+    rows = []
+    for change in changes:
+        if change.table not in _publishers:
+            continue
+        entity, _publisher, renames = _publishers[change.table]
+        name = renames.get(change.verb, change.verb)
+        if name is None:
+            continue
+        data = change.before if change.verb == "deleted" else resources.get(change.row_id)
+        # The data becomes JSON as it is bound (json_text), like every JSON column.
+        rows.append(event_row(f"{entity}.{name}", entity, change.row_id, data, at=at))
+    return rows
+
+
+def _by_id(item: tuple[tuple[str, int], Change]) -> int:
+    return item[0][1]
 
 
 def event_row(

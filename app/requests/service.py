@@ -26,15 +26,11 @@ from app.core.etags import check_if_match
 from app.core.models import apply_changes, referenced_table
 from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryId, utcnow
-from app.decisions.models import Decision
+from app.decisions.models import Decision, DecisionRead
 from app.decisions.reads import current_decisions_of_needs, need_is_decided
+from app.events.journal import AUDIT_TABLE, journal_of
 from app.events.outbox import EVENT_TABLE, publish_resources
 from app.requests.effective import split_effective_decision, with_effective_decision
-from app.requests.journal import (
-    AUDIT_TABLE,
-    journal_of,
-    record_created_requests,
-)
 from app.requests.models import (
     Channel,
     Request,
@@ -54,6 +50,7 @@ STAKEHOLDER_TABLE: Table = Stakeholder.__table__  # type: ignore[attr-defined]
 # this one: it is not imported here).
 NEED_TABLE = referenced_table(REQUEST_TABLE.c.need_id)
 _INSERT_REQUEST = insert_of(REQUEST_TABLE, "id")
+_INSERT_RECORD = {table: insert_of(table) for table in (AUDIT_TABLE, EVENT_TABLE)}
 # The stored fields a RequestRead answers with (status and decision are derived).
 REQUEST_COLUMNS = [name for name in RequestRead.model_fields if name not in {"status", "decision"}]
 
@@ -147,30 +144,29 @@ def get(*, session: Session, request_id: int, for_update: bool = False) -> Reque
 
 
 def create(*, session: Session, data: RequestCreate, creator: Principal) -> RequestRead:
-    """A new request with its audit entry and event, written through the driver: the
-    busiest write of the API skips the ORM's unit of work and reads nothing back. (Its
-    rules are `create_and_commit`'s too, for a plain request on PostgreSQL.)"""
+    """A new request, in the session's transaction: its references checked, then it, its
+    audit entry and its event inserted through the session's driver connection (the
+    busiest write of the API skips the ORM's unit of work)."""
     need_id = data.need_id
     _ensure_references_exist(session, {"stakeholder_id": data.stakeholder_id, "need_id": need_id})
     _ensure_external_reference_free(session, data.source_system, data.external_id)
     need_decision = current_decisions_of_needs(session, [need_id]).get(need_id) if need_id else None
     row = new_row(data, creator, answered=need_decision is not None, now=utcnow())
     row["id"] = execute_in_session(session, _INSERT_REQUEST, [row])[0]["id"]
-    decisions = {need_id: need_decision} if need_id and need_decision else {}
-    return record_created_requests(session, [row], creator, decisions)[0]
+    read, records = _read_and_records(row, creator, need_decision)
+    for table, record in records.items():
+        execute_in_session(session, _INSERT_RECORD[table], [record])
+    return read
 
 
 async def create_and_commit(
     *, session: Session, reads: DirectReads, data: RequestCreate, creator: Principal
 ) -> RequestRead:
-    """`create`, committed. A plain request (no need to look up, no external reference to
-    check, no Idempotency-Key's claim waiting in the session's transaction, which its
-    answer must commit with) is written on the event loop through the driver, with no
-    worker thread, session or SQLAlchemy, which is much faster: its id drawn, then the
-    request, its audit entry and its event. On PostgreSQL that is two round trips instead
-    of six (BEGIN, the stakeholder, three inserts, COMMIT); on SQLite, while no other
-    process holds the write lock, a transaction on the loop. The same rows either way
-    (`new_row`, `journal_of`), and the same rules: keep them in step with `create`."""
+    """`create`, committed. A plain request (no need or external reference to look up,
+    no Idempotency-Key's claim in the session's transaction to commit with it) has
+    nothing to check but its stakeholder, which its foreign key does: it is written by
+    the same rows on the event loop's own connection (`DirectReads.writing`), with no
+    worker thread or session."""
     plain = data.need_id is None and data.source_system is None and data.external_id is None
     writing = reads.writing() if plain and not session.in_transaction() else None
     if writing is None:
@@ -181,20 +177,34 @@ async def create_and_commit(
         async with writing as write:
             row = new_row(data, creator, answered=False, now=utcnow())
             row["id"] = await write.next_id(REQUEST_TABLE)
-            journal = journal_of([row], creator, {})
-            await write.insert_into_each(
-                {
-                    REQUEST_TABLE: row,
-                    AUDIT_TABLE: journal.audit_entries[0],
-                    EVENT_TABLE: journal.events[0],
-                }
-            )
+            read, records = _read_and_records(row, creator, need_decision=None)
+            await write.insert_into_each({REQUEST_TABLE: row, **records})
     except IntegrityError:
-        # The stakeholder is checked by its foreign key, as the rows go in.
         if await reads.one(_ID_IN[STAKEHOLDER_TABLE.name], id=data.stakeholder_id) is None:
             raise _missing_stakeholder(data.stakeholder_id) from None
         raise
-    return journal.reads[0]
+    return read
+
+
+def _read_and_records(
+    row: dict[str, Any], creator: Principal, need_decision: DecisionRead | None
+) -> tuple[RequestRead, dict[Table, dict[str, Any]]]:
+    """A new request as the API answers it, and its audit entry and event, by table."""
+    (read,) = created_reads([row], {row["need_id"]: need_decision} if need_decision else {})
+    return read, journal_of(REQUEST_TABLE, [row], creator, {read.id: read}).of_one()
+
+
+def created_reads(
+    rows: list[dict[str, Any]], need_decisions: dict[int, DecisionRead]
+) -> list[RequestRead]:
+    """New requests as the API answers them. None has a decision of its own yet: its
+    need's current one, if any, is its effective one."""
+    reads = []
+    for row in rows:
+        decision = need_decisions.get(row["need_id"])
+        status = RequestStatus.of(need_id=row["need_id"], decided=decision is not None)
+        reads.append(RequestRead.model_validate(row | {"status": status, "decision": decision}))
+    return reads
 
 
 def update(*, session: Session, request: Request, data: RequestUpdate) -> Request:

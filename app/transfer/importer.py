@@ -38,10 +38,10 @@ from app.core.types import utcnow
 from app.decisions.models import DecisionRead
 from app.decisions.reads import current_decisions_of_needs
 from app.events.bulk import BulkEvents
+from app.events.journal import INSERT_AUDIT, journal_of
 from app.needs.models import Need
-from app.requests.journal import INSERT_AUDIT, journal_of
 from app.requests.models import Request, RequestCreate
-from app.requests.service import REQUEST_TABLE, new_row
+from app.requests.service import REQUEST_TABLE, created_reads, new_row
 from app.stakeholders.models import Stakeholder
 from app.transfer.models import ImportFormat, ImportResult, InvalidImport
 from app.transfer.parsing import (
@@ -206,7 +206,9 @@ class _Writer:
             for c in candidates
             if c.data.need_id and c.need_decision
         }
-        journal = journal_of(inserted, self._creator, need_decisions)
+        reads = created_reads(inserted, need_decisions)
+        resources = {read.id: read for read in reads}
+        journal = journal_of(REQUEST_TABLE, inserted, self._creator, resources)
         self._send(self._driver.bound(INSERT_AUDIT, journal.audit_entries))
         self._send(self._events.bound(journal.events))
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.requests import journal, service
+from app.events import journal
+from app.requests import service
 from tests import factories
 
 API = "/api/v1"

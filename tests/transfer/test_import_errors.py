@@ -6,7 +6,7 @@ from typing import Any
 import anyio
 import pytest
 
-from app.requests.journal import Journal
+from app.events.journal import Journal
 from app.transfer import importer
 from tests import factories
 from tests.transfer.helpers import (
