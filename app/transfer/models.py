@@ -27,29 +27,16 @@ IMPORT_MEDIA_TYPES = {
 
 # What a row may set: the fields of POST /requests, and the stakeholder by e-mail instead.
 IMPORT_FIELDS = frozenset(RequestCreate.model_fields) | {"stakeholder_email"}
-# The read model of a request, flattened: its stakeholder's e-mail (so the file can be
-# imported where ids differ) and its effective decision's id and outcome.
-REQUEST_COLUMNS = (
-    "id",
-    "title",
-    "description",
-    "stakeholder_id",
-    "stakeholder_email",
-    "channel",
-    "source_system",
-    "external_id",
-    "customer",
-    "revenue_at_stake",
-    "urgency",
-    "need_id",
-    "status",
-    "decision_id",
-    "decision_outcome",
-    "first_answered_at",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "version",
+# The read model of a request, flattened, in its order (a field added to it is exported
+# too): its stakeholder's e-mail after its id (so the file can be imported where ids
+# differ), its effective decision's id and outcome after its status.
+_FLATTENED = {
+    "stakeholder_id": ("stakeholder_id", "stakeholder_email"),
+    "status": ("status", "decision_id", "decision_outcome"),
+    "decision": (),
+}
+REQUEST_COLUMNS = tuple(
+    column for field in RequestRead.model_fields for column in _FLATTENED.get(field, (field,))
 )
 # What the export (or GET /requests) shows but a client cannot set: accepted and ignored,
 # so an export can be imported again as it is.
