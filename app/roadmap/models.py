@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from sqlalchemy import Date, String, Text
+from sqlalchemy import Column, Date, String, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ResourceTable
@@ -27,6 +27,13 @@ class Horizon(StrEnum):
     later = "later"
 
 
+class Visibility(StrEnum):
+    """Who may see the item: product people only, or stakeholders on their portal too."""
+
+    internal = "internal"
+    portal = "portal"
+
+
 Title = Annotated[str, pydantic.Field(min_length=1, max_length=300), NoNul, Trimmed]
 Description = Annotated[str, pydantic.Field(max_length=20_000), NoNul]
 Theme = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
@@ -39,6 +46,17 @@ class RoadmapItemBase(SQLModel):
     horizon: Horizon = Field(default=Horizon.later, sa_type=String(8), index=True)
     target_date: IsoDate | None = Field(default=None, sa_type=Date)
     theme: Theme | None = Field(default=None, sa_type=String(100), index=True)
+    # What stakeholders see of the item (when its visibility lets them), in their words.
+    public_title: Title | None = Field(default=None, sa_type=String(300))
+    public_description: Description | None = Field(default=None, sa_type=Text)
+    # The database's default, not only the model's: rows it did not name it for (those
+    # there when it was added, bulk inserts) are internal too.
+    visibility: Visibility = Field(
+        default=Visibility.internal,
+        sa_column=Column(
+            String(16), nullable=False, server_default=Visibility.internal.value, index=True
+        ),
+    )
 
 
 class RoadmapItem(RoadmapItemBase, ResourceTable, table=True):
@@ -59,6 +77,8 @@ class RoadmapItemCreate(RoadmapItemBase):
                     "horizon": "next",
                     "target_date": "2027-03-31",
                     "theme": "security",
+                    "public_title": "Sign in with your company account",
+                    "visibility": "portal",
                 }
             ]
         }
@@ -72,6 +92,9 @@ class RoadmapItemUpdate(SQLModel):
     horizon: Annotated[Horizon | None, NotNull] = None
     target_date: IsoDate | None = None
     theme: Theme | None = None
+    public_title: Title | None = None
+    public_description: Description | None = None
+    visibility: Annotated[Visibility | None, NotNull] = None
 
 
 class RoadmapItemRead(RoadmapItemBase):

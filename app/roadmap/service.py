@@ -19,6 +19,7 @@ from app.roadmap.models import (
     RoadmapItemRead,
     RoadmapItemUpdate,
     RoadmapStatus,
+    Visibility,
 )
 
 
@@ -28,6 +29,7 @@ class RoadmapItemFilters(PageParams):
     status: RoadmapStatus | None = None
     horizon: Horizon | None = None
     theme: FilterText | None = None
+    visibility: Visibility | None = None
     q: FilterText | None = None
 
 
@@ -44,7 +46,9 @@ def list_roadmap_items(
     *, session: Session, filters: RoadmapItemFilters
 ) -> tuple[Sequence[RoadmapItem], str | None]:
     statement = select(RoadmapItem)
-    statement = where_equal(statement, RoadmapItem, filters, "status", "horizon", "theme")
+    statement = where_equal(
+        statement, RoadmapItem, filters, "status", "horizon", "theme", "visibility"
+    )
     if filters.q:
         statement = statement.where(
             contains_text(filters.q, RoadmapItem.title, RoadmapItem.description)
