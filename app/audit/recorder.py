@@ -49,7 +49,7 @@ def record(
 
 @event.listens_for(Session, "after_flush")
 def _record_flushed_changes(session: Session, _context: UOWTransaction) -> None:
-    rows = audit_entries(flushed_changes(session), session.info.get(ACTOR_KEY))
+    rows = audit_entries(flushed_changes(session, AUDITED_ENTITIES), session.info.get(ACTOR_KEY))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 

@@ -1,7 +1,7 @@
 """What a write changed, row by row: the one description the audit log and the change
 feed are both made from, whether the session's flush or the driver wrote the rows."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,15 +32,22 @@ class Change:
         return cls(table, row["id"], "created", None, after)
 
 
-def flushed_changes(session: Session) -> Iterator[Change]:
-    """Each row the flush inserted, really changed or deleted (call in after_flush)."""
+def flushed_changes(session: Session, tables: Container[str]) -> Iterator[Change]:
+    """Each row of these tables (each with an `id`) that the flush inserted, really
+    changed or deleted (call in after_flush)."""
     for obj in session.new:
-        yield _change_of(obj, "created")
+        if _of(obj, tables):
+            yield _change_of(obj, "created")
     for obj in session.dirty:
-        if session.is_modified(obj):
+        if _of(obj, tables) and session.is_modified(obj):
             yield _change_of(obj, "updated")
     for obj in session.deleted:
-        yield _change_of(obj, "deleted")
+        if _of(obj, tables):
+            yield _change_of(obj, "deleted")
+
+
+def _of(obj: Any, tables: Container[str]) -> bool:
+    return getattr(obj, "__tablename__", None) in tables
 
 
 def _change_of(obj: Any, verb: Verb) -> Change:

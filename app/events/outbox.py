@@ -63,9 +63,7 @@ def announce(session: Session, entity: str, entity_id: int, verb: str, data: Any
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context: UOWTransaction) -> None:
     changes: dict[tuple[str, int], Change] = session.info.setdefault(_CHANGES, {})
-    for change in flushed_changes(session):
-        if change.table not in _publishers:
-            continue
+    for change in flushed_changes(session, _publishers):
         key = (change.table, change.row_id)
         # created then updated in one transaction is still "created".
         if change.verb == "deleted" or key not in changes:
