@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, Table, bindparam, or_
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import TableClause
 from sqlmodel import Session, col, select
 
 from app.auth.models import Principal, Role
@@ -23,7 +22,7 @@ from app.core.direct import (
 )
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.etags import check_if_match
-from app.core.models import apply_changes, referenced_table
+from app.core.models import apply_changes
 from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryId, utcnow
 from app.decisions.models import Decision, DecisionRead
@@ -41,14 +40,11 @@ from app.requests.models import (
     RequestUpsert,
     Urgency,
 )
+from app.requests.references import Broken, look_up, missing_stakeholder
 from app.requests.search import SearchText
 from app.stakeholders.models import Stakeholder
 
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
-STAKEHOLDER_TABLE: Table = Stakeholder.__table__  # type: ignore[attr-defined]
-# The needs a request may be filed under, by its key's target (their package builds on
-# this one: it is not imported here).
-NEED_TABLE = referenced_table(REQUEST_TABLE.c.need_id)
 _INSERT_REQUEST = insert_of(REQUEST_TABLE, "id")
 _INSERT_RECORD = {table: insert_of(table) for table in (AUDIT_TABLE, EVENT_TABLE)}
 # The stored fields a RequestRead answers with (status and decision are derived).
@@ -148,8 +144,7 @@ def create(*, session: Session, data: RequestCreate, creator: Principal) -> Requ
     audit entry and its event inserted through the session's driver connection (the
     busiest write of the API skips the ORM's unit of work)."""
     need_id = data.need_id
-    _ensure_references_exist(session, {"stakeholder_id": data.stakeholder_id, "need_id": need_id})
-    _ensure_external_reference_free(session, data.source_system, data.external_id)
+    _ensure_references_hold(session, data.model_dump())
     need_decision = current_decisions_of_needs(session, [need_id]).get(need_id) if need_id else None
     row = new_row(data, creator, answered=need_decision is not None, now=utcnow())
     row["id"] = execute_in_session(session, _INSERT_REQUEST, [row])[0]["id"]
@@ -180,8 +175,8 @@ async def create_and_commit(
             read, records = _read_and_records(row, creator, need_decision=None)
             await write.insert_into_each({REQUEST_TABLE: row, **records})
     except IntegrityError:
-        if await reads.one(_ID_IN[STAKEHOLDER_TABLE.name], id=data.stakeholder_id) is None:
-            raise _missing_stakeholder(data.stakeholder_id) from None
+        if await reads.one(_STAKEHOLDER_ID, id=data.stakeholder_id) is None:
+            raise _refused(missing_stakeholder(data.stakeholder_id)) from None
         raise
     return read
 
@@ -209,7 +204,9 @@ def created_reads(
 
 def update(*, session: Session, request: Request, data: RequestUpdate) -> Request:
     changes = data.model_dump(exclude_unset=True)
-    _ensure_references_exist(session, changes)
+    _ensure_references_hold(
+        session, {name: changes[name] for name in ("stakeholder_id", "need_id") if name in changes}
+    )
     source_system = changes.get("source_system", request.source_system)
     external_id = changes.get("external_id", request.external_id)
     if (source_system is None) != (external_id is None):
@@ -218,7 +215,9 @@ def update(*, session: Session, request: Request, data: RequestUpdate) -> Reques
             loc=["body", "source_system" if source_system is None else "external_id"],
         )
     if (source_system, external_id) != (request.source_system, request.external_id):
-        _ensure_external_reference_free(session, source_system, external_id)
+        _ensure_references_hold(
+            session, {"source_system": source_system, "external_id": external_id}
+        )
     need_id = changes.get("need_id")
     if request.first_answered_at is None and need_id and need_is_decided(session, need_id):
         # Filed under a need already decided: answered now, by the need's decision.
@@ -319,45 +318,23 @@ def delete(*, session: Session, request: Request) -> None:
     session.flush()
 
 
-def _ensure_references_exist(session: Session, fields: dict[str, Any]) -> None:
-    stakeholder_id = fields.get("stakeholder_id")
-    if stakeholder_id is not None and not _exists(session, STAKEHOLDER_TABLE, stakeholder_id):
-        raise _missing_stakeholder(stakeholder_id)
-    need_id = fields.get("need_id")
-    if need_id is not None and not _exists(session, NEED_TABLE, need_id):
-        raise Unprocessable(f"Need {need_id} does not exist.", loc=["body", "need_id"])
+def _ensure_references_hold(session: Session, fields: dict[str, Any]) -> None:
+    """What `fields` point at exists, and their external reference is no other's."""
+    broken = look_up(session, [fields]).broken(fields)
+    if broken:
+        raise _refused(broken[0])
 
 
-def _missing_stakeholder(stakeholder_id: int) -> Unprocessable:
-    return Unprocessable(
-        f"Stakeholder {stakeholder_id} does not exist.", loc=["body", "stakeholder_id"]
-    )
+def _refused(broken: Broken) -> Conflict | Unprocessable:
+    if broken.taken:
+        return Conflict(broken.message)
+    return Unprocessable(broken.message, loc=["body", broken.field])
 
 
-def _exists(session: Session, table: TableClause, id_: int) -> bool:
-    return bool(execute_in_session(session, _ID_IN[table.name], [{"id": id_}]))
-
-
-# The id alone, through the driver: no object to load into the session.
-_ID_IN = {
-    table.name: DirectQuery(select(table.c.id).where(table.c.id == bindparam("id")))
-    for table in (STAKEHOLDER_TABLE, NEED_TABLE)
-}
-
-
-def _ensure_external_reference_free(
-    session: Session, source_system: str | None, external_id: str | None
-) -> None:
-    if source_system is None or external_id is None:
-        return
-    existing = find_by_external_reference(
-        session=session, source_system=source_system, external_id=external_id
-    )
-    if existing is not None:
-        raise Conflict(
-            f"Request {existing.id} already has the reference {source_system}/{external_id}; "
-            "use PUT /api/v1/requests/external/{source_system}/{external_id} to update it."
-        )
+# A stakeholder's id alone, through the driver on the event loop.
+_STAKEHOLDER_ID = DirectQuery(
+    select(col(Stakeholder.id)).where(col(Stakeholder.id) == bindparam("id"))
+)
 
 
 # Its events carry the request as the API answers it, with its effective decision.
