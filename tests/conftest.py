@@ -115,7 +115,7 @@ def users(engine: Engine) -> dict[Role, User]:
 @pytest.fixture(scope="session", autouse=True)
 def one_event_loop() -> Iterator[None]:
     """One event loop for every test client outside `with`, as a server process has one:
-    the app's per-loop connections (app/core/direct.py) are made once, not per request."""
+    the app's per-loop connections (app/core/direct/) are made once, not per request."""
     with start_blocking_portal() as portal:
         TestClient.portal = portal
         yield

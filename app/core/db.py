@@ -99,7 +99,7 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
 
 def configure_sqlite_connection(dbapi_connection: Any, *, busy_timeout_ms: int) -> None:
     """What every connection that writes to the SQLite file needs (the engine's, and the
-    direct writer's in app/core/direct.py)."""
+    direct writer's in app/core/direct/)."""
     # Let SQLAlchemy (or the direct writer), not pysqlite, decide when a transaction begins.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()

@@ -169,7 +169,7 @@ def _methods_for(request: Request) -> set[str]:
 
 
 class DatabaseUnavailable(Exception):
-    """A driver used directly (app/core/direct.py) could not reach the database."""
+    """A driver used directly (app/core/direct/) could not reach the database."""
 
 
 def driver_error_summary(exc: Exception) -> str:

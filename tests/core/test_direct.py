@@ -1,4 +1,4 @@
-"""Statements through the driver (app/core/direct.py) write what they are given, whole."""
+"""Statements through the driver (app/core/direct/) write what they are given, whole."""
 
 from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 

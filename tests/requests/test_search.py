@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core import direct
+from app.core.direct import sqlite as direct
 from app.requests.search import MAX_SEARCH_WORDS
 from tests import factories
 from tests.factories import API
