@@ -91,7 +91,7 @@ def look_up(session: Session, requests: Iterable[dict[str, Any]]) -> References:
 def _existing(session: Session, id_column: Any, ids: set[int], postgres: bool) -> set[int]:
     if not ids:
         return set()
-    found = session.execute(select(id_column).where(_one_of(id_column, ids, postgres)))
+    found = session.execute(select(id_column).where(one_of(id_column, ids, postgres)))
     return {id_ for (id_,) in found}
 
 
@@ -104,14 +104,14 @@ def _taken(
         found = session.exec(
             select(Request.external_id, Request.id).where(
                 Request.source_system == system,
-                _one_of(col(Request.external_id), external_ids, postgres),
+                one_of(col(Request.external_id), external_ids, postgres),
             )
         )
         taken |= {(system, e): id_ for e, id_ in found if e is not None and id_ is not None}
     return taken
 
 
-def _one_of(column: Any, values: set[Any], postgres: bool) -> ColumnElement[bool]:
+def one_of(column: Any, values: set[Any], postgres: bool) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL `= ANY` of one array: a thousand placeholders
     (an import's batch naming a thousand stakeholders) cost SQLAlchemy and psycopg more
     Python than the server spends on the query."""
