@@ -13,7 +13,8 @@ from app.requests.effective import accepted_into
 from app.requests.models import Request, RequestRead
 from app.requests.service import to_reads as request_reads
 from app.roadmap.models import RoadmapItem, RoadmapItemRead
-from app.stakeholders.models import Stakeholder, StakeholderRead
+from app.stakeholders import service as stakeholder_service
+from app.stakeholders.models import StakeholderRead
 
 
 class TracedNeed(SQLModel):
@@ -64,10 +65,7 @@ def _accepted_requests(session: Session, item_id: int) -> list[TracedRequest]:
         select(Request).where(accepted_into(item_id)).order_by(col(Request.id))
     ).all()
     stakeholder_ids = {r.stakeholder_id for r in requests}
-    stakeholders = {
-        s.id: StakeholderRead.model_validate(s)
-        for s in session.exec(select(Stakeholder).where(col(Stakeholder.id).in_(stakeholder_ids)))
-    }
+    stakeholders = stakeholder_service.reads_by_id(session=session, ids=stakeholder_ids)
     return [
         TracedRequest(request=read, stakeholder=stakeholders[read.stakeholder_id])
         for read in request_reads(session=session, requests=requests)

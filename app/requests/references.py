@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
+from app.core.filters import one_of
 from app.core.models import referenced_table
 from app.requests.models import Request
 from app.stakeholders.models import Stakeholder
@@ -109,13 +108,3 @@ def _taken(
         )
         taken |= {(system, e): id_ for e, id_ in found if e is not None and id_ is not None}
     return taken
-
-
-def one_of(column: Any, values: set[Any], postgres: bool) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `= ANY` of one array: a thousand placeholders
-    (an import's batch naming a thousand stakeholders) cost SQLAlchemy and psycopg more
-    Python than the server spends on the query."""
-    if not postgres:
-        return cast(ColumnElement[bool], column.in_(values))
-    item = BigInteger() if isinstance(next(iter(values)), int) else String()
-    return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), ARRAY(item))))

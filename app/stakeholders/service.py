@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, NotFound
-from app.core.filters import where_equal
+from app.core.filters import one_of, where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
 from app.core.search import contains_text
@@ -83,6 +83,36 @@ def delete(*, session: Session, stakeholder: Stakeholder) -> None:
         raise Conflict(
             f"Stakeholder {stakeholder_id} still has requests; move or delete them first."
         ) from None
+
+
+def reads_by_id(*, session: Session, ids: set[int]) -> dict[int, StakeholderRead]:
+    if not ids:
+        return {}
+    found = session.exec(select(Stakeholder).where(col(Stakeholder.id).in_(ids)))
+    return {s.id: StakeholderRead.model_validate(s) for s in found if s.id is not None}
+
+
+def emails_by_id(*, session: Session, ids: set[int]) -> dict[int, str]:
+    """The e-mails of the stakeholders that have one."""
+    if not ids:
+        return {}
+    found = session.exec(
+        select(Stakeholder.id, Stakeholder.email).where(col(Stakeholder.id).in_(ids))
+    )
+    return {id_: email for id_, email in found if id_ is not None and email is not None}
+
+
+def ids_by_email(*, session: Session, emails: set[str]) -> dict[str, int]:
+    """The stakeholders with these e-mails (as stored: lower case), by e-mail."""
+    if not emails:
+        return {}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    found = session.exec(
+        select(Stakeholder.email, Stakeholder.id).where(
+            one_of(col(Stakeholder.email), emails, postgres)
+        )
+    )
+    return {email: id_ for email, id_ in found if email is not None and id_ is not None}
 
 
 def _ensure_email_free(session: Session, email: str | None) -> None:

@@ -10,7 +10,7 @@ import io
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
@@ -20,7 +20,7 @@ from app.decisions.service import DecisionFilters
 from app.requests import listing
 from app.requests.models import RequestRead
 from app.requests.service import RequestFilters
-from app.stakeholders.models import Stakeholder
+from app.stakeholders import service as stakeholders
 from app.transfer.cells import cell
 from app.transfer.models import (
     DECISION_COLUMNS,
@@ -47,7 +47,8 @@ def request_batch(*, session: Session, filters: RequestExportFilters, cursor: st
     # The lists cap a page at 200 for clients; this reader pages by EXPORT_BATCH.
     page = page.model_copy(update={"limit": EXPORT_BATCH})
     found = listing.export_page(session=session, filters=page)
-    emails = _stakeholder_emails(session, {read.stakeholder_id for read in found.items})
+    ids = {read.stakeholder_id for read in found.items}
+    emails = stakeholders.emails_by_id(session=session, ids=ids)
     rows = [_request_row(read, emails.get(read.stakeholder_id)) for read in found.items]
     return _with_header(REQUEST_COLUMNS, rows, cursor), found.next_cursor
 
@@ -78,15 +79,6 @@ def _request_row(read: RequestRead, stakeholder_email: str | None) -> list[objec
         "decision_outcome": decision.outcome if decision else None,
     }
     return [values[column] for column in REQUEST_COLUMNS]
-
-
-def _stakeholder_emails(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    found = session.exec(
-        select(Stakeholder.id, Stakeholder.email).where(col(Stakeholder.id).in_(ids))
-    )
-    return {id_: email for id_, email in found if id_ is not None and email is not None}
 
 
 async def batches(

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.decisions.models import DecisionRead
 from app.decisions.reads import current_decisions_of_needs
 from app.requests.models import RequestCreate
-from app.requests.references import Broken, look_up, one_of
-from app.stakeholders.models import Stakeholder
+from app.requests.references import Broken, look_up
+from app.stakeholders import service as stakeholders
 from app.transfer.models import InvalidImport
 from app.transfer.parsing import NUMBER_COLUMNS, LineProblem, Row, line_loc
 
@@ -81,14 +81,7 @@ class Checker:
             for row in rows
             if isinstance(email := row.fields.get("stakeholder_email"), str)
         }
-        if not emails:
-            return {}
-        found = self.session.exec(
-            select(Stakeholder.email, Stakeholder.id).where(
-                one_of(col(Stakeholder.email), emails, self.postgres)
-            )
-        )
-        return {email: id_ for email, id_ in found if email is not None and id_ is not None}
+        return stakeholders.ids_by_email(session=self.session, emails=emails)
 
     def _validated(self, row: Row, emails: dict[str, int]) -> Candidate | None:
         fields = dict(row.fields)
