@@ -84,13 +84,18 @@ def database_rows(engine: Engine, *, ignoring: tuple[str, ...] = ()) -> dict[str
         }
 
 
-def stored_password_hash(engine: Engine, user_id: int) -> str:
-    table = SQLModel.metadata.tables["user_account"]
+def stored_value(engine: Engine, table_name: str, column: str, row_id: int) -> str:
+    """A column of a row as the database holds it (secrets the API never shows)."""
+    table = SQLModel.metadata.tables[table_name]
     with engine.connect() as connection:
         stored: str = connection.execute(
-            table.select().with_only_columns(table.c.password_hash).where(table.c.id == user_id)
+            table.select().with_only_columns(table.c[column]).where(table.c.id == row_id)
         ).scalar_one()
     return stored
+
+
+def stored_password_hash(engine: Engine, user_id: int) -> str:
+    return stored_value(engine, "user_account", "password_hash", user_id)
 
 
 def problem_mismatch(response: Any, status: int) -> str | None:

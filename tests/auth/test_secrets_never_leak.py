@@ -5,7 +5,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
 from app.auth.models import Role
 from tests.auth.helpers import (
@@ -19,18 +18,9 @@ from tests.auth.helpers import (
     log_in,
     new_user_body,
     stored_password_hash,
+    stored_value,
 )
 from tests.auth.route_table import READ_ROUTES, Targets
-
-
-def stored_token_hash(engine: Engine, token_id: int) -> str:
-    table = SQLModel.metadata.tables["service_token"]
-    with engine.connect() as connection:
-        stored: str = connection.execute(
-            table.select().with_only_columns(table.c.token_hash).where(table.c.id == token_id)
-        ).scalar_one()
-    return stored
-
 
 # --- 6. secrets never leak -----------------------------------------------------------------
 
@@ -42,7 +32,7 @@ def _secrets_of(engine: Engine, user: dict[str, Any], token: dict[str, Any]) -> 
     password_hash = stored_password_hash(engine, user["id"])
     token_sha256 = hashlib.sha256(token["token"].encode()).hexdigest()
     assert password_hash.startswith("$argon2")
-    assert stored_token_hash(engine, token["id"]) == token_sha256
+    assert stored_value(engine, "service_token", "token_hash", token["id"]) == token_sha256
     return {
         "the password": SECRET_PASSWORD,
         "the password hash": password_hash,
