@@ -11,7 +11,7 @@ from annotated_types import MaxLen
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
 from app.core.pagination import Page
 from app.core.types import EmailAddress, NoNul, NotNull, Trimmed, UTCDateTime
 
@@ -79,14 +79,14 @@ class User(ResourceTable, table=True):
     tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class UserCreate(SQLModel):
+class UserCreate(Body):
     email: UserEmail
     display_name: DisplayName
     role: Role = Role.viewer
     password: Password
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(Body):
     display_name: Annotated[DisplayName | None, NotNull] = None
     role: Annotated[Role | None, NotNull] = None
     active: Annotated[bool | None, pydantic.Strict(), NotNull] = None
@@ -120,7 +120,7 @@ class ServiceToken(ResourceTable, table=True):
     )
 
 
-class ServiceTokenCreate(SQLModel):
+class ServiceTokenCreate(Body):
     name: TokenName
     role: Role
 

@@ -126,9 +126,33 @@ def problem_body(status: int, detail: str, *, slug: str | None) -> dict[str, Any
     }
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _validation_errors(exc: RequestValidationError, request: Request) -> list[dict[str, Any]]:
     # Only loc and msg: pydantic's "input" echo could be huge or sensitive.
-    return [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
+    answered = _answered_fields(request)
+    return [
+        {"loc": list(error["loc"]), "msg": _in_our_words(error, answered)}
+        for error in exc.errors()
+    ]
+
+
+def _in_our_words(error: Any, answered: frozenset[str]) -> str:
+    """pydantic's message, without its prefixes; a field the body does not take named as
+    unknown, or as read-only when the resource has it (sent back from a GET)."""
+    if error["type"] == "extra_forbidden":
+        name = error["loc"][-1]
+        if name in answered:
+            return f"{name} is read-only: the server sets it; leave it out."
+        return f"{name} is not a field of this body; check its spelling."
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _answered_fields(request: Request) -> frozenset[str]:
+    """The fields of the resource the route answers with (its response model)."""
+    route = request.scope.get("route")
+    model = getattr(route, "response_model", None)
+    fields = getattr(model, "model_fields", None)
+    return frozenset(fields or ())
 
 
 async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
@@ -138,13 +162,13 @@ async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return problem_response(
         422,
         "The request is not valid; see errors.",
         slug="validation-error",
-        errors=_validation_errors(exc),
+        errors=_validation_errors(exc, request),
     )
 
 

@@ -24,6 +24,14 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+
+class Body(SQLModel):
+    """A request body: a field it does not name is refused (422, naming it), never
+    ignored, so a misspelt `urgancy` cannot silently become the default urgency."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
 # An id, once given, always means the same resource (SQLite would reuse the highest).
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 

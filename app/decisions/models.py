@@ -9,7 +9,7 @@ from pydantic import model_validator
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ReadModel
+from app.core.models import NEVER_REUSE_IDS, Body, ReadModel
 from app.core.pagination import Page
 from app.core.types import BigIntPK, Id, IsoDate, NoNul, Trimmed, UTCDateTime, utcnow
 
@@ -86,7 +86,7 @@ class Decision(SQLModel, table=True):
     is_current: bool = Field(default=True, sa_type=Boolean)
 
 
-class DecisionCreate(SQLModel):
+class DecisionCreate(Body):
     outcome: Outcome
     why: Why
     stakeholder_message: StakeholderMessage | None = None
@@ -123,7 +123,7 @@ class DecisionCreate(SQLModel):
         return self
 
 
-class DecisionConfirm(SQLModel):
+class DecisionConfirm(Body):
     """Confirm a (suspect) promise: a new decision with the same outcome and item."""
 
     why: Why

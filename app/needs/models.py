@@ -8,7 +8,7 @@ import pydantic
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
 from app.core.pagination import Page
 from app.core.types import Id, MoneyTotal, NoNul, NotNull, Trimmed
 
@@ -27,7 +27,7 @@ class Need(NeedBase, ResourceTable, table=True):
     __table_args__ = NEVER_REUSE_IDS
 
 
-class NeedCreate(NeedBase):
+class NeedCreate(NeedBase, Body):
     model_config = {
         "json_schema_extra": {
             "examples": [
@@ -40,13 +40,13 @@ class NeedCreate(NeedBase):
     }
 
 
-class NeedUpdate(SQLModel):
+class NeedUpdate(Body):
     statement: Annotated[Statement | None, NotNull] = None
     description: Annotated[Description | None, NotNull] = None
     theme: Theme | None = None
 
 
-class NeedMerge(SQLModel):
+class NeedMerge(Body):
     source_ids: Annotated[
         list[Id],
         pydantic.Field(min_length=1, max_length=100),

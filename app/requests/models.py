@@ -9,7 +9,7 @@ from pydantic import model_validator
 from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ReadModel, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, Body, ReadModel, ResourceTable
 from app.core.pagination import Page
 from app.core.types import Id, Money, MoneyAmount, NoNul, NoSlash, NotNull, Trimmed, UTCDateTime
 from app.decisions.models import DecisionRead
@@ -117,7 +117,7 @@ class Request(RequestFields, ResourceTable, table=True):
     )
 
 
-class RequestCreate(RequestFields, ExternalReference):
+class RequestCreate(RequestFields, ExternalReference, Body):
     model_config = {
         "json_schema_extra": {
             "examples": [
@@ -137,11 +137,11 @@ class RequestCreate(RequestFields, ExternalReference):
     }
 
 
-class RequestUpsert(RequestFields):
+class RequestUpsert(RequestFields, Body):
     """Body of PUT /requests/external/{source_system}/{external_id}."""
 
 
-class RequestUpdate(SQLModel):
+class RequestUpdate(Body):
     title: Annotated[Title | None, NotNull] = None
     description: Annotated[Description | None, NotNull] = None
     stakeholder_id: Annotated[Id | None, NotNull] = None

@@ -8,7 +8,7 @@ import pydantic
 from sqlalchemy import Column, Date, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
 from app.core.pagination import Page
 from app.core.types import IsoDate, NoNul, NotNull, Trimmed, UTCDateTime
 
@@ -67,7 +67,7 @@ class RoadmapItem(RoadmapItemBase, ResourceTable, table=True):
     promise_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class RoadmapItemCreate(RoadmapItemBase):
+class RoadmapItemCreate(RoadmapItemBase, Body):
     model_config = {
         "json_schema_extra": {
             "examples": [
@@ -85,7 +85,7 @@ class RoadmapItemCreate(RoadmapItemBase):
     }
 
 
-class RoadmapItemUpdate(SQLModel):
+class RoadmapItemUpdate(Body):
     title: Annotated[Title | None, NotNull] = None
     description: Annotated[Description | None, NotNull] = None
     status: Annotated[RoadmapStatus | None, NotNull] = None

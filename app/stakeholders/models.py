@@ -9,7 +9,7 @@ from pydantic import Strict
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
 from app.core.pagination import Page
 from app.core.types import EmailAddress, NoNul, NotNull, Trimmed
 
@@ -45,7 +45,7 @@ class Stakeholder(StakeholderBase, ResourceTable, table=True):
     __table_args__ = NEVER_REUSE_IDS
 
 
-class StakeholderCreate(StakeholderBase):
+class StakeholderCreate(StakeholderBase, Body):
     model_config = {
         "json_schema_extra": {
             "examples": [
@@ -60,7 +60,7 @@ class StakeholderCreate(StakeholderBase):
     }
 
 
-class StakeholderUpdate(SQLModel):
+class StakeholderUpdate(Body):
     name: Annotated[Name | None, NotNull] = None
     email: EmailAddress | None = None
     group: Annotated[StakeholderGroup | None, NotNull] = None

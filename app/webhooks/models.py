@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, ResourceTable
+from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
 from app.core.pagination import Page
 from app.core.types import BigIntPK, NoNul, NotNull, UTCDateTime, utcnow
 from app.webhooks.addresses import check_url_shape
@@ -76,7 +76,7 @@ class Webhook(WebhookFields, ResourceTable, table=True):
     secret: str = Field(sa_type=String(200))
 
 
-class WebhookCreate(WebhookFields):
+class WebhookCreate(WebhookFields, Body):
     secret: Secret | None = Field(
         default=None,
         description="whsec_ + base64 of 24-64 random bytes; generated when not given.",
@@ -95,7 +95,7 @@ class WebhookCreate(WebhookFields):
     }
 
 
-class WebhookUpdate(SQLModel):
+class WebhookUpdate(Body):
     url: Annotated[WebhookUrl | None, NotNull] = None
     events: Annotated[EventPatterns | None, NotNull] = None
     active: Annotated[Active | None, NotNull] = None
