@@ -25,9 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("public_title", sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column("public_description", sa.Text(), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "visibility", sa.String(length=16), nullable=False, server_default="internal"
-            )
+            sa.Column("visibility", sa.String(length=16), nullable=False, server_default="internal")
         )
         batch_op.create_index("ix_roadmap_item_visibility", ["visibility"], unique=False)
 

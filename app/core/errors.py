@@ -130,8 +130,7 @@ def _validation_errors(exc: RequestValidationError, request: Request) -> list[di
     # Only loc and msg: pydantic's "input" echo could be huge or sensitive.
     answered = _answered_fields(request)
     return [
-        {"loc": list(error["loc"]), "msg": _in_our_words(error, answered)}
-        for error in exc.errors()
+        {"loc": list(error["loc"]), "msg": _in_our_words(error, answered)} for error in exc.errors()
     ]
 
 
