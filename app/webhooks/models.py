@@ -113,7 +113,10 @@ class WebhookRead(WebhookFields):
 
 
 class WebhookCreated(WebhookRead):
-    secret: str = Field(description="Shown this once: verify webhook-signature with it.")
+    secret: str | None = Field(
+        description="The secret the server generated, shown this once: verify "
+        "webhook-signature with it. Null when the body gave one: a secret is write-only."
+    )
 
 
 class WebhookPage(Page[WebhookRead]):

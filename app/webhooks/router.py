@@ -44,11 +44,13 @@ def create_webhook(
     request: Request,
     response: Response,
 ) -> WebhookCreated:
-    """Subscribe a URL to events; the answer shows the signing secret, this once."""
+    """Subscribe a URL to events; the answer shows the signing secret the server
+    generated, this once (one given in the body is never shown back)."""
     webhook = service.create(session=session, data=body, settings=settings)
     location = location_of(request, "get_webhook", webhook_id=webhook.id)
     set_created(response, location, webhook.version)
-    return WebhookCreated.model_validate(webhook)
+    shown = {"secret": None} if body.secret is not None else {}
+    return WebhookCreated.model_validate(webhook, update=shown)
 
 
 @router.get("/{webhook_id}")

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from app.webhooks.signing import generate_secret
+from tests.auth.helpers import stored_value
 from tests.factories import API
 from tests.webhooks.helpers import an_address_of_this_host
 
@@ -34,9 +36,16 @@ def test_creating_a_webhook_shows_a_generated_secret_once(client: TestClient) ->
     assert created["secret"] not in str(audit)
 
 
-def test_a_given_secret_is_kept_and_a_malformed_one_refused(client: TestClient) -> None:
+def test_a_given_secret_is_kept_never_shown_and_a_malformed_one_refused(
+    client: TestClient, engine: Engine
+) -> None:
     secret = generate_secret()
-    assert client.post(f"{API}/webhooks", json=HOOK | {"secret": secret}).json()["secret"] == secret
+    response = client.post(f"{API}/webhooks", json=HOOK | {"secret": secret})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["secret"] is None
+    assert secret not in response.text
+    assert stored_value(engine, "webhook", "secret", response.json()["id"]) == secret
 
     for bad in ("not-a-secret", "whsec_" + base64.b64encode(b"short").decode(), "whsec_!!!!"):
         response = client.post(f"{API}/webhooks", json=HOOK | {"secret": bad})
