@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 from app.auth.models import Principal
 from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import PageParams, fetch_page
-from app.decisions.models import Decision, DecisionConfirm, DecisionCreate, DecisionRead
+from app.core.types import utcnow
+from app.decisions.models import Decision, DecisionConfirm, DecisionCreate, DecisionRead, Outcome
 from app.decisions.reads import to_decision_reads
 from app.needs.models import Need
 from app.requests.models import Request
@@ -76,10 +77,8 @@ def confirm(
     if subject is None:  # merged away meanwhile
         raise Conflict(f"Decision {decision.id} was moved by a merge; confirm the current one.")
     session.refresh(decision)
-    if not decision.is_current:
-        raise Conflict(
-            f"Decision {decision.id} was superseded by a newer one; confirm the current one."
-        )
+    _ensure_confirmable(session, decision, subject)
+    today = utcnow().date()
     repeated = DecisionCreate(
         outcome=decision.outcome,
         why=data.why,
@@ -90,9 +89,28 @@ def confirm(
         ),
         roadmap_item_id=decision.roadmap_item_id,
         duplicate_of_request_id=decision.duplicate_of_request_id,
-        revisit_at=decision.revisit_at,
+        # A revisit date already passed is not promised again.
+        revisit_at=decision.revisit_at if (decision.revisit_at or today) >= today else None,
     )
     return record_decision(session=session, subject=subject, data=repeated, decider=decider)
+
+
+def _ensure_confirmable(session: Session, decision: Decision, subject: Subject) -> None:
+    """Only the subject's current acceptance is confirmed: standing by a promise."""
+    if not decision.is_current:
+        current = session.exec(
+            select(Decision.id).where(
+                _subject_column(subject) == subject.id, col(Decision.is_current)
+            )
+        ).first()
+        now = f"decision {current} is the current one" if current else "none is current now"
+        raise Conflict(f"Decision {decision.id} was superseded; {now}: confirm that one.")
+    if decision.outcome != Outcome.accepted:
+        outcome = Outcome(decision.outcome).value
+        raise Conflict(
+            f"Decision {decision.id} is {outcome}, not an acceptance: only a promise is "
+            "confirmed. Record a new decision to change or restate it."
+        )
 
 
 def _ensure_references_fit(session: Session, subject: Subject, data: DecisionCreate) -> None:

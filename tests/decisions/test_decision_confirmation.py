@@ -105,3 +105,24 @@ def test_concurrent_confirmations_of_one_decision_let_exactly_one_through(app, c
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
     current = client.get("/api/v1/decisions", params={"current": "true"}).json()["items"]
     assert len(current) == 1
+
+
+def test_confirming_a_superseded_decision_names_the_current_one(client, accepted_request):
+    _, request_id, accepted = accepted_request
+    newer = decide(client, request_id)
+
+    response = client.post(f"{API}/decisions/{accepted['id']}/confirm", json={"why": "Still on."})
+
+    assert is_problem(response, 409), response.text
+    assert f"decision {newer['id']} is the current one" in response.json()["detail"]
+
+
+def test_only_an_acceptance_is_confirmed(client):
+    request = factories.request(client)
+    declined = decide(client, request["id"], outcome="declined", why="Not for us.")
+
+    response = client.post(f"{API}/decisions/{declined['id']}/confirm", json={"why": "Still no."})
+
+    assert is_problem(response, 409), response.text
+    assert "declined, not an acceptance" in response.json()["detail"]
+    assert history_ids(client, "requests", request["id"]) == [declined["id"]]

@@ -1,7 +1,10 @@
 """A decision with a bad body or an unknown subject is refused and records nothing."""
 
+from datetime import timedelta
+
 import pytest
 
+from app.core.types import utcnow
 from tests import factories
 from tests.decisions.helpers import (
     API,
@@ -132,3 +135,18 @@ def test_deciding_on_an_unknown_subject_is_404(client, kind):
     assert is_problem(response, 404), response.text
     assert client.get(f"{API}/{kind}/{MISSING_ID}/decisions").status_code == 404
     assert listed_decision_ids(client) == set()
+
+
+def test_a_revisit_date_in_the_past_is_refused_today_is_not(client):
+    request = factories.request(client)
+    yesterday = str(utcnow().date() - timedelta(days=1))
+    body = {"outcome": "deferred", "why": "Later."}
+    url = f"{API}/requests/{request['id']}/decisions"
+
+    refused = client.post(url, json=body | {"revisit_at": yesterday})
+
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["loc"] == ["body", "revisit_at"]
+    assert error["msg"] == "revisit_at is in the past: give today or a later date"
+    assert client.post(url, json=body | {"revisit_at": str(utcnow().date())}).status_code == 201

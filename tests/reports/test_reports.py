@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from app.core.types import utcnow
+from app.decisions.models import Decision
 from app.requests.models import Request
 from tests import factories
 from tests.queries import counting_queries
@@ -14,6 +15,16 @@ from tests.queries import counting_queries
 def decide(client, subject, subject_id, **fields):
     body = {"outcome": "declined", "why": "Not now"} | fields
     return factories.created(client, f"/{subject}/{subject_id}/decisions", body)
+
+
+def came_due(engine, decision_id):
+    """A revisit date of today, a day later: it has passed (no client may give one)."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(Decision)
+            .where(Decision.id == decision_id)
+            .values(revisit_at=utcnow().date() - timedelta(days=1))
+        )
 
 
 def filed_ago(engine, request_id, hours):
@@ -136,8 +147,9 @@ def test_coverage_lists_what_slipped_through(client, engine):
         "requests",
         due["id"],
         outcome="deferred",
-        revisit_at=str((utcnow() - timedelta(days=1)).date()),
+        revisit_at=str(utcnow().date()),
     )
+    came_due(engine, revisit["id"])
     promised = factories.request(client)
     promise = decide(
         client, "requests", promised["id"], outcome="accepted", roadmap_item_id=used["id"]
