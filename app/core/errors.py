@@ -118,9 +118,12 @@ def problem_response(
 
 def problem_body(status: int, detail: str, *, slug: str | None) -> dict[str, Any]:
     """A problem's fields (RFC 9457), for answers made here or below the app."""
+    phrase = HTTPStatus(status).phrase
+    # One family of types: an answer with no slug of its own (an unknown path, a method
+    # not allowed) is named after its status.
     return {
-        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "type": PROBLEM_TYPE_BASE + (slug or phrase.lower().replace(" ", "-")),
+        "title": phrase,
         "status": status,
         "detail": detail,
     }
