@@ -34,6 +34,7 @@ ERRORS = {
     409: "Conflicts with existing data or with a concurrent change.",
     412: "If-Match does not match the resource's current ETag; nothing was written.",
     413: "The request body is too large.",
+    415: "The body is not of the media type this endpoint reads (JSON, or the login form).",
     422: "The input is not valid; `errors` lists each problem with its location.",
     503: "The database is unavailable or busy; retry shortly.",
 }
@@ -117,5 +118,5 @@ def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if "if-match" in headers:
         found.append(412)
     if "requestBody" in operation:
-        found += [400, 413]
+        found += [400, 413, 415]
     return sorted(found)

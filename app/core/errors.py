@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
@@ -149,6 +149,22 @@ def _in_our_words(error: Any, answered: frozenset[str]) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
+def _media_type_expected(request: Request) -> str | None:
+    """What to send, when the body's media type is not one the route reads (a form sent
+    to a JSON endpoint, JSON sent to the login form); None when it is."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    given = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if field is None or not given:
+        return None
+    if isinstance(field.field_info, params.Form):
+        if given in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            return None
+        return "This endpoint takes the OAuth2 form: send application/x-www-form-urlencoded."
+    if given == "application/json" or given.endswith("+json"):
+        return None
+    return "This endpoint takes JSON: send the body as Content-Type: application/json."
+
+
 def _answered_fields(request: Request) -> frozenset[str]:
     """The fields of the resource the route answers with (its response model)."""
     route = request.scope.get("route")
@@ -166,6 +182,9 @@ async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    body_refused = any(error["loc"][:1] == ("body",) for error in exc.errors())
+    if body_refused and (send_instead := _media_type_expected(request)):
+        return problem_response(415, send_instead, slug="unsupported-media-type")
     return problem_response(
         422,
         "The request is not valid; see errors.",

@@ -38,7 +38,7 @@ def record_decision(
     The caller has loaded the subject for update (`get(..., for_update=True)`): concurrent
     decisions on it queue there, one current at a time. (The demo data, written in one
     transaction nobody sees yet, needs no lock.)"""
-    _ensure_references_fit(session, subject, data)
+    _ensure_it_fits(session, subject, data)
     current = session.exec(
         select(Decision).where(_subject_column(subject) == subject.id, col(Decision.is_current))
     ).first()
@@ -113,7 +113,12 @@ def _ensure_confirmable(session: Session, decision: Decision, subject: Subject) 
         )
 
 
-def _ensure_references_fit(session: Session, subject: Subject, data: DecisionCreate) -> None:
+def _ensure_it_fits(session: Session, subject: Subject, data: DecisionCreate) -> None:
+    # A rule of the day it is checked on, so no schema says it: a rule violation.
+    if data.revisit_at is not None and data.revisit_at < utcnow().date():
+        raise Unprocessable(
+            "revisit_at is in the past: give today or a later date", loc=["body", "revisit_at"]
+        )
     if data.roadmap_item_id is not None and session.get(RoadmapItem, data.roadmap_item_id) is None:
         raise Unprocessable(
             f"Roadmap item {data.roadmap_item_id} does not exist.",

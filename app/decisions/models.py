@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
@@ -106,13 +106,6 @@ class DecisionCreate(Body):
             ]
         }
     }
-
-    @field_validator("revisit_at")
-    @classmethod
-    def revisit_not_in_the_past(cls, value: date | None) -> date | None:
-        if value is not None and value < utcnow().date():
-            raise ValueError("revisit_at is in the past: give today or a later date")
-        return value
 
     @model_validator(mode="after")
     def fields_fit_the_outcome(self) -> "DecisionCreate":

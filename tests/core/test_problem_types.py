@@ -32,3 +32,25 @@ def test_a_body_too_large_is_a_problem_of_the_family(client, app):
 
     assert response.status_code == 413
     assert response.json()["type"] == "urn:reqtrack:problem:payload-too-large"
+
+
+def test_a_form_sent_to_a_json_endpoint_is_415_asking_for_json(client):
+    stakeholder = factories.stakeholder(client)
+
+    response = client.post(
+        "/api/v1/requests", data={"title": "SSO", "stakeholder_id": str(stakeholder["id"])}
+    )
+
+    assert response.status_code == 415, response.text
+    assert response.json()["type"] == "urn:reqtrack:problem:unsupported-media-type"
+    assert "application/json" in response.json()["detail"]
+    assert client.get("/api/v1/requests").json()["items"] == []
+
+
+def test_json_sent_to_the_login_form_is_415_asking_for_the_form(client):
+    response = client.post(
+        "/api/v1/auth/token", json={"username": "ann@example.com", "password": "secret"}
+    )
+
+    assert response.status_code == 415, response.text
+    assert "OAuth2 form" in response.json()["detail"]
