@@ -19,7 +19,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
 
@@ -208,8 +208,17 @@ def _integral_number(value: Any) -> Any:
 
 # Strict: JSON true or "5" is not an id.
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID), BeforeValidator(_integral_number)]
+
+
+def _decimal_digits(value: Any) -> Any:
+    # int() would take " 7", "+7", "7_0" or "7\r"; an id in a path is written one way.
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("int_parsing", "must be an id: decimal digits only")
+    return value
+
+
 # Path and query ids arrive as text; the bound keeps them inside a 64-bit column.
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_decimal_digits)]
 
 
 # A computed total: no input bounds (a sum may exceed any single amount).

@@ -1,7 +1,10 @@
 """A bad id in the path is a 4xx problem on every resource and method, and changes nothing."""
 
+from urllib.parse import quote
+
 import pytest
 
+from tests import factories
 from tests.core.helpers import (
     API,
     COLLECTIONS,
@@ -38,3 +41,18 @@ def test_a_bad_id_in_the_path_is_a_4xx_and_changes_nothing(client, collection, m
 
     with nothing_changes(client, collection):
         assert_problem(client.request(method, url, json=body))
+
+
+@pytest.mark.parametrize("spelling", ["{}%0D", "%20{}", "+{}", "{}.0", "{}_0", "fullwidth"])
+def test_a_path_id_is_decimal_digits_only(client, spelling):
+    id_ = str(factories.stakeholder(client)["id"])
+    if spelling == "fullwidth":  # digits, but not ASCII ones
+        spelling = quote("".join(chr(0xFF10 + int(digit)) for digit in id_))
+    path = spelling.format(id_)
+
+    response = client.get(f"/api/v1/stakeholders/{path}")
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["path", "stakeholder_id"]
+    assert error["msg"] == "must be an id: decimal digits only"
