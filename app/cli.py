@@ -14,7 +14,7 @@ from sqlmodel import select
 from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
 from app.auth.models import Role, User, UserCreate, UserUpdate, login_key, throttled_address
-from app.core.commands import fail, migrated_engine
+from app.core.commands import fail, migrated_engine, one_line
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
@@ -197,4 +197,8 @@ def webhooks_run() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except Exception as exc:  # any failure: one line on stderr and a non-zero exit
+        typer.secho(f"reqtrack: {one_line(exc)}", err=True, fg=typer.colors.RED)
+        raise SystemExit(1) from None

@@ -19,3 +19,16 @@ def fail(message: str) -> typer.Exit:
     """Say what went wrong on stderr; raise the result to exit with status 1."""
     typer.secho(message, err=True, fg=typer.colors.RED)
     return typer.Exit(code=1)
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 request", "2 requests": a count as a sentence says it."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def one_line(exc: BaseException) -> str:
+    """What went wrong, in a line an operator can act on (no traceback)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

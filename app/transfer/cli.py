@@ -20,7 +20,7 @@ from rich.progress import (
 from sqlmodel import Session
 
 from app.auth import service as auth_service
-from app.core.commands import fail, migrated_engine
+from app.core.commands import counted, fail, migrated_engine
 from app.core.db import open_session
 from app.decisions.service import DecisionFieldFilters
 from app.requests.service import RequestFieldFilters
@@ -88,7 +88,8 @@ def import_requests(
         session.commit()
     engine.dispose()
     console.print(
-        f"imported {result.created} requests (ids {result.first_id} to {result.last_id})",
+        f"imported {counted(result.created, 'request')}"
+        + (f" (ids {result.first_id} to {result.last_id})" if result.created else ""),
         style="green",
     )
 

@@ -2,6 +2,10 @@
 
 import csv
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -82,3 +86,26 @@ def test_bad_input_is_a_clear_message_and_a_non_zero_exit(cli_database, tmp_path
     assert "does not exist" in missing.output
     assert "--format" in unknown_format.output
     assert "no active user" in nobody.output
+
+
+def test_one_row_imported_is_said_in_the_singular(cli_database, tmp_path):
+    loaded_demo()
+    file = tmp_path / "one.csv"
+    file.write_text(HEADER + "Bulk edit,dana.whitfield@demo.reqtrack.example,email,,\n")
+
+    result = run("import", "requests", str(file))
+
+    assert result.exit_code == 0, result.output
+    assert "imported 1 request (ids" in result.output
+
+
+def test_a_failing_command_says_why_in_one_line_and_exits_non_zero(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "REQTRACK_DATA_DIR": str(tmp_path)}
+    missing = tmp_path / "no-such-folder" / "requests.csv"
+    command = [str(Path(sys.executable).with_name("reqtrack")), "export", "requests", "-o"]
+
+    done = subprocess.run([*command, str(missing)], env=env, capture_output=True, timeout=120)
+
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [f"reqtrack: No such file or directory: {missing}"]
