@@ -1,14 +1,12 @@
 """Webhook subscriptions, their deliveries (one per matching event) and every attempt."""
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 import pydantic
 from pydantic import AfterValidator, Strict
-from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -27,18 +25,6 @@ def _event_pattern(value: str) -> str:
     return value
 
 
-def _in_own_words(check: Callable[[str], str]) -> AfterValidator:
-    """The check, its ValueError shown as it is worded (pydantic adds "Value error, ")."""
-
-    def validate(value: str) -> str:
-        try:
-            return check(value)
-        except ValueError as exc:
-            raise PydanticCustomError("value_error", str(exc)) from None
-
-    return AfterValidator(validate)
-
-
 WebhookUrl = Annotated[
     str,
     pydantic.Field(
@@ -48,15 +34,15 @@ WebhookUrl = Annotated[
         json_schema_extra={"format": "uri"},
     ),
     NoNul,
-    _in_own_words(check_url_shape),
+    AfterValidator(check_url_shape),
 ]
 Active = Annotated[bool, Strict()]
 EventPattern = Annotated[
-    str, pydantic.Field(pattern=_EVENT_PATTERN.pattern), _in_own_words(_event_pattern)
+    str, pydantic.Field(pattern=_EVENT_PATTERN.pattern), AfterValidator(_event_pattern)
 ]
 EventPatterns = Annotated[list[EventPattern], pydantic.Field(min_length=1, max_length=50)]
 Secret = Annotated[
-    str, pydantic.Field(max_length=200, pattern=SECRET_PATTERN), _in_own_words(check_secret)
+    str, pydantic.Field(max_length=200, pattern=SECRET_PATTERN), AfterValidator(check_secret)
 ]
 Description = Annotated[str, pydantic.Field(max_length=500), NoNul]
 
