@@ -4,10 +4,19 @@ from typing import Annotated
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from app.core.errors import Unprocessable
 from app.core.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from app.events.models import Event, EventFeed, EventRead
+
+
+class CursorAhead(Unprocessable):
+    """A position past the newest event: this feed never issued it (its database may
+    have been restored from a backup), so waiting there would wait for ever."""
+
+    slug = "cursor-ahead"
 
 
 class FeedParams(BaseModel):
@@ -27,8 +36,20 @@ def events_after(*, session: Session, params: FeedParams) -> EventFeed:
     if params.type is not None:
         statement = statement.where(Event.type == params.type)
     events = session.exec(statement.order_by(col(Event.id)).limit(params.limit)).all()
+    if not events and position > 0:
+        _ensure_issued(session, position)
     last = events[-1].id if events else position
     return EventFeed(
         items=[EventRead.model_validate(e) for e in events],
         next_cursor=encode_cursor(last or 0),
     )
+
+
+def _ensure_issued(session: Session, position: int) -> None:
+    newest = session.exec(select(func.max(Event.id))).one() or 0
+    if position > newest:
+        raise CursorAhead(
+            f"The cursor is past the newest event ({newest}): the feed may have been "
+            "restored from a backup. Start again without `after`, or from a cursor it gave.",
+            loc=["query", "after"],
+        )

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
+from app.core.pagination import encode_cursor
 from app.events.models import Event
 from tests import factories
 from tests.transfer.helpers import CSV, IMPORT_URL, csv_file
@@ -205,3 +206,16 @@ def test_event_ids_are_never_reserved_backwards(engine, how_many):
         pytest.skip("PostgreSQL gives event ids at COMMIT; SQLite's follow commit order")
     with pytest.raises(DBAPIError, match="must be 1 or more"), engine.begin() as connection:
         connection.execute(select(func.event_ids_reserved(how_many)))
+
+
+def test_a_cursor_past_the_newest_event_is_422_cursor_ahead(client):
+    factories.stakeholder(client)
+    newest = client.get(FEED).json()["items"][-1]["id"]
+
+    at_the_end = client.get(FEED, params={"after": encode_cursor(newest)})
+    ahead = client.get(FEED, params={"after": encode_cursor(newest + 100)})
+
+    assert (at_the_end.status_code, at_the_end.json()["items"]) == (200, [])
+    assert ahead.status_code == 422, ahead.text
+    assert ahead.json()["type"] == "urn:reqtrack:problem:cursor-ahead"
+    assert ahead.json()["errors"][0]["loc"] == ["query", "after"]
