@@ -18,11 +18,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from app.core.checkpoints import AUTOCHECKPOINT_PAGES
 from app.core.config import Settings
+from app.core.errors import Conflict
 
 UNICODE_LOWER = "reqtrack_lower"
 # A page cache of up to 16 MiB per connection (SQLite's default is 2 MiB) for large
@@ -273,3 +274,13 @@ def consistent_snapshot(session: Session) -> None:
         return
     session.commit()
     session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def delete_unless_referenced(session: Session, row: SQLModel, refusal: str) -> None:
+    """Delete the row, or raise Conflict(refusal) when a key that points at it (ON DELETE
+    RESTRICT) refuses: the database says it, in the same statement, with no race."""
+    session.delete(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(refusal) from None

@@ -2,10 +2,10 @@
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.core.errors import Conflict, NotFound
+from app.core.db import delete_unless_referenced
+from app.core.errors import NotFound
 from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
@@ -94,14 +94,9 @@ def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> R
 
 
 def delete(*, session: Session, item: RoadmapItem) -> None:
-    item_id = item.id  # the object is unusable once its delete fails
-    session.delete(item)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The one key that points at an item is its decisions' (ON DELETE RESTRICT): the
-        # database says it, in the same statement, with no race.
-        raise Conflict(f"Roadmap item {item_id} has decisions pointing at it; it stays.") from None
+    # The one key that points at an item is its decisions'.
+    refusal = f"Roadmap item {item.id} has decisions pointing at it; it stays."
+    delete_unless_referenced(session, item, refusal)
 
 
 # Its events carry the item as the API answers it.

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.core.db import delete_unless_referenced
 from app.core.errors import Conflict, NotFound
 from app.core.filters import one_of, where_equal
 from app.core.models import apply_changes
@@ -73,16 +73,9 @@ def update(*, session: Session, stakeholder: Stakeholder, data: StakeholderUpdat
 
 
 def delete(*, session: Session, stakeholder: Stakeholder) -> None:
-    stakeholder_id = stakeholder.id  # the object is unusable once its delete fails
-    session.delete(stakeholder)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The one key that points at a stakeholder is its requests' (ON DELETE RESTRICT):
-        # the database says it, in the same statement, with no race.
-        raise Conflict(
-            f"Stakeholder {stakeholder_id} still has requests; move or delete them first."
-        ) from None
+    # The one key that points at a stakeholder is its requests'.
+    refusal = f"Stakeholder {stakeholder.id} still has requests; move or delete them first."
+    delete_unless_referenced(session, stakeholder, refusal)
 
 
 def reads_by_id(*, session: Session, ids: set[int]) -> dict[int, StakeholderRead]:
