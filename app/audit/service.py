@@ -37,5 +37,9 @@ def list_entries(
             AuditEntry.actor_type == (kind or "user"), AuditEntry.actor_id == int(actor_id)
         )
     return fetch_page(
-        session=session, statement=statement, id_column=col(AuditEntry.id), params=filters
+        session=session,
+        statement=statement,
+        id_column=col(AuditEntry.id),
+        params=filters,
+        list_name="/audit",
     )

@@ -80,7 +80,13 @@ def list_users(*, session: Session, filters: UserFilters) -> tuple[Sequence[User
     statement = where_equal(statement, User, filters, "role", "active")
     if filters.q:
         statement = statement.where(contains_text(filters.q, User.email, User.display_name))
-    return fetch_page(session=session, statement=statement, id_column=col(User.id), params=filters)
+    return fetch_page(
+        session=session,
+        statement=statement,
+        id_column=col(User.id),
+        params=filters,
+        list_name="/users",
+    )
 
 
 def create_user(*, session: Session, data: UserCreate) -> User:
@@ -330,7 +336,11 @@ def list_service_tokens(
 ) -> tuple[Sequence[ServiceToken], str | None]:
     statement = select(ServiceToken).where(col(ServiceToken.revoked_at).is_(None))
     return fetch_page(
-        session=session, statement=statement, id_column=col(ServiceToken.id), params=page
+        session=session,
+        statement=statement,
+        id_column=col(ServiceToken.id),
+        params=page,
+        list_name="/service-tokens",
     )
 
 

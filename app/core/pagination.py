@@ -2,7 +2,9 @@
 
 import base64
 import binascii
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -35,28 +37,77 @@ class Page(BaseModel, Generic[T]):
 
 # Keyset cursors carry the last id; ranked (search) pages how many results came before.
 ID, RANKED = "id", "ranked"
+# Fields of a list's parameters that move along it rather than choose what it holds.
+PAGING_FIELDS = frozenset({"limit", "cursor", "after"})
+# List names are their paths: /requests, /webhooks/3/deliveries.
+_LIST_NAME = re.compile(r"(/[a-z0-9-]{1,30}){1,4}")
 
 
-def encode_cursor(last_id: int, *, kind: str = ID) -> str:
-    raw = json.dumps({kind: last_id}, separators=(",", ":")).encode()
+def filters_digest(params: BaseModel) -> str:
+    """A short fingerprint of the filters a page was asked with."""
+    chosen = params.model_dump(mode="json", exclude=set(PAGING_FIELDS))
+    canonical = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(canonical.encode(), digest_size=6).hexdigest()
+
+
+def encode_cursor(position: int, *, list_name: str, params: BaseModel, kind: str = ID) -> str:
+    """An opaque cursor that belongs to one list under one set of filters."""
+    payload = {kind: position, "list": list_name, "filters": filters_digest(params)}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, param: str = "cursor", minimum: int = 1, kind: str = ID) -> int:
-    """The id the previous page ended at; a cursor we did not issue is a 422."""
+def decode_cursor(
+    cursor: str,
+    *,
+    list_name: str,
+    params: BaseModel,
+    param: str = "cursor",
+    minimum: int = 1,
+    kind: str = ID,
+) -> int:
+    """The position the previous page ended at. A cursor we did not issue, or one issued
+    by another list or under other filters, is a 422: it would page through other rows."""
+    payload = _payload(cursor)
+    malformed = InvalidParameter(
+        "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
+    )
+    if "list" not in payload:
+        raise malformed
+    if payload["list"] != list_name:
+        raise InvalidParameter(
+            f"This cursor was issued by {_list_named(payload['list'])}, not {list_name}: a cursor "
+            "pages only through the list that gave it.",
+            loc=["query", param],
+        )
+    if payload.get("filters") != filters_digest(params):
+        raise InvalidParameter(
+            "This cursor was issued under other filters: repeat the filters of the page "
+            "that gave it, or start again without a cursor.",
+            loc=["query", param],
+        )
+    position = payload.get(kind)
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise malformed
+    if not minimum <= position <= MAX_ID:
+        raise malformed
+    return position
+
+
+def _payload(cursor: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        payload: Any = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        last_id = payload[kind]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
-        last_id = None
-    valid = isinstance(last_id, int) and not isinstance(last_id, bool)
-    if not valid or not minimum <= last_id <= MAX_ID:
-        raise InvalidParameter(
-            "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
-        )
-    position: int = last_id
-    return position
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _list_named(issuer: Any) -> str:
+    # The name comes back from the client: show it only if it is one we could have written.
+    if isinstance(issuer, str) and _LIST_NAME.fullmatch(issuer):
+        return issuer
+    return "another list"
 
 
 def fetch_page(
@@ -65,12 +116,16 @@ def fetch_page(
     statement: SelectOfScalar[Row],
     id_column: Any,
     params: PageParams,
+    list_name: str,
 ) -> tuple[Sequence[Row], str | None]:
-    """One page ordered by id descending, and the cursor to the next one (or None)."""
+    """One page of `list_name` ordered by id descending, and the cursor to the next one
+    (or None)."""
     if params.cursor is not None:
-        statement = statement.where(id_column < decode_cursor(params.cursor))
+        before = decode_cursor(params.cursor, list_name=list_name, params=params)
+        statement = statement.where(id_column < before)
     rows = session.exec(statement.order_by(id_column.desc()).limit(params.limit + 1)).all()
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
-    return rows, encode_cursor(rows[-1].id)  # type: ignore[attr-defined]
+    last_id: int = rows[-1].id  # type: ignore[attr-defined]
+    return rows, encode_cursor(last_id, list_name=list_name, params=params)

@@ -26,7 +26,11 @@ def history(
     """Every decision on the subject, newest first."""
     statement = select(Decision).where(_subject_column(subject) == subject.id)
     found, next_cursor = fetch_page(
-        session=session, statement=statement, id_column=col(Decision.id), params=page
+        session=session,
+        statement=statement,
+        id_column=col(Decision.id),
+        params=page,
+        list_name=f"/{_collection(subject)}/{subject.id}/decisions",
     )
     return to_decision_reads(session, found), next_cursor
 
@@ -133,6 +137,10 @@ def _ensure_it_fits(session: Session, subject: Subject, data: DecisionCreate) ->
         raise Unprocessable("A request cannot be a duplicate of itself.", loc=loc)
     if session.get(Request, data.duplicate_of_request_id) is None:
         raise Unprocessable(f"Request {data.duplicate_of_request_id} does not exist.", loc=loc)
+
+
+def _collection(subject: Subject) -> str:
+    return "requests" if isinstance(subject, Request) else "needs"
 
 
 def _subject_column(subject: Subject) -> Any:

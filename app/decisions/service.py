@@ -54,7 +54,11 @@ def list_decisions(
         condition = suspect_condition()
         statement = statement.where(condition if filters.suspect else ~condition)
     found, next_cursor = fetch_page(
-        session=session, statement=statement, id_column=col(Decision.id), params=filters
+        session=session,
+        statement=statement,
+        id_column=col(Decision.id),
+        params=filters,
+        list_name="/decisions",
     )
     return to_decision_reads(session, found), next_cursor
 
@@ -67,7 +71,11 @@ def announce_suspect_decisions(session: Session, item: RoadmapItem) -> None:
         announce(session, "decision", decision.id, "suspect", decision)
 
 
-# A decision is recorded, never edited: its supersession shows in the next one.
+# A decision is recorded, never edited nor deleted: its supersession shows in the next one.
 publish_resources(
-    Decision, "decision", to_decision_reads, verbs={"created": "recorded", "updated": None}
+    Decision,
+    "decision",
+    to_decision_reads,
+    verbs={"created": "recorded", "updated": None, "deleted": None},
+    announces=("suspect",),
 )

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import Unprocessable
 from app.core.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from app.events.models import Event, EventFeed, EventRead
+from app.events.types import EventPattern, types_matching
 
 
 class CursorAhead(Unprocessable):
@@ -19,11 +20,14 @@ class CursorAhead(Unprocessable):
     slug = "cursor-ahead"
 
 
+FEED = "/events"
+
+
 class FeedParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     after: Annotated[str | None, pydantic.Field(max_length=200)] = None
-    type: Annotated[str | None, pydantic.Field(max_length=64)] = None
+    type: EventPattern | None = None
     limit: Annotated[int, pydantic.Field(ge=1, le=MAX_LIMIT)] = 50
 
 
@@ -31,17 +35,21 @@ def events_after(*, session: Session, params: FeedParams) -> EventFeed:
     """The events after the cursor, oldest first; next_cursor is where to continue, also
     when nothing was new."""
     # The feed starts at position 0: before the first event.
-    position = decode_cursor(params.after, param="after", minimum=0) if params.after else 0
+    position = 0
+    if params.after:
+        position = decode_cursor(
+            params.after, list_name=FEED, params=params, param="after", minimum=0
+        )
     statement = select(Event).where(col(Event.id) > position)
     if params.type is not None:
-        statement = statement.where(Event.type == params.type)
+        statement = statement.where(col(Event.type).in_(types_matching(params.type)))
     events = session.exec(statement.order_by(col(Event.id)).limit(params.limit)).all()
     if not events and position > 0:
         _ensure_issued(session, position)
     last = events[-1].id if events else position
     return EventFeed(
         items=[EventRead.model_validate(e) for e in events],
-        next_cursor=encode_cursor(last or 0),
+        next_cursor=encode_cursor(last or 0, list_name=FEED, params=params),
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.core.changes import Change, flushed_changes
 from app.core.types import utcnow
 from app.events.models import Event
+from app.events.types import known_event_types, register
 
 Publisher = Callable[[Session, list[int]], dict[int, Any]]
 
@@ -30,10 +31,18 @@ _publishers: dict[str, tuple[str, Publisher, dict[str, str | None]]] = {}
 
 
 def publish(
-    table: str, entity: str, publisher: Publisher, verbs: dict[str, str | None] | None = None
+    table: str,
+    entity: str,
+    publisher: Publisher,
+    verbs: dict[str, str | None] | None = None,
+    announces: tuple[str, ...] = (),
 ) -> None:
-    """Announce changes of `table` as `<entity>.created|updated|deleted` events."""
-    _publishers[table] = (entity, publisher, verbs or {})
+    """Announce changes of `table` as `<entity>.created|updated|deleted` events (renamed
+    or dropped by `verbs`), and declare the verbs `announce` adds for it."""
+    renames = verbs or {}
+    _publishers[table] = (entity, publisher, renames)
+    row_verbs = [renames.get(verb, verb) for verb in ("created", "updated", "deleted")]
+    register(entity, [verb for verb in row_verbs if verb is not None] + list(announces))
 
 
 def publish_resources(
@@ -41,6 +50,7 @@ def publish_resources(
     entity: str,
     reads: Callable[[Any, list[Any]], Iterable[Any]],  # (a session, the changed rows)
     verbs: dict[str, str | None] | None = None,
+    announces: tuple[str, ...] = (),
 ) -> None:
     """Announce changes of `model`'s rows, each event carrying the resource as `reads`
     makes it of the changed rows (as the API answers it). Each domain registers its own,
@@ -50,11 +60,13 @@ def publish_resources(
         rows = session.execute(select(model).where(model.id.in_(ids))).scalars()
         return {resource.id: resource for resource in reads(session, list(rows))}
 
-    publish(model.__tablename__, entity, publisher, verbs)
+    publish(model.__tablename__, entity, publisher, verbs, announces)
 
 
 def announce(session: Session, entity: str, entity_id: int, verb: str, data: Any) -> None:
-    """An event the row hooks cannot infer (a merge, a promise turning suspect)."""
+    """An event the row hooks cannot infer (a merge, a promise turning suspect); its
+    verb is declared where the entity is published."""
+    assert f"{entity}.{verb}" in known_event_types(), f"{entity}.{verb} is not declared"
     session.info.setdefault(_PENDING, []).append(
         (f"{entity}.{verb}", entity, entity_id, to_jsonable_python(data))
     )

@@ -50,7 +50,13 @@ def list_needs(*, session: Session, filters: NeedFilters) -> tuple[Sequence[Need
     statement = where_equal(statement, Need, filters, "theme")
     if filters.q:
         statement = statement.where(contains_text(filters.q, Need.statement, Need.description))
-    return fetch_page(session=session, statement=statement, id_column=col(Need.id), params=filters)
+    return fetch_page(
+        session=session,
+        statement=statement,
+        id_column=col(Need.id),
+        params=filters,
+        list_name="/needs",
+    )
 
 
 def create(*, session: Session, data: NeedCreate) -> Need:
@@ -190,4 +196,9 @@ def _newest_current(decisions: Sequence[Decision]) -> Decision | None:
 
 
 # Its events carry the need as the API answers it, with its demand.
-publish_resources(Need, "need", lambda session, rows: to_reads(session=session, needs=rows))
+publish_resources(
+    Need,
+    "need",
+    lambda session, rows: to_reads(session=session, needs=rows),
+    announces=("merged",),
+)

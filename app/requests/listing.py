@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
-from app.core.pagination import RANKED, decode_cursor, encode_cursor
+from app.core.pagination import ID, RANKED, decode_cursor, encode_cursor
 from app.requests.effective import (
     request_decided_condition,
     request_undecided_condition,
@@ -32,6 +32,7 @@ EQUAL_FILTERS = (
     *("stakeholder_id", "need_id", "channel", "urgency", "customer"),
     *("source_system", "external_id"),
 )
+REQUESTS = "/requests"
 # The statuses of requests that nothing answers yet.
 UNDECIDED = (RequestStatus.new, RequestStatus.triaged)
 
@@ -48,25 +49,29 @@ class _Shape:
 _queries: dict[Hashable, DirectQuery] = {}
 
 
-async def page(*, reads: DirectReads, filters: RequestFilters) -> RequestPage:
+async def page(
+    *, reads: DirectReads, filters: RequestFilters, list_name: str = REQUESTS
+) -> RequestPage:
     """One page of the list, newest first (best first when searching), through the driver."""
-    query, parameters = _query_for(filters, reads.dialect.name)
+    query, parameters = _query_for(filters, reads.dialect.name, list_name)
     if parameters is None:
         return RequestPage(items=[], next_cursor=None)
     rows = await reads.all(query, **parameters)
-    return _page(rows, filters)
+    return _page(rows, filters, list_name)
 
 
 def export_page(*, session: Session, filters: RequestFilters) -> RequestPage:
     """The same page read in the export's session (its own snapshot, batch after batch)."""
-    query, parameters = _query_for(filters, session.get_bind().dialect.name)
+    query, parameters = _query_for(filters, session.get_bind().dialect.name, REQUESTS)
     if parameters is None:
         return RequestPage(items=[], next_cursor=None)
     rows = session.execute(query.statement, parameters).mappings()
-    return _page([dict(row) for row in rows], filters)
+    return _page([dict(row) for row in rows], filters, REQUESTS)
 
 
-def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict[str, Any] | None]:
+def _query_for(
+    filters: RequestFilters, dialect: str, list_name: str
+) -> tuple[DirectQuery, dict[str, Any] | None]:
     """The shape's query and this page's parameters; None when nothing can match."""
     shape = _Shape(
         dialect=dialect,
@@ -85,9 +90,9 @@ def _query_for(filters: RequestFilters, dialect: str) -> tuple[DirectQuery, dict
         if terms is None:
             return query, None
         parameters["search_terms"] = terms
-        parameters["skip"] = _skipped(filters)
+        parameters["skip"] = _skipped(filters, list_name)
     elif filters.cursor is not None:
-        parameters["before_id"] = decode_cursor(filters.cursor)
+        parameters["before_id"] = decode_cursor(filters.cursor, list_name=list_name, params=filters)
     return query, parameters
 
 
@@ -140,19 +145,22 @@ def _filtered(statement: AnySelect, shape: _Shape) -> AnySelect:
     return statement
 
 
-def _page(rows: list[Row], filters: RequestFilters) -> RequestPage:
+def _page(rows: list[Row], filters: RequestFilters, list_name: str) -> RequestPage:
     items = [answered(row) for row in rows[: filters.limit]]
     if len(rows) <= filters.limit:
         return RequestPage(items=items, next_cursor=None)
     if filters.q:
-        next_cursor = encode_cursor(_skipped(filters) + filters.limit, kind=RANKED)
+        position, kind = _skipped(filters, list_name) + filters.limit, RANKED
     else:
-        next_cursor = encode_cursor(items[-1].id)
+        position, kind = items[-1].id, ID
+    next_cursor = encode_cursor(position, list_name=list_name, params=filters, kind=kind)
     return RequestPage(items=items, next_cursor=next_cursor)
 
 
-def _skipped(filters: RequestFilters) -> int:
-    return 0 if filters.cursor is None else decode_cursor(filters.cursor, kind=RANKED)
+def _skipped(filters: RequestFilters, list_name: str) -> int:
+    if filters.cursor is None:
+        return 0
+    return decode_cursor(filters.cursor, list_name=list_name, params=filters, kind=RANKED)
 
 
 def _plain(value: Any) -> Any:

@@ -165,4 +165,5 @@ async def list_stakeholder_requests(
     """What did we tell them? The stakeholder's requests, newest first, each with its
     effective decision: outcome, why and the message for the stakeholder."""
     filters = RequestFilters(stakeholder_id=stakeholder.id, limit=page.limit, cursor=page.cursor)
-    return model_response(await listing.page(reads=reads, filters=filters))
+    list_name = f"/stakeholders/{stakeholder.id}/requests"
+    return model_response(await listing.page(reads=reads, filters=filters, list_name=list_name))

@@ -54,7 +54,11 @@ def list_roadmap_items(
             contains_text(filters.q, RoadmapItem.title, RoadmapItem.description)
         )
     return fetch_page(
-        session=session, statement=statement, id_column=col(RoadmapItem.id), params=filters
+        session=session,
+        statement=statement,
+        id_column=col(RoadmapItem.id),
+        params=filters,
+        list_name="/roadmap-items",
     )
 
 

@@ -51,7 +51,11 @@ def list_stakeholders(
             contains_text(filters.q, Stakeholder.name, Stakeholder.email, Stakeholder.organization)
         )
     return fetch_page(
-        session=session, statement=statement, id_column=col(Stakeholder.id), params=filters
+        session=session,
+        statement=statement,
+        id_column=col(Stakeholder.id),
+        params=filters,
+        list_name="/stakeholders",
     )
 
 

@@ -1,6 +1,5 @@
 """Webhook subscriptions, their deliveries (one per matching event) and every attempt."""
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -13,17 +12,9 @@ from sqlmodel import Field, SQLModel
 from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
 from app.core.pagination import Page
 from app.core.types import BigIntPK, NoNul, NotNull, UTCDateTime, utcnow
+from app.events.types import EventPattern
 from app.webhooks.addresses import check_url_shape
 from app.webhooks.signing import SECRET_PATTERN, check_secret
-
-_EVENT_PATTERN = re.compile(r"^(\*|[a-z_]{1,32}\.(\*|[a-z_]{1,32}))$")
-
-
-def _event_pattern(value: str) -> str:
-    if not _EVENT_PATTERN.fullmatch(value):
-        raise ValueError("must be an event type (request.created), entity.* or *")
-    return value
-
 
 WebhookUrl = Annotated[
     str,
@@ -37,9 +28,6 @@ WebhookUrl = Annotated[
     AfterValidator(check_url_shape),
 ]
 Active = Annotated[bool, Strict()]
-EventPattern = Annotated[
-    str, pydantic.Field(pattern=_EVENT_PATTERN.pattern), AfterValidator(_event_pattern)
-]
 EventPatterns = Annotated[list[EventPattern], pydantic.Field(min_length=1, max_length=50)]
 Secret = Annotated[
     str, pydantic.Field(max_length=200, pattern=SECRET_PATTERN), AfterValidator(check_secret)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from app.core.config import Settings
 from app.core.types import utcnow
 from app.events.models import Event, EventRead
+from app.events.types import matches
 from app.webhooks.models import (
     UNFINISHED,
     DeliveryStatus,
@@ -59,11 +60,6 @@ class AttemptResult:
             and self.response_status is not None
             and (200 <= self.response_status < 300)
         )
-
-
-def matches(patterns: list[str], event_type: str) -> bool:
-    entity = event_type.split(".", 1)[0]
-    return any(p in ("*", event_type, f"{entity}.*") for p in patterns)
 
 
 def has_work(session: Session) -> bool:

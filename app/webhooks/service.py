@@ -41,7 +41,11 @@ def get(*, session: Session, webhook_id: int, for_update: bool = False) -> Webho
 
 def list_webhooks(*, session: Session, params: PageParams) -> tuple[Sequence[Webhook], str | None]:
     return fetch_page(
-        session=session, statement=select(Webhook), id_column=col(Webhook.id), params=params
+        session=session,
+        statement=select(Webhook),
+        id_column=col(Webhook.id),
+        params=params,
+        list_name="/webhooks",
     )
 
 
@@ -81,7 +85,11 @@ def list_deliveries(
     if filters.status is not None:
         statement = statement.where(WebhookDelivery.status == filters.status)
     deliveries, next_cursor = fetch_page(
-        session=session, statement=statement, id_column=col(WebhookDelivery.id), params=filters
+        session=session,
+        statement=statement,
+        id_column=col(WebhookDelivery.id),
+        params=filters,
+        list_name=f"/webhooks/{webhook.id}/deliveries",
     )
     return to_delivery_reads(session, deliveries), next_cursor
 

@@ -5,6 +5,11 @@ import json
 
 import pytest
 
+from app.core.pagination import filters_digest
+from app.needs.service import NeedFilters
+from app.requests.service import RequestFilters
+from app.roadmap.service import RoadmapItemFilters
+from app.stakeholders.service import StakeholderFilters
 from tests.core.helpers import (
     API,
     COLLECTIONS,
@@ -30,15 +35,25 @@ MALFORMED_CURSORS = {
     "base64-of-json-string": b64('"7"'),
     "base64-of-json-array": b64("[7]"),
     "base64-without-id": b64('{"after": 7}'),
-    "id-as-string": b64('{"id": "7"}'),
-    "id-as-float": b64('{"id": 7.5}'),
-    "id-true": b64('{"id": true}'),
-    "id-null": b64('{"id": null}'),
-    "id-negative": b64('{"id": -1}'),
-    "id-zero": b64('{"id": 0}'),
-    "id-2**63": b64(json.dumps({"id": 2**63})),
+    "without-list": b64('{"id": 7}'),
     "too-long": "x" * 201,
 }
+# Positions that are not ids, in cursors otherwise issued by the list they are given to.
+BAD_POSITIONS = {"string": "7", "float": 7.5, "true": True, "null": None}
+BAD_POSITIONS |= {"negative": -1, "zero": 0, "2**63": 2**63}
+UNFILTERED = {
+    "stakeholders": StakeholderFilters(),
+    "requests": RequestFilters(),
+    "needs": NeedFilters(),
+    "roadmap-items": RoadmapItemFilters(),
+}
+
+
+def bound_cursor(collection, position):
+    payload = {"id": position, "list": f"/{collection}"}
+    payload["filters"] = filters_digest(UNFILTERED[collection])
+    return b64(json.dumps(payload))
+
 
 BAD_LIMITS = {"0": "0", "201": "201", "abc": "abc", "-1": "-1", "empty": "", "1.5": "1.5"}
 
@@ -69,6 +84,11 @@ BAD_QUERIES = [
         for label, cursor in MALFORMED_CURSORS.items()
     ),
     *(
+        bad_query(collection, "cursor", bound_cursor(collection, position), f"id-{label}")
+        for collection in COLLECTIONS
+        for label, position in BAD_POSITIONS.items()
+    ),
+    *(
         bad_query(collection, "limit", limit, label)
         for collection in COLLECTIONS
         for label, limit in BAD_LIMITS.items()
@@ -84,6 +104,13 @@ def test_a_bad_query_parameter_is_a_422(client, collection, params, name):
     response = client.get(f"{API}/{collection}", params=params)
 
     assert_validation_problem(response, ["query", name])
+
+
+@pytest.mark.parametrize("collection", COLLECTIONS)
+def test_the_bad_positions_are_bad_only_by_their_position(client, collection):
+    response = client.get(f"{API}/{collection}", params={"cursor": bound_cursor(collection, 7)})
+
+    assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from app.core.pagination import encode_cursor
+from app.events.feed import FeedParams
 from app.events.models import Event
 from tests import factories
 from tests.transfer.helpers import CSV, IMPORT_URL, csv_file
@@ -55,6 +56,44 @@ def test_deletions_carry_the_last_state(client):
 
     events, _ = read_all(client, type="roadmap_item.deleted")
     assert [e["data"]["title"] for e in events] == ["Dropped"]
+
+
+def test_type_takes_the_patterns_of_webhook_subscriptions(client):
+    need = factories.need(client)
+    factories.request(client, need_id=need["id"])
+    factories.created(
+        client, f"/needs/{need['id']}/decisions", {"outcome": "declined", "why": "Not now"}
+    )
+
+    def types(pattern):
+        return {event["type"] for event in read_all(client, type=pattern)[0]}
+
+    assert types("need.*") == {"need.created"}
+    assert types("decision.*") == {"decision.recorded"}
+    assert types("request.created") == {"request.created"}
+    assert {"stakeholder.created", "need.created", "decision.recorded"} <= types("*")
+
+
+@pytest.mark.parametrize("pattern", ["decision.recordd", "decisions.*", "request", "*.created"])
+def test_an_unknown_type_is_422_listing_the_known_ones(client, pattern):
+    response = client.get(FEED, params={"type": pattern})
+
+    assert response.status_code == 422, response.text
+    error = response.json()["errors"][0]
+    assert error["loc"] == ["query", "type"]
+    if "." in pattern and "*." not in pattern:
+        assert "decision.recorded, decision.suspect" in error["msg"]
+
+
+def test_a_webhook_cannot_subscribe_to_an_event_that_does_not_exist(client):
+    response = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.example.com/in", "events": ["decision.recordd"]},
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", "events", 0]
+    assert "decision.recorded" in response.json()["errors"][0]["msg"]
 
 
 def test_refused_writes_append_nothing(client):
@@ -212,8 +251,11 @@ def test_a_cursor_past_the_newest_event_is_422_cursor_ahead(client):
     factories.stakeholder(client)
     newest = client.get(FEED).json()["items"][-1]["id"]
 
-    at_the_end = client.get(FEED, params={"after": encode_cursor(newest)})
-    ahead = client.get(FEED, params={"after": encode_cursor(newest + 100)})
+    def cursor(position):
+        return encode_cursor(position, list_name="/events", params=FeedParams())
+
+    at_the_end = client.get(FEED, params={"after": cursor(newest)})
+    ahead = client.get(FEED, params={"after": cursor(newest + 100)})
 
     assert (at_the_end.status_code, at_the_end.json()["items"]) == (200, [])
     assert ahead.status_code == 422, ahead.text
