@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from app import health
@@ -61,7 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.direct_readers.close()
         app.state.engine.dispose()
 
-    app = FastAPI(
+    # The docs pages' scripts and styles come from the package, not a CDN: a server
+    # without internet still shows them.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from swagger.io
         title="reqtrack",
         summary="Stakeholder requests, the needs behind them, and the roadmap that answers them.",
         version="0.1.0",
