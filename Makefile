@@ -17,9 +17,11 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-## Serve the API on http://127.0.0.1:8000 (docs at /docs); SQLite in ./var unless DATABASE_URL is set.
+## Serve the API on http://$(HOST):$(PORT) (docs at /docs); SQLite in ./var unless DATABASE_URL is set.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: $(INSTALLED)
-	$(BIN)/reqtrack serve
+	$(BIN)/reqtrack serve --host $(HOST) --port $(PORT)
 
 ## Load the demo dataset into the database `make run` serves (run it beside the server).
 demo: $(INSTALLED)

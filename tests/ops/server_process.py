@@ -23,10 +23,10 @@ class Served:
     process: subprocess.Popen[bytes]
     log: Path
 
-    def login(self) -> dict[str, str]:
+    def login(self, email: str = ADMIN_EMAIL) -> dict[str, str]:
         response = httpx.post(
             f"{self.url}/api/v1/auth/token",
-            data={"username": ADMIN_EMAIL, "password": TEST_PASSWORD},
+            data={"username": email, "password": TEST_PASSWORD},
             timeout=10,
         )
         assert response.status_code == 200, response.text
