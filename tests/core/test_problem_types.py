@@ -22,6 +22,12 @@ def test_routing_errors_are_problems_of_the_family(client, method, path, status,
     assert response.json()["type"] == f"urn:reqtrack:problem:{type_}"
 
 
+def test_an_unknown_path_says_where_the_api_is(client):
+    response = client.get("/api/v2/requests")
+
+    assert "/api/v1" in response.json()["detail"]
+
+
 def test_a_body_too_large_is_a_problem_of_the_family(client, app):
     stakeholder = factories.stakeholder(client)
     too_long = "x" * (app.state.settings.max_body_bytes + 1)
