@@ -142,6 +142,8 @@ def _in_our_words(error: Any, answered: frozenset[str]) -> str:
     unknown, or as read-only when the resource has it (sent back from a GET)."""
     if error["type"] == "extra_forbidden":
         name = error["loc"][-1]
+        if error["loc"][0] == "query":
+            return f"{name} is not a parameter here; check its spelling."
         if name in answered:
             return f"{name} is read-only: the server sets it; leave it out."
         return f"{name} is not a field of this body; check its spelling."

@@ -117,4 +117,5 @@ def test_an_unknown_filter_is_a_422_not_an_unfiltered_list(client, path, typo):
 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert ["query", typo] in [error["loc"] for error in response.json()["errors"]]
+    errors = {tuple(error["loc"]): error["msg"] for error in response.json()["errors"]}
+    assert errors[("query", typo)] == f"{typo} is not a parameter here; check its spelling."
