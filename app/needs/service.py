@@ -132,7 +132,7 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
             "current_decision_id": current_id,
         },
     )
-    merged = to_reads(session=session, needs=[target])[0].model_dump()
+    merged = to_reads(session=session, needs=[target])[0].model_dump(mode="json")
     announce(session, "need", target.id, "merged", merged | {"merged_need_ids": source_ids})
     return target
 

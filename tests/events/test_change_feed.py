@@ -209,6 +209,7 @@ def test_a_slipping_item_announces_its_suspect_promises(client):
 
 def test_a_merge_is_announced(client):
     target, source = factories.need(client), factories.need(client)
+    factories.request(client, need_id=source["id"], revenue_at_stake="1250.50")
     _, cursor = read_all(client)
 
     client.post(f"/api/v1/needs/{target['id']}/merge", json={"source_ids": [source["id"]]})
@@ -218,6 +219,8 @@ def test_a_merge_is_announced(client):
     assert len(merged) == 1
     assert merged[0]["data"]["id"] == target["id"]
     assert merged[0]["data"]["merged_need_ids"] == [source["id"]]
+    # The need as GET /needs/{id} answers it, numbers as numbers.
+    assert merged[0]["data"]["revenue_at_stake"] == 1250.5
     assert any(e["type"] == "need.deleted" and e["data"]["id"] == source["id"] for e in events)
 
 
