@@ -50,17 +50,25 @@ WRITES = frozenset({"post", "put", "patch", "delete"})
 
 
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
+    loc: list[str | int] = Field(
+        description="Where: body, query, path or header, then the field names and list "
+        "positions down to the value."
+    )
+    msg: str = Field(description="What is wrong there.")
 
 
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str = Field(examples=["urn:reqtrack:problem:not-found"])
-    title: str = Field(examples=["Not Found"])
-    status: int = Field(examples=[404])
-    detail: str = Field(examples=["Request 7 does not exist."])
+    type: str = Field(
+        examples=["urn:reqtrack:problem:not-found"],
+        description="A URN naming the kind of problem: stable, for code to act on.",
+    )
+    title: str = Field(examples=["Not Found"], description="A short summary of that kind.")
+    status: int = Field(examples=[404], description="The HTTP status code of the answer.")
+    detail: str = Field(
+        examples=["Request 7 does not exist."], description="What went wrong this time."
+    )
     errors: list[FieldError] | None = Field(
         default=None, description="Validation errors: where, and what is wrong."
     )

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, String
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS
+from app.core.models import NEVER_REUSE_IDS, ServerId
 from app.core.pagination import Page
 from app.core.types import BigIntPK, UTCDateTime, utcnow
 
@@ -32,16 +32,30 @@ class AuditEntry(SQLModel, table=True):
 
 
 class AuditEntryRead(SQLModel):
-    id: int
-    occurred_at: datetime
-    actor_type: str
-    actor_id: int | None
-    actor_label: str | None
-    entity: str
-    entity_id: int
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    id: ServerId
+    occurred_at: datetime = Field(description="When the change was made (UTC, ISO 8601).")
+    actor_type: str = Field(
+        description="Who made it: user, service_token, or system (no caller, such as the "
+        "command line)."
+    )
+    actor_id: int | None = Field(description="The user's or service token's id; null for system.")
+    actor_label: str | None = Field(
+        description="The user's e-mail or the token's name at the time; null for system."
+    )
+    entity: str = Field(
+        description="What changed: stakeholder, request, need, roadmap_item, decision, user, "
+        "service_token or webhook."
+    )
+    entity_id: int = Field(description="The id of the resource that changed.")
+    action: str = Field(description="create, update, delete, or merge (needs into this one).")
+    before: dict[str, Any] | None = Field(
+        description="Its stored fields before the change; null for a create (a merge: the "
+        "merged needs' ids)."
+    )
+    after: dict[str, Any] | None = Field(
+        description="Its stored fields after the change; null for a delete (a merge: the "
+        "requests and decisions moved)."
+    )
 
 
 class AuditPage(Page[AuditEntryRead]):

@@ -16,12 +16,26 @@ Actor = Annotated[str, pydantic.Field(max_length=40, pattern=r"^((user|service_t
 
 
 class AuditFilters(PageParams):
-    entity: Annotated[str | None, pydantic.Field(max_length=32)] = None
-    entity_id: QueryId | None = None
+    entity: Annotated[
+        str | None,
+        pydantic.Field(
+            max_length=32,
+            description="Only changes to this kind of resource (request, need, roadmap_item, "
+            "decision, stakeholder, user, service_token, webhook).",
+        ),
+    ] = None
+    entity_id: QueryId | None = pydantic.Field(
+        default=None, description="Only changes to the resource with this id."
+    )
     actor: Actor | None = pydantic.Field(
         default=None, description='A user id ("7", "user:7") or "service_token:3".'
     )
-    action: Annotated[str | None, pydantic.Field(max_length=32)] = None
+    action: Annotated[
+        str | None,
+        pydantic.Field(
+            max_length=32, description="Only this action: create, update, delete, merge."
+        ),
+    ] = None
 
 
 def list_entries(

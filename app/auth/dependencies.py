@@ -42,9 +42,15 @@ class LoginForm:
     def __init__(
         self,
         *,
-        username: Annotated[LoginEmail, Form()],
-        password: Annotated[LoginPassword, Form(json_schema_extra={"format": "password"})],
-        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[LoginEmail, Form(description="The e-mail address of your account.")],
+        password: Annotated[
+            LoginPassword,
+            Form(description="That account's password.", json_schema_extra={"format": "password"}),
+        ],
+        grant_type: Annotated[
+            str | None,
+            Form(pattern="^password$", description="OAuth2's grant type: password, if given."),
+        ] = None,
     ) -> None:
         self.username = username
         self.password = password

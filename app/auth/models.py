@@ -11,12 +11,23 @@ from annotated_types import MaxLen
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
+from app.core.models import (
+    NEVER_REUSE_IDS,
+    Body,
+    CreatedAt,
+    ResourceTable,
+    ServerId,
+    described_like,
+)
 from app.core.pagination import Page
 from app.core.types import EmailAddress, NoNul, NotNull, Trimmed, UTCDateTime
 
 
 class Role(StrEnum):
+    """What a caller may do; each role may do all the one before it may. viewer reads;
+    contributor adds stakeholders and requests, and edits its own requests; manager
+    triages, decides, edits and deletes; admin manages users, service tokens and webhooks."""
+
     viewer = "viewer"
     contributor = "contributor"
     manager = "manager"
@@ -80,25 +91,37 @@ class User(ResourceTable, table=True):
 
 
 class UserCreate(Body):
-    email: UserEmail
-    display_name: DisplayName
-    role: Role = Role.viewer
-    password: Password
+    email: UserEmail = pydantic.Field(
+        description="What they log in with; stored lower-case, one account per address."
+    )
+    display_name: DisplayName = pydantic.Field(description="Their name, as others see it.")
+    role: Role = pydantic.Field(default=Role.viewer, description="What they may do.")
+    password: Password = pydantic.Field(
+        description="At least 12 characters; only a hash of it is stored."
+    )
 
 
 class UserUpdate(Body):
+    model_config = {"json_schema_extra": described_like(UserCreate)}
+
     display_name: Annotated[DisplayName | None, NotNull] = None
     role: Annotated[Role | None, NotNull] = None
-    active: Annotated[bool | None, pydantic.Strict(), NotNull] = None
+    active: Annotated[bool | None, pydantic.Strict(), NotNull] = pydantic.Field(
+        default=None,
+        description="False for a deactivated account: it cannot log in, and the tokens it "
+        "had stay refused even once it is active again.",
+    )
 
 
 class UserRead(SQLModel):
-    id: int
+    model_config = {"json_schema_extra": described_like(UserCreate, UserUpdate)}
+
+    id: ServerId
     email: str
     display_name: str
     role: Role
     active: bool
-    created_at: datetime
+    created_at: CreatedAt
 
 
 class UserPage(Page[UserRead]):
@@ -121,16 +144,22 @@ class ServiceToken(ResourceTable, table=True):
 
 
 class ServiceTokenCreate(Body):
-    name: TokenName
-    role: Role
+    name: TokenName = pydantic.Field(
+        description="What the integration is (e.g. Helpdesk sync); the audit log names it."
+    )
+    role: Role = pydantic.Field(description="What the token may do, as a user of this role.")
 
 
 class ServiceTokenRead(SQLModel):
-    id: int
+    model_config = {"json_schema_extra": described_like(ServiceTokenCreate)}
+
+    id: ServerId
     name: str
     role: Role
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: CreatedAt
+    last_used_at: datetime | None = pydantic.Field(
+        description="When it was last used (UTC, to the minute); null if never."
+    )
 
 
 class ServiceTokenCreated(ServiceTokenRead):
@@ -159,20 +188,33 @@ class LoginThrottle(SQLModel, table=True):
 
 
 class TokenResponse(SQLModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105
-    expires_in: int
+    access_token: str = pydantic.Field(
+        description="Send it on every call as the header Authorization: Bearer <token>."
+    )
+    token_type: Literal["bearer"] = pydantic.Field(
+        default="bearer",
+        description="Always bearer.",
+    )
+    expires_in: int = pydantic.Field(description="Seconds until the token expires.")
 
 
 class Me(SQLModel):
     """The caller: a user, or a service token's name and role."""
 
-    kind: Literal["user", "service_token"]
-    id: int
-    role: Role
-    email: str | None = None
-    display_name: str | None = None
-    name: str | None = None
+    kind: Literal["user", "service_token"] = pydantic.Field(
+        description="A signed-in user, or an integration's service token."
+    )
+    id: int = pydantic.Field(description="The user's or the service token's id.")
+    role: Role = pydantic.Field(description="What the caller may do.")
+    email: str | None = pydantic.Field(
+        default=None, description="The user's e-mail; null for a service token."
+    )
+    display_name: str | None = pydantic.Field(
+        default=None, description="The user's name; null for a service token."
+    )
+    name: str | None = pydantic.Field(
+        default=None, description="The service token's name; null for a user."
+    )
 
 
 @dataclass(frozen=True)

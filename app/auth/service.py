@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import Field
 from sqlalchemy import Table, bindparam, case, delete, or_, tuple_, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
@@ -50,9 +51,13 @@ _THROTTLE: Table = LoginThrottle.__table__  # type: ignore[attr-defined]
 
 
 class UserFilters(PageParams):
-    role: Role | None = None
-    active: bool | None = None
-    q: FilterText | None = None
+    role: Role | None = Field(default=None, description="Only users with this role.")
+    active: bool | None = Field(
+        default=None, description="true: only active accounts; false: only deactivated ones."
+    )
+    q: FilterText | None = Field(
+        default=None, description="Text in the e-mail or display name (any case)."
+    )
 
 
 class LoginRefused(Exception):

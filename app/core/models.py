@@ -1,9 +1,11 @@
 """Columns every stored resource has (id, timestamps, an optimistic-lock version), and
 the base of the hot read schemas."""
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
+import pydantic
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import BigInteger, Column
 from sqlalchemy.orm import declared_attr
@@ -49,6 +51,41 @@ class ResourceTable(SQLModel):
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
         version_column: Column[int] = cls.__table__.c.version  # type: ignore[attr-defined]
         return {"version_id_col": version_column}
+
+
+# The fields every stored resource answers with, described once.
+ServerId = Annotated[
+    int, pydantic.Field(description="Assigned by the server on creation; never reused.")
+]
+CreatedAt = Annotated[
+    datetime, pydantic.Field(description="When it was created (UTC, ISO 8601); set by the server.")
+]
+UpdatedAt = Annotated[
+    datetime,
+    pydantic.Field(description="When it last changed (UTC, ISO 8601); set by the server."),
+]
+Version = Annotated[
+    int,
+    pydantic.Field(
+        description='Goes up with every change; the ETag is W/"<version>": send that in '
+        "If-Match, and the write is refused (412) if someone changed it since."
+    ),
+]
+
+
+def described_like(*models: type[BaseModel]) -> Callable[[dict[str, Any]], None]:
+    """A json_schema_extra giving each property without a description the one a field of
+    the same name has in `models`: an Update or Read schema that repeats its entity's
+    fields (all optional, or as stored) is described where the entity is."""
+
+    def describe(schema: dict[str, Any]) -> None:
+        for name, prop in schema.get("properties", {}).items():
+            described = (m.model_fields[name] for m in models if name in m.model_fields)
+            description = next((f.description for f in described if f.description), None)
+            if description and "description" not in prop:
+                prop["description"] = description
+
+    return describe
 
 
 class ReadModel(BaseModel):

@@ -22,17 +22,36 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
+# The size of one answer, in the lists and the change feed.
+PageLimit = Annotated[
+    int, Field(ge=1, le=MAX_LIMIT, description="The most items to answer with at once.")
+]
+
+
 class PageParams(BaseModel):
     # A misspelt filter must not silently return everything.
     model_config = ConfigDict(extra="forbid")
 
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
-    cursor: Annotated[str | None, Field(max_length=200)] = None
+    limit: PageLimit = DEFAULT_LIMIT
+    cursor: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            description="Where to go on: the next_cursor of the previous page of this list, "
+            "asked with the same filters; omit it for the first page. Opaque: a cursor from "
+            "another list or other filters is a 422.",
+        ),
+    ] = None
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
+    items: list[T] = Field(
+        description="This page's items, newest first (best match first in a request search)."
+    )
+    next_cursor: str | None = Field(
+        description="Give it as `cursor`, with the same filters, for the next page; null on "
+        "the last page."
+    )
 
 
 # Keyset cursors carry the last id; ranked (search) pages how many results came before.

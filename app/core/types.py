@@ -154,6 +154,12 @@ def _also(rule: dict[str, Any]) -> Callable[[JsonSchemaValue], None]:
     return lambda json_schema: json_schema.setdefault("allOf", []).append(rule)
 
 
+def _also_in_words(description: str) -> Callable[[JsonSchemaValue], None]:
+    # A rule no regex states the same way in every client's dialect (ECMAScript, Go's
+    # RE2, ...): said in words, beside the field's own description.
+    return _also({"description": description})
+
+
 def _without_null(json_schema: JsonSchemaValue) -> None:
     branches = [b for b in json_schema.get("anyOf", []) if b != {"type": "null"}]
     if len(branches) == 1:
@@ -163,9 +169,20 @@ def _without_null(json_schema: JsonSchemaValue) -> None:
         json_schema["anyOf"] = branches
 
 
-NoNul = _StatedCheck(_reject_nul, _also({"not": {"pattern": "\\u0000"}}))
-NoSlash = _StatedCheck(_reject_slash, _also({"not": {"pattern": "/"}}))
-ValidUtf8 = _StatedCheck(_reject_undecodable, _also({"not": {"pattern": "\\ufffd"}}))
+# \x00 is NUL in every regex dialect; \u0000 is not in Go's.
+NoNul = _StatedCheck(
+    _reject_nul, _also({"not": {"pattern": r"\x00"}, "description": "NUL characters are refused."})
+)
+NoSlash = _StatedCheck(
+    _reject_slash,
+    _also({"not": {"pattern": "/"}, "description": "Must not contain '/'."}),
+)
+ValidUtf8 = _StatedCheck(
+    _reject_undecodable,
+    _also_in_words(
+        "Percent-encoded UTF-8; U+FFFD (what bytes that are not UTF-8 become) is refused."
+    ),
+)
 EmailAddress = Annotated[
     str,
     Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}),
@@ -173,12 +190,12 @@ EmailAddress = Annotated[
     AfterValidator(_email_address),
 ]
 # Required labels: trimmed, and whitespace alone is refused.
-# The characters str.strip() removes, so the schema and the check agree on "blank".
-_NOT_WHITESPACE = (
-    r"[^\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a"
-    r"\u2028\u2029\u202f\u205f\u3000]"
+Trimmed = _StatedCheck(
+    _reject_blank,
+    _also_in_words(
+        "Must contain a character other than whitespace; whitespace around the text is trimmed."
+    ),
 )
-Trimmed = _StatedCheck(_reject_blank, _also({"pattern": _NOT_WHITESPACE}))
 
 
 # For PATCH bodies: a field that is optional to send but cannot be cleared (and the
@@ -218,7 +235,11 @@ def _decimal_digits(value: Any) -> Any:
 
 
 # Path and query ids arrive as text; the bound keeps them inside a 64-bit column.
-PathId = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_decimal_digits)]
+PathId = Annotated[
+    int,
+    Path(ge=1, le=MAX_ID, description="The id the server assigned: decimal digits only."),
+    BeforeValidator(_decimal_digits),
+]
 
 
 # A computed total: no input bounds (a sum may exceed any single amount).

@@ -5,11 +5,11 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ReadModel
+from app.core.models import NEVER_REUSE_IDS, Body, ReadModel, ServerId, described_like
 from app.core.pagination import Page
 from app.core.types import BigIntPK, Id, IsoDate, NoNul, Trimmed, UTCDateTime, utcnow
 
@@ -87,12 +87,28 @@ class Decision(SQLModel, table=True):
 
 
 class DecisionCreate(Body):
-    outcome: Outcome
-    why: Why
-    stakeholder_message: StakeholderMessage | None = None
-    roadmap_item_id: Id | None = None
-    duplicate_of_request_id: Id | None = None
-    revisit_at: IsoDate | None = None
+    outcome: Outcome = pydantic.Field(
+        description="accepted (into a roadmap item), declined, deferred, duplicate (of "
+        "another request) or needs_info (more information is needed first)."
+    )
+    why: Why = pydantic.Field(description="The reasoning behind the decision, kept with it.")
+    stakeholder_message: StakeholderMessage | None = pydantic.Field(
+        default=None, description="What is told back to the stakeholder; null if nothing."
+    )
+    roadmap_item_id: Id | None = pydantic.Field(
+        default=None,
+        description="The roadmap item it is accepted into: required when accepted, allowed "
+        "when deferred, null otherwise.",
+    )
+    duplicate_of_request_id: Id | None = pydantic.Field(
+        default=None,
+        description="The request this one duplicates: given exactly when the outcome is "
+        "duplicate (a request's decision only).",
+    )
+    revisit_at: IsoDate | None = pydantic.Field(
+        default=None,
+        description="A day, today or later, to look at it again; null if none.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -126,25 +142,48 @@ class DecisionCreate(Body):
 class DecisionConfirm(Body):
     """Confirm a (suspect) promise: a new decision with the same outcome and item."""
 
-    why: Why
-    stakeholder_message: StakeholderMessage | None = None
+    why: Why = pydantic.Field(description="Why the promise still holds, now.")
+    stakeholder_message: StakeholderMessage | None = pydantic.Field(
+        default=None,
+        description="What is told back to the stakeholder; omit it to keep what the "
+        "confirmed decision said.",
+    )
 
 
 class DecisionRead(ReadModel):
-    id: int
-    request_id: int | None
-    need_id: int | None
+    """A decision as recorded: never edited; a newer one on its subject supersedes it."""
+
+    model_config = ConfigDict(json_schema_extra=described_like(DecisionCreate))
+
+    id: ServerId
+    request_id: int | None = pydantic.Field(
+        description="The request decided on; null when the decision is on a need."
+    )
+    need_id: int | None = pydantic.Field(
+        description="The need decided on, which answers its requests that have no decision "
+        "of their own; null when the decision is on a request."
+    )
     outcome: Outcome
     roadmap_item_id: int | None
     why: str
     stakeholder_message: str | None
     duplicate_of_request_id: int | None
-    decided_by: int | None
-    decided_at: datetime
+    decided_by: int | None = pydantic.Field(
+        description="The user who decided; null when a service token did."
+    )
+    decided_at: datetime = pydantic.Field(description="When it was decided (UTC, ISO 8601).")
     revisit_at: date | None
-    supersedes_id: int | None
-    is_current: bool
-    suspect: bool
+    supersedes_id: int | None = pydantic.Field(
+        description="The decision this one replaced as current; null for the first one."
+    )
+    is_current: bool = pydantic.Field(
+        description="True for its subject's current decision; false once a newer one supersedes it."
+    )
+    suspect: bool = pydantic.Field(
+        description="True for a current acceptance whose roadmap item changed what it "
+        "promised (title, description, horizon, target date, theme, or a cancellation) after "
+        "the decision: confirm it or decide again."
+    )
 
 
 class DecisionPage(Page[DecisionRead]):

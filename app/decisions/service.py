@@ -1,7 +1,7 @@
 """Decisions: finding and listing them. They are recorded (app/deciding) and never
 edited; this domain also says which turn suspect when a roadmap item's promise changes."""
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from app.core.errors import NotFound
@@ -20,11 +20,21 @@ class DecisionFieldFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Outcome | None = None
-    roadmap_item_id: QueryId | None = None
-    decided_by: QueryId | None = None
-    current: bool | None = None
-    suspect: bool | None = None
+    outcome: Outcome | None = Field(default=None, description="Only decisions with this outcome.")
+    roadmap_item_id: QueryId | None = Field(
+        default=None, description="Only decisions that point to this roadmap item."
+    )
+    decided_by: QueryId | None = Field(
+        default=None, description="Only decisions by this user (their id)."
+    )
+    current: bool | None = Field(
+        default=None, description="true: only current decisions; false: only superseded ones."
+    )
+    suspect: bool | None = Field(
+        default=None,
+        description="true: only suspect ones (current acceptances whose roadmap item changed "
+        "since); false: only the others.",
+    )
 
 
 class DecisionFilters(DecisionFieldFilters, PageParams):

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.core.errors import Unprocessable
-from app.core.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from app.core.pagination import PageLimit, decode_cursor, encode_cursor
 from app.events.models import Event, EventFeed, EventRead
 from app.events.types import EventPattern, types_matching
 
@@ -26,9 +26,21 @@ FEED = "/events"
 class FeedParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    after: Annotated[str | None, pydantic.Field(max_length=200)] = None
-    type: EventPattern | None = None
-    limit: Annotated[int, pydantic.Field(ge=1, le=MAX_LIMIT)] = 50
+    after: Annotated[
+        str | None,
+        pydantic.Field(
+            max_length=200,
+            description="The change feed's position to read on from: the next_cursor of the "
+            "previous call, with the same `type`; omit it to start at the first event. "
+            "Opaque: one from elsewhere is a 422.",
+        ),
+    ] = None
+    type: EventPattern | None = pydantic.Field(
+        default=None,
+        description="Only the events this pattern chooses: an exact type (decision.recorded), "
+        "`<entity>.*` for every event of one entity (request.*), or `*` for all.",
+    )
+    limit: PageLimit = 50
 
 
 def events_after(*, session: Session, params: FeedParams) -> EventFeed:

@@ -22,12 +22,20 @@ class Event(SQLModel, table=True):
 
 
 class EventRead(SQLModel):
-    id: int
-    type: str
-    occurred_at: datetime
-    data: dict[str, Any]
+    id: int = Field(
+        description="Its position in the change feed: events are numbered in commit order."
+    )
+    type: str = Field(
+        description="What happened, as <entity>.<verb>: created, updated or deleted "
+        "(a decision: recorded), need.merged, decision.suspect."
+    )
+    occurred_at: datetime = Field(description="When the change was made (UTC, ISO 8601).")
+    data: dict[str, Any] = Field(
+        description="The resource after the change, as the API answers it; for a deletion, "
+        "its last stored fields (need.merged adds merged_need_ids)."
+    )
 
 
 class EventFeed(SQLModel):
-    items: list[EventRead]
+    items: list[EventRead] = Field(description="The events after the position, oldest first.")
     next_cursor: str = Field(description="Never null: call again with it to get what is new.")

@@ -41,10 +41,16 @@ def event_patterns() -> list[str]:
     return ["*", *(f"{entity}.*" for entity in entities), *known_event_types()]
 
 
+PATTERN_MEANING = (
+    "An event type (request.created), `<entity>.*` for every event of that entity "
+    "(request.*), or `*` for every event."
+)
+
+
 class _ListedInTheDocs:
-    """The schema lists the patterns (an enum) rather than their shape (a regex): a
-    generated client offers the choices. Built with the OpenAPI document, once every
-    domain has registered its events."""
+    """The schema lists the patterns (an enum) rather than their shape (a regex), and
+    says what they mean: a generated client offers the choices. Built with the OpenAPI
+    document, once every domain has registered its events."""
 
     def __get_pydantic_json_schema__(
         self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
@@ -52,7 +58,7 @@ class _ListedInTheDocs:
         schema = handler(core_schema)
         schema.pop("pattern", None)
         schema.pop("maxLength", None)
-        return schema | {"enum": event_patterns()}
+        return schema | {"enum": event_patterns(), "description": PATTERN_MEANING}
 
 
 EventPattern = Annotated[

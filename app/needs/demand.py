@@ -10,10 +10,8 @@ from sqlmodel import Session, col
 from app.core.types import Money
 from app.needs.models import Demand
 from app.requests.effective import effective_accepted_item, join_current_decisions
-from app.requests.models import Request, Urgency
+from app.requests.models import URGENCY_FACTOR, Request
 from app.stakeholders.models import Stakeholder
-
-URGENCY_FACTOR = {Urgency.low: 1, Urgency.medium: 2, Urgency.high: 3, Urgency.critical: 5}
 
 
 def weighted_demand_sum() -> ColumnElement[float]:

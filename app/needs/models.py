@@ -1,6 +1,5 @@
 """Needs: the underlying problem behind many requests, with its demand rolled up."""
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -8,9 +7,19 @@ import pydantic
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
+from app.core.models import (
+    NEVER_REUSE_IDS,
+    Body,
+    CreatedAt,
+    ResourceTable,
+    ServerId,
+    UpdatedAt,
+    Version,
+    described_like,
+)
 from app.core.pagination import Page
 from app.core.types import Id, MoneyTotal, NoNul, NotNull, Trimmed
+from app.requests.models import URGENCY_FACTORS_IN_WORDS
 
 Statement = Annotated[str, pydantic.Field(min_length=1, max_length=500), NoNul, Trimmed]
 Description = Annotated[str, pydantic.Field(max_length=20_000), NoNul]
@@ -18,9 +27,21 @@ Theme = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trim
 
 
 class NeedBase(SQLModel):
-    statement: Statement = Field(sa_type=String(500))
-    description: Description = Field(default="", sa_type=Text)
-    theme: Theme | None = Field(default=None, sa_type=String(100), index=True)
+    statement: Statement = Field(
+        sa_type=String(500),
+        description="The underlying problem in one sentence, as the product team states it.",
+    )
+    description: Description = Field(
+        default="",
+        sa_type=Text,
+        description="More about the problem (context, evidence, constraints); may be empty.",
+    )
+    theme: Theme | None = Field(
+        default=None,
+        sa_type=String(100),
+        index=True,
+        description="The product area it belongs to (e.g. security); null if none.",
+    )
 
 
 class Need(NeedBase, ResourceTable, table=True):
@@ -41,6 +62,8 @@ class NeedCreate(NeedBase, Body):
 
 
 class NeedUpdate(Body):
+    model_config = {"json_schema_extra": described_like(NeedBase)}
+
     statement: Annotated[Statement | None, NotNull] = None
     description: Annotated[Description | None, NotNull] = None
     theme: Theme | None = None
@@ -49,27 +72,48 @@ class NeedUpdate(Body):
 class NeedMerge(Body):
     source_ids: Annotated[
         list[Id],
-        pydantic.Field(min_length=1, max_length=100),
+        pydantic.Field(
+            min_length=1,
+            max_length=100,
+            description="The needs to fold into this one: their requests and decisions move "
+            "here, and they are deleted.",
+        ),
     ]
 
 
 class Demand(SQLModel):
-    """Who asks for it, how much money rides on it, and how hard they push."""
+    """Who asks for it, how much money rides on it, and how hard they push: over the
+    requests under a need, or the requests accepted into a roadmap item."""
 
-    request_count: int = 0
-    stakeholder_count: int = 0
-    groups: dict[str, int] = Field(default_factory=dict)
-    revenue_at_stake: MoneyTotal = Decimal("0.00")
-    weighted_demand: float = 0.0
-    # What each group adds to weighted_demand: why the need ranks where it does.
-    weighted_demand_by_group: dict[str, float] = Field(default_factory=dict)
+    request_count: int = Field(default=0, description="How many requests are behind it.")
+    stakeholder_count: int = Field(
+        default=0, description="How many different stakeholders made those requests."
+    )
+    groups: dict[str, int] = Field(
+        default_factory=dict,
+        description="Those requests per stakeholder group (groups without any left out).",
+    )
+    revenue_at_stake: MoneyTotal = Field(
+        default=Decimal("0.00"),
+        description="The sum of those requests' revenue_at_stake (unknown counts as 0).",
+    )
+    weighted_demand: float = Field(
+        default=0.0,
+        description="The sum over those requests of their stakeholder's weight times their "
+        f"urgency's factor ({URGENCY_FACTORS_IN_WORDS}).",
+    )
+    weighted_demand_by_group: dict[str, float] = Field(
+        default_factory=dict,
+        description="What each stakeholder group adds to weighted_demand: why it ranks "
+        "where it does.",
+    )
 
 
 class NeedRead(Demand, NeedBase):
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    id: ServerId
+    created_at: CreatedAt
+    updated_at: UpdatedAt
+    version: Version
 
 
 class NeedPage(Page[NeedRead]):

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
+from pydantic import Field
 from sqlalchemy import exists
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
@@ -25,8 +26,12 @@ from app.requests.service import mark_answered
 class NeedFilters(PageParams):
     """Query parameters of the list: field filters, `q` text search, and the page."""
 
-    theme: FilterText | None = None
-    q: FilterText | None = None
+    theme: FilterText | None = Field(
+        default=None, description="Only needs with this theme (exact match)."
+    )
+    q: FilterText | None = Field(
+        default=None, description="Text in the statement or description (any case)."
+    )
 
 
 def to_reads(*, session: Session, needs: Sequence[Need]) -> list[NeedRead]:

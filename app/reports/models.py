@@ -1,29 +1,52 @@
 """What the reports answer."""
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from app.core.models import CreatedAt, described_like
 from app.core.types import MoneyTotal
 from app.decisions.models import DecisionRead
+from app.needs.models import Demand
 
 
 class Percentiles(SQLModel):
     """Hours from a request to its first decision (nearest-rank percentiles)."""
 
-    decided_requests: int = 0
-    p50_hours: float | None = None
-    p90_hours: float | None = None
+    decided_requests: int = Field(
+        default=0, description="How many requests have had a first answer: the sample."
+    )
+    p50_hours: float | None = Field(
+        default=None,
+        description="The median wait, in hours, from filing to the first answer (the "
+        "request's own decision or its need's); null without a sample.",
+    )
+    p90_hours: float | None = Field(
+        default=None,
+        description="The wait, in hours, 90% of those requests stayed within; null without "
+        "a sample.",
+    )
 
 
 class Summary(SQLModel):
-    requests_by_status: dict[str, int]
-    requests_by_group: dict[str, int]
+    requests_by_status: dict[str, int] = Field(
+        description="How many requests are new, triaged (under a need, undecided) or decided."
+    )
+    requests_by_group: dict[str, int] = Field(
+        description="How many requests each stakeholder group made (groups without any left out)."
+    )
     decisions_by_outcome: dict[str, int] = Field(description="Current decisions, by outcome.")
-    time_to_first_decision: Percentiles
-    time_to_first_decision_by_group: dict[str, Percentiles]
-    undecided_by_age: dict[str, int] = Field(description="0-7d, 8-30d, 31-90d, >90d")
+    time_to_first_decision: Percentiles = Field(
+        description="How long requests waited for their first answer, over all of them."
+    )
+    time_to_first_decision_by_group: dict[str, Percentiles] = Field(
+        description="The same, per stakeholder group of the people who asked."
+    )
+    undecided_by_age: dict[str, int] = Field(
+        description="Requests with no answer yet, by days since they were filed: 0-7d, "
+        "8-30d, 31-90d, >90d."
+    )
 
 
 class DemandBy(StrEnum):
@@ -32,8 +55,10 @@ class DemandBy(StrEnum):
 
 
 class RankedDemand(SQLModel):
-    rank: int
-    id: int
+    model_config = {"json_schema_extra": described_like(Demand)}
+
+    rank: int = Field(description="Its place in the ranking: 1 has the most weighted demand.")
+    id: int = Field(description="The need's or the roadmap item's id.")
     label: str = Field(description="The need's statement or the roadmap item's title.")
     request_count: int
     stakeholder_count: int
@@ -44,34 +69,55 @@ class RankedDemand(SQLModel):
 
 
 class DemandReport(SQLModel):
-    by: DemandBy
-    items: list[RankedDemand]
+    by: DemandBy = Field(description="What is ranked: needs, or roadmap items.")
+    items: list[RankedDemand] = Field(
+        description="The top ones, by weighted_demand, highest first (a tie: the lower id first)."
+    )
 
 
 class CoveredNeed(SQLModel):
-    id: int
-    statement: str
-    current_outcome: str | None
+    id: int = Field(description="The need's id.")
+    statement: str = Field(description="The need's statement.")
+    current_outcome: str | None = Field(
+        description="The outcome of its current decision (not accepted); null if undecided."
+    )
 
 
 class CoveredItem(SQLModel):
-    id: int
-    title: str
-    status: str
+    id: int = Field(description="The roadmap item's id.")
+    title: str = Field(description="The roadmap item's title.")
+    status: str = Field(description="Where the work stands (proposed, planned, ...).")
 
 
 class CoveredRequest(SQLModel):
-    id: int
-    title: str
-    stakeholder_id: int
-    created_at: datetime
+    id: int = Field(description="The request's id.")
+    title: str = Field(description="The request's title.")
+    stakeholder_id: int = Field(description="Who asked: the stakeholder's id.")
+    created_at: CreatedAt
 
 
 class Coverage(SQLModel):
-    older_than_days: int
-    today: date
-    needs_without_accepted_item: list[CoveredNeed]
-    roadmap_items_without_demand: list[CoveredItem]
-    requests_undecided_too_long: list[CoveredRequest]
-    decisions_past_revisit: list[DecisionRead]
-    suspect_decisions: list[DecisionRead]
+    """Each list holds at most `limit` entries, oldest first."""
+
+    older_than_days: int = Field(
+        description="The age, in days, past which an undecided request is listed."
+    )
+    today: date = Field(description="The day (UTC) revisit dates were compared with.")
+    needs_without_accepted_item: list[CoveredNeed] = Field(
+        description="Needs whose current decision is not an acceptance into a roadmap item, "
+        "or that have none."
+    )
+    roadmap_items_without_demand: list[CoveredItem] = Field(
+        description="Roadmap items no current decision accepts a request or a need into."
+    )
+    requests_undecided_too_long: list[CoveredRequest] = Field(
+        description="Requests with no answer (of their own or their need's) filed more than "
+        "older_than_days ago."
+    )
+    decisions_past_revisit: list[DecisionRead] = Field(
+        description="Current decisions whose revisit_at day has passed."
+    )
+    suspect_decisions: list[DecisionRead] = Field(
+        description="Current acceptances whose roadmap item changed what it promised since: "
+        "confirm them or decide again."
+    )

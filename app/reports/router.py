@@ -36,8 +36,14 @@ async def report_demand(
     session: SessionDep,
     reads: DirectReadsDep,
     cache: AnswerCacheDep,
-    by: DemandBy = DemandBy.need,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    by: Annotated[
+        DemandBy,
+        Query(
+            description="Rank needs (by the requests under them) or roadmap items (by the "
+            "requests accepted into them)."
+        ),
+    ] = DemandBy.need,
+    limit: Annotated[int, Query(ge=1, le=200, description="How many to rank: the top ones.")] = 20,
 ) -> Response:
     """Needs or roadmap items ranked by weighted demand, each with the per-group
     breakdown that explains its rank."""
@@ -54,8 +60,11 @@ async def report_coverage(
     session: SessionDep,
     reads: DirectReadsDep,
     cache: AnswerCacheDep,
-    older_than_days: Annotated[int, Query(ge=0, le=36500)] = 30,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    older_than_days: Annotated[
+        int,
+        Query(ge=0, le=36500, description="List requests undecided this many days after filing."),
+    ] = 30,
+    limit: Annotated[int, Query(ge=1, le=200, description="The most entries in each list.")] = 100,
 ) -> Response:
     """What slipped through: needs with no accepted roadmap item, items nothing leads to,
     requests undecided for longer than older_than_days, revisits due, suspect promises."""

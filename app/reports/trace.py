@@ -2,7 +2,7 @@
 demand. A fixed number of queries, however many requests are linked."""
 
 from sqlalchemy import literal
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.decisions.models import Decision, DecisionRead, Outcome
 from app.decisions.reads import to_decision_reads
@@ -18,20 +18,27 @@ from app.stakeholders.models import StakeholderRead
 
 
 class TracedNeed(SQLModel):
-    need: NeedRead
-    decision: DecisionRead
+    need: NeedRead = Field(description="A need accepted into the item, with its demand.")
+    decision: DecisionRead = Field(description="Its current decision: the acceptance.")
 
 
 class TracedRequest(SQLModel):
-    request: RequestRead
-    stakeholder: StakeholderRead
+    request: RequestRead = Field(
+        description="A request accepted into the item, with its effective decision."
+    )
+    stakeholder: StakeholderRead = Field(description="Who asked for it.")
 
 
 class Trace(SQLModel):
-    roadmap_item: RoadmapItemRead
-    needs: list[TracedNeed]
-    requests: list[TracedRequest]
-    demand: Demand
+    roadmap_item: RoadmapItemRead = Field(description="The item traced.")
+    needs: list[TracedNeed] = Field(
+        description="The needs whose current decision accepts them into the item, by id."
+    )
+    requests: list[TracedRequest] = Field(
+        description="The requests whose effective decision (their own, else their need's) "
+        "accepts them into the item, by id."
+    )
+    demand: Demand = Field(description="The demand of those requests together.")
 
 
 def trace(*, session: Session, item: RoadmapItem) -> Trace:

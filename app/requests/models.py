@@ -5,11 +5,21 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ReadModel, ResourceTable
+from app.core.models import (
+    NEVER_REUSE_IDS,
+    Body,
+    CreatedAt,
+    ReadModel,
+    ResourceTable,
+    ServerId,
+    UpdatedAt,
+    Version,
+    described_like,
+)
 from app.core.pagination import Page
 from app.core.types import Id, Money, MoneyAmount, NoNul, NoSlash, NotNull, Trimmed, UTCDateTime
 from app.decisions.models import DecisionRead
@@ -31,6 +41,11 @@ class Urgency(StrEnum):
     medium = "medium"
     high = "high"
     critical = "critical"
+
+
+# What each urgency multiplies its stakeholder's weight by, in weighted demand.
+URGENCY_FACTOR = {Urgency.low: 1, Urgency.medium: 2, Urgency.high: 3, Urgency.critical: 5}
+URGENCY_FACTORS_IN_WORDS = ", ".join(f"{u.value} {f}" for u, f in URGENCY_FACTOR.items())
 
 
 class RequestStatus(StrEnum):
@@ -59,23 +74,67 @@ Customer = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, T
 class RequestFields(SQLModel):
     """What a client may write, apart from the external reference."""
 
-    title: Title = Field(sa_type=String(300))
-    description: Description = Field(default="", sa_type=Text)
-    stakeholder_id: Id = Field(
-        sa_type=BigInteger, foreign_key="stakeholder.id", ondelete="RESTRICT", index=True
+    title: Title = Field(sa_type=String(300), description="The request in a few words.")
+    description: Description = Field(
+        default="",
+        sa_type=Text,
+        description="What the stakeholder asked, verbatim (the ticket, the e-mail, the RFP "
+        "text); may be empty.",
     )
-    channel: Channel = Field(default=Channel.other, sa_type=String(32), index=True)
-    customer: Customer | None = Field(default=None, sa_type=String(200), index=True)
-    revenue_at_stake: MoneyAmount | None = Field(default=None, sa_type=Money)
-    urgency: Urgency = Field(default=Urgency.medium, sa_type=String(16), index=True)
+    stakeholder_id: Id = Field(
+        sa_type=BigInteger,
+        foreign_key="stakeholder.id",
+        ondelete="RESTRICT",
+        index=True,
+        description="Who asked: the stakeholder's id.",
+    )
+    channel: Channel = Field(
+        default=Channel.other,
+        sa_type=String(32),
+        index=True,
+        description="How the request reached the company.",
+    )
+    customer: Customer | None = Field(
+        default=None,
+        sa_type=String(200),
+        index=True,
+        description="The customer account it is for (e.g. Acme Corp); null if none.",
+    )
+    revenue_at_stake: MoneyAmount | None = Field(
+        default=None,
+        sa_type=Money,
+        description="The money that depends on it (a deal, a renewal), at most two decimals "
+        "and in no particular currency; null if unknown.",
+    )
+    urgency: Urgency = Field(
+        default=Urgency.medium,
+        sa_type=String(16),
+        index=True,
+        description="How urgent the stakeholder says it is; in weighted demand it counts "
+        f"{URGENCY_FACTORS_IN_WORDS}.",
+    )
     need_id: Id | None = Field(
-        default=None, sa_type=BigInteger, foreign_key="need.id", ondelete="RESTRICT", index=True
+        default=None,
+        sa_type=BigInteger,
+        foreign_key="need.id",
+        ondelete="RESTRICT",
+        index=True,
+        description="The need it is filed under (its triage); null until triaged.",
     )
 
 
 class ExternalReference(SQLModel):
-    source_system: SourceSystem | None = Field(default=None, sa_type=String(100))
-    external_id: ExternalId | None = Field(default=None, sa_type=String(200))
+    source_system: SourceSystem | None = Field(
+        default=None,
+        sa_type=String(100),
+        description="The tool it came from (e.g. crm), given with external_id or not at all.",
+    )
+    external_id: ExternalId | None = Field(
+        default=None,
+        sa_type=String(200),
+        description="Its id in that tool (e.g. OPP-4411); the two name one request, which "
+        "PUT /requests/external/{source_system}/{external_id} creates or updates.",
+    )
 
     @model_validator(mode="after")
     def both_or_neither(self) -> "ExternalReference":
@@ -142,6 +201,8 @@ class RequestUpsert(RequestFields, Body):
 
 
 class RequestUpdate(Body):
+    model_config = {"json_schema_extra": described_like(RequestFields, ExternalReference)}
+
     title: Annotated[Title | None, NotNull] = None
     description: Annotated[Description | None, NotNull] = None
     stakeholder_id: Annotated[Id | None, NotNull] = None
@@ -155,7 +216,9 @@ class RequestUpdate(Body):
 
 
 class RequestRead(ReadModel):
-    id: int
+    model_config = ConfigDict(json_schema_extra=described_like(RequestFields, ExternalReference))
+
+    id: ServerId
     title: str
     description: str
     stakeholder_id: int
@@ -166,14 +229,26 @@ class RequestRead(ReadModel):
     revenue_at_stake: MoneyAmount | None
     urgency: Urgency
     need_id: int | None
-    status: RequestStatus
-    first_answered_at: datetime | None = None
-    # The effective decision: its own current one, else its need's current one.
-    decision: DecisionRead | None = None
-    created_by: int | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    status: RequestStatus = pydantic.Field(
+        description="Derived: decided once a decision answers it (its own or its need's), "
+        "else triaged when filed under a need, else new."
+    )
+    first_answered_at: datetime | None = pydantic.Field(
+        default=None,
+        description="When it first got an answer, its own decision or its need's (UTC); set "
+        "once, never cleared.",
+    )
+    decision: DecisionRead | None = pydantic.Field(
+        default=None,
+        description="Its effective decision: its own current one, else its need's current "
+        "one; null while undecided.",
+    )
+    created_by: int | None = pydantic.Field(
+        description="The user who filed it; null when an integration's service token did."
+    )
+    created_at: CreatedAt
+    updated_at: UpdatedAt
+    version: Version
 
 
 class RequestPage(Page[RequestRead]):

@@ -37,8 +37,24 @@ router = APIRouter(prefix="/requests", tags=["requests"])
 stakeholder_view = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
-SourceSystemPath = Annotated[str, Path(min_length=1, max_length=100), NoNul, ValidUtf8, Trimmed]
-ExternalIdPath = Annotated[str, Path(min_length=1, max_length=200), NoNul, ValidUtf8, Trimmed]
+SourceSystemPath = Annotated[
+    str,
+    Path(min_length=1, max_length=100, description="The tool the request came from (e.g. crm)."),
+    NoNul,
+    ValidUtf8,
+    Trimmed,
+]
+ExternalIdPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="The request's id in that tool (e.g. OPP-4411); a slash in it is sent as %2F.",
+    ),
+    NoNul,
+    ValidUtf8,
+    Trimmed,
+]
 
 
 def no_slash_in_source_system(http: Request) -> None:

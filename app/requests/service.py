@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Table, bindparam, or_
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +41,7 @@ from app.requests.models import (
     Urgency,
 )
 from app.requests.references import Broken, look_up, missing_stakeholder
-from app.requests.search import SearchText
+from app.requests.search import MAX_SEARCH_WORDS, SearchText
 from app.stakeholders.models import Stakeholder
 
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
@@ -57,15 +57,29 @@ class RequestFieldFilters(BaseModel):
     # A misspelt filter must not silently return everything.
     model_config = ConfigDict(extra="forbid")
 
-    stakeholder_id: QueryId | None = None
-    need_id: QueryId | None = None
-    status: RequestStatus | None = None
-    channel: Channel | None = None
-    urgency: Urgency | None = None
-    customer: FilterText | None = None
-    source_system: FilterText | None = None
-    external_id: FilterText | None = None
-    q: SearchText | None = None
+    stakeholder_id: QueryId | None = Field(
+        default=None, description="Only requests from this stakeholder."
+    )
+    need_id: QueryId | None = Field(default=None, description="Only requests under this need.")
+    status: RequestStatus | None = Field(
+        default=None, description="Only requests with this (derived) status."
+    )
+    channel: Channel | None = Field(default=None, description="Only requests that came this way.")
+    urgency: Urgency | None = Field(default=None, description="Only requests this urgent.")
+    customer: FilterText | None = Field(
+        default=None, description="Only requests for this customer (exact match)."
+    )
+    source_system: FilterText | None = Field(
+        default=None, description="Only requests from this tool (exact match)."
+    )
+    external_id: FilterText | None = Field(
+        default=None, description="Only requests with this id in their tool (exact match)."
+    )
+    q: SearchText | None = Field(
+        default=None,
+        description="Words to find in the title or description, each as a word or the start "
+        f"of one (at most {MAX_SEARCH_WORDS} words).",
+    )
 
 
 class RequestFilters(RequestFieldFilters, PageParams):

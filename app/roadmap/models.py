@@ -8,7 +8,16 @@ import pydantic
 from sqlalchemy import Column, Date, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
+from app.core.models import (
+    NEVER_REUSE_IDS,
+    Body,
+    CreatedAt,
+    ResourceTable,
+    ServerId,
+    UpdatedAt,
+    Version,
+    described_like,
+)
 from app.core.pagination import Page
 from app.core.types import IsoDate, NoNul, NotNull, Trimmed, UTCDateTime
 
@@ -40,15 +49,45 @@ Theme = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trim
 
 
 class RoadmapItemBase(SQLModel):
-    title: Title = Field(sa_type=String(300))
-    description: Description = Field(default="", sa_type=Text)
-    status: RoadmapStatus = Field(default=RoadmapStatus.proposed, sa_type=String(16), index=True)
-    horizon: Horizon = Field(default=Horizon.later, sa_type=String(8), index=True)
-    target_date: IsoDate | None = Field(default=None, sa_type=Date)
-    theme: Theme | None = Field(default=None, sa_type=String(100), index=True)
+    title: Title = Field(
+        sa_type=String(300), description="The planned work, as the product team names it."
+    )
+    description: Description = Field(
+        default="", sa_type=Text, description="What the work is: scope and notes; may be empty."
+    )
+    status: RoadmapStatus = Field(
+        default=RoadmapStatus.proposed,
+        sa_type=String(16),
+        index=True,
+        description="Where the work stands.",
+    )
+    horizon: Horizon = Field(
+        default=Horizon.later,
+        sa_type=String(8),
+        index=True,
+        description="When, roughly: now, next or later.",
+    )
+    target_date: IsoDate | None = Field(
+        default=None, sa_type=Date, description="The day it is aimed at; null if none."
+    )
+    theme: Theme | None = Field(
+        default=None,
+        sa_type=String(100),
+        index=True,
+        description="The product area it belongs to (e.g. security); null if none.",
+    )
     # What stakeholders see of the item (when its visibility lets them), in their words.
-    public_title: Title | None = Field(default=None, sa_type=String(300))
-    public_description: Description | None = Field(default=None, sa_type=Text)
+    public_title: Title | None = Field(
+        default=None,
+        sa_type=String(300),
+        description="The title stakeholders see on their portal, in their words; null if "
+        "not written.",
+    )
+    public_description: Description | None = Field(
+        default=None,
+        sa_type=Text,
+        description="The description stakeholders see on their portal; null if not written.",
+    )
     # The database's default, not only the model's: rows it did not name it for (those
     # there when it was added, bulk inserts) are internal too.
     visibility: Visibility = Field(
@@ -56,6 +95,8 @@ class RoadmapItemBase(SQLModel):
         sa_column=Column(
             String(16), nullable=False, server_default=Visibility.internal.value, index=True
         ),
+        description="internal: product people only; portal: stakeholders see its public "
+        "title and description too.",
     )
 
 
@@ -86,6 +127,11 @@ class RoadmapItemCreate(RoadmapItemBase, Body):
 
 
 class RoadmapItemUpdate(Body):
+    """A change to the title, description, horizon, target date or theme, or a
+    cancellation, makes the acceptances into the item suspect."""
+
+    model_config = {"json_schema_extra": described_like(RoadmapItemBase)}
+
     title: Annotated[Title | None, NotNull] = None
     description: Annotated[Description | None, NotNull] = None
     status: Annotated[RoadmapStatus | None, NotNull] = None
@@ -98,10 +144,10 @@ class RoadmapItemUpdate(Body):
 
 
 class RoadmapItemRead(RoadmapItemBase):
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    id: ServerId
+    created_at: CreatedAt
+    updated_at: UpdatedAt
+    version: Version
 
 
 class RoadmapItemPage(Page[RoadmapItemRead]):

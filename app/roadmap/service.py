@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.core.db import delete_unless_referenced
@@ -26,11 +27,17 @@ from app.roadmap.models import (
 class RoadmapItemFilters(PageParams):
     """Query parameters of the list: field filters, `q` text search, and the page."""
 
-    status: RoadmapStatus | None = None
-    horizon: Horizon | None = None
-    theme: FilterText | None = None
-    visibility: Visibility | None = None
-    q: FilterText | None = None
+    status: RoadmapStatus | None = Field(default=None, description="Only items with this status.")
+    horizon: Horizon | None = Field(default=None, description="Only items on this horizon.")
+    theme: FilterText | None = Field(
+        default=None, description="Only items with this theme (exact match)."
+    )
+    visibility: Visibility | None = Field(
+        default=None, description="Only items with this visibility."
+    )
+    q: FilterText | None = Field(
+        default=None, description="Text in the title or description (any case)."
+    )
 
 
 def get(*, session: Session, roadmap_item_id: int, for_update: bool = False) -> RoadmapItem:

@@ -1,6 +1,5 @@
 """Stakeholders: the people who ask, and the group they speak for."""
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -9,7 +8,16 @@ from pydantic import Strict
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
+from app.core.models import (
+    NEVER_REUSE_IDS,
+    Body,
+    CreatedAt,
+    ResourceTable,
+    ServerId,
+    UpdatedAt,
+    Version,
+    described_like,
+)
 from app.core.pagination import Page
 from app.core.types import EmailAddress, NoNul, NotNull, Trimmed
 
@@ -34,11 +42,31 @@ Weight = Annotated[float, Strict(), pydantic.Field(ge=0, le=10, allow_inf_nan=Fa
 
 
 class StakeholderBase(SQLModel):
-    name: Name = Field(sa_type=String(200))
-    email: EmailAddress | None = Field(default=None, sa_type=String(320), unique=True)
-    group: StakeholderGroup = Field(default=StakeholderGroup.other, sa_type=String(32), index=True)
-    organization: Organization | None = Field(default=None, sa_type=String(200))
-    weight: Weight = 1.0
+    name: Name = Field(sa_type=String(200), description="The person's name.")
+    email: EmailAddress | None = Field(
+        default=None,
+        sa_type=String(320),
+        unique=True,
+        description="Their e-mail address, stored lower-case and unique among stakeholders; "
+        "null if unknown.",
+    )
+    group: StakeholderGroup = Field(
+        default=StakeholderGroup.other,
+        sa_type=String(32),
+        index=True,
+        description="The part of the company or market they speak for; reports break "
+        "demand down by it.",
+    )
+    organization: Organization | None = Field(
+        default=None,
+        sa_type=String(200),
+        description="Their team or company (e.g. Enterprise sales EMEA); null if not given.",
+    )
+    weight: Weight = Field(
+        default=1.0,
+        description="How much their requests count in weighted demand, from 0 to 10: each "
+        "request weighs its stakeholder's weight times its urgency factor.",
+    )
 
 
 class Stakeholder(StakeholderBase, ResourceTable, table=True):
@@ -61,6 +89,8 @@ class StakeholderCreate(StakeholderBase, Body):
 
 
 class StakeholderUpdate(Body):
+    model_config = {"json_schema_extra": described_like(StakeholderBase)}
+
     name: Annotated[Name | None, NotNull] = None
     email: EmailAddress | None = None
     group: Annotated[StakeholderGroup | None, NotNull] = None
@@ -69,10 +99,10 @@ class StakeholderUpdate(Body):
 
 
 class StakeholderRead(StakeholderBase):
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    id: ServerId
+    created_at: CreatedAt
+    updated_at: UpdatedAt
+    version: Version
 
 
 class StakeholderPage(Page[StakeholderRead]):

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.core.db import delete_unless_referenced
@@ -24,10 +25,18 @@ from app.stakeholders.models import (
 class StakeholderFilters(PageParams):
     """Query parameters of the list: field filters, `q` text search, and the page."""
 
-    group: StakeholderGroup | None = None
-    organization: FilterText | None = None
-    email: FilterText | None = None
-    q: FilterText | None = None
+    group: StakeholderGroup | None = Field(
+        default=None, description="Only stakeholders of this group."
+    )
+    organization: FilterText | None = Field(
+        default=None, description="Only stakeholders of this organization (exact match)."
+    )
+    email: FilterText | None = Field(
+        default=None, description="Only the stakeholder with this e-mail (any case)."
+    )
+    q: FilterText | None = Field(
+        default=None, description="Text in the name, e-mail or organization (any case)."
+    )
 
 
 def get(*, session: Session, stakeholder_id: int, for_update: bool = False) -> Stakeholder:

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.errors import ProblemError, Unprocessable
 from app.decisions.models import DecisionRead
@@ -47,11 +47,12 @@ DECISION_COLUMNS = tuple(DecisionRead.model_fields)
 
 
 class ImportResult(BaseModel):
-    created: int
-    # The new requests' ids, in file order, run from first_id to last_id (other writers'
-    # requests may take ids in between).
-    first_id: int
-    last_id: int
+    created: int = Field(description="How many requests were created: one per row.")
+    first_id: int = Field(
+        description="The first new request's id: the new ids run in file order from it to "
+        "last_id, though other writers' requests may take ids in between."
+    )
+    last_id: int = Field(description="The last new request's id.")
 
 
 class UnsupportedMediaType(ProblemError):

@@ -9,7 +9,16 @@ from pydantic import AfterValidator, Strict
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.models import NEVER_REUSE_IDS, Body, ResourceTable
+from app.core.models import (
+    NEVER_REUSE_IDS,
+    Body,
+    CreatedAt,
+    ResourceTable,
+    ServerId,
+    UpdatedAt,
+    Version,
+    described_like,
+)
 from app.core.pagination import Page
 from app.core.types import BigIntPK, NoNul, NotNull, UTCDateTime, utcnow
 from app.events.types import EventPattern
@@ -36,11 +45,24 @@ Description = Annotated[str, pydantic.Field(max_length=500), NoNul]
 
 
 class WebhookFields(SQLModel):
-    url: WebhookUrl = Field(sa_type=String(2000))
-    # Which event types to send: exact types, "<entity>.*" or "*" for all.
-    events: EventPatterns = Field(default_factory=lambda: ["*"], sa_type=JSON)
-    active: Active = True
-    description: Description | None = Field(default=None, sa_type=String(500))
+    url: WebhookUrl = Field(
+        sa_type=String(2000),
+        description="Where each event is POSTed, signed: an http or https URL, never a "
+        "link-local or cloud metadata address.",
+    )
+    events: EventPatterns = Field(
+        default_factory=lambda: ["*"],
+        sa_type=JSON,
+        description="Which events to send: exact types (decision.recorded), `<entity>.*` "
+        "for every event of one entity, or `*` for all.",
+    )
+    active: Active = Field(
+        default=True,
+        description="False pauses the subscription: events meanwhile are skipped, not queued.",
+    )
+    description: Description | None = Field(
+        default=None, sa_type=String(500), description="A note on what it is for; null if none."
+    )
 
 
 class Webhook(WebhookFields, ResourceTable, table=True):
@@ -70,6 +92,8 @@ class WebhookCreate(WebhookFields, Body):
 
 
 class WebhookUpdate(Body):
+    model_config = {"json_schema_extra": described_like(WebhookFields)}
+
     url: Annotated[WebhookUrl | None, NotNull] = None
     events: Annotated[EventPatterns | None, NotNull] = None
     active: Annotated[Active | None, NotNull] = None
@@ -80,10 +104,10 @@ class WebhookUpdate(Body):
 
 
 class WebhookRead(WebhookFields):
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    id: ServerId
+    created_at: CreatedAt
+    updated_at: UpdatedAt
+    version: Version
 
 
 class WebhookCreated(WebhookRead):
@@ -164,24 +188,42 @@ class WebhookAttempt(SQLModel, table=True):
 
 
 class AttemptRead(SQLModel):
-    attempted_at: datetime
-    duration_ms: int
-    response_status: int | None
-    error: str | None
-    response_excerpt: str | None
+    attempted_at: datetime = Field(description="When the attempt started (UTC, ISO 8601).")
+    duration_ms: int = Field(description="How long it took, in milliseconds.")
+    response_status: int | None = Field(
+        description="The HTTP status the receiver answered; null when it did not answer."
+    )
+    error: str | None = Field(
+        description="Why it failed when there was no answer (timeout, refused address, "
+        "connection error); null otherwise."
+    )
+    response_excerpt: str | None = Field(
+        description="The start of the receiver's answer (at most 500 characters); null if "
+        "it was empty or there was none."
+    )
 
 
 class DeliveryRead(SQLModel):
-    id: int
-    webhook_id: int
-    event_id: int
-    event_type: str
-    status: DeliveryStatus
-    attempt_count: int
-    next_attempt_at: datetime | None = Field(description="When the next attempt is due (pending).")
-    created_at: datetime
-    finished_at: datetime | None
-    attempts: list[AttemptRead]
+    id: ServerId
+    webhook_id: int = Field(description="The subscription it is for.")
+    event_id: int = Field(
+        description="The event it carries, by its id in the change feed (sent as the "
+        "webhook-id header, evt_<id>)."
+    )
+    event_type: str = Field(description="That event's type, e.g. request.created.")
+    status: DeliveryStatus = Field(
+        description="pending (an attempt is due), sending, succeeded (a 2xx answer) or failed "
+        "(out of attempts: it can be retried)."
+    )
+    attempt_count: int = Field(description="How many attempts were made so far.")
+    next_attempt_at: datetime | None = Field(
+        description="When the next attempt is due (UTC); null unless pending."
+    )
+    created_at: CreatedAt
+    finished_at: datetime | None = Field(
+        description="When it succeeded or failed for good (UTC); null until then."
+    )
+    attempts: list[AttemptRead] = Field(description="Every attempt made, oldest first.")
 
 
 class DeliveryPage(Page[DeliveryRead]):

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from pydantic import Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -27,7 +28,9 @@ from app.webhooks.signing import generate_secret
 
 
 class DeliveryFilters(PageParams):
-    status: DeliveryStatus | None = None
+    status: DeliveryStatus | None = Field(
+        default=None, description="Only deliveries in this state (failed: the ones to retry)."
+    )
 
 
 def get(*, session: Session, webhook_id: int, for_update: bool = False) -> Webhook:
