@@ -27,7 +27,7 @@ TAGS = [
 ]
 
 ERRORS = {
-    400: "The body is not well-formed (not JSON, or not in the declared encoding).",
+    400: "The body cannot be read as text: its bytes are not valid UTF-8.",
     401: "No valid bearer token (missing, malformed, expired or revoked).",
     403: "The caller's role does not allow this.",
     404: "No such resource.",
@@ -35,7 +35,8 @@ ERRORS = {
     412: "If-Match does not match the resource's current ETag; nothing was written.",
     413: "The request body is too large.",
     415: "The body is not of the media type this endpoint reads (JSON, or the login form).",
-    422: "The input is not valid; `errors` lists each problem with its location.",
+    422: "The input is not valid (JSON that does not parse included); `errors` lists each "
+    "problem with its location.",
     503: "The database is unavailable or busy; retry shortly.",
 }
 IDEMPOTENCY_KEY = {

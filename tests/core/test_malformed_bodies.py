@@ -78,3 +78,16 @@ def test_non_finite_numbers_are_refused(client, raw_weight):
             f"{API}/stakeholders", content=content, headers={"content-type": JSON}
         )
         assert_validation_problem(response, ["body", "weight"])
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "type_"),
+    [
+        pytest.param(b'{"name": ', 422, "validation-error", id="json-that-does-not-parse"),
+        pytest.param(b'{"name": "\xff\xfe"}', 400, "bad-request", id="bytes-not-utf8"),
+    ],
+)
+def test_an_unreadable_body_answers_as_documented(client, content, status, type_):
+    response = client.post(f"{API}/stakeholders", content=content, headers={"content-type": JSON})
+
+    assert assert_problem(response, status)["type"] == f"urn:reqtrack:problem:{type_}"
