@@ -16,6 +16,7 @@ from app.auth.models import Principal
 from app.core.types import utcnow
 from app.deciding import service as decisions
 from app.decisions.models import DecisionCreate, Outcome
+from app.demo.week import Week
 from app.needs import service as needs
 from app.needs.models import Need, NeedCreate
 from app.requests import service as requests
@@ -39,7 +40,9 @@ class Loaded:
 
 
 def load(session: Session, *, decider: Principal) -> Loaded:
-    """Write the demo dataset in `session` (the caller commits)."""
+    """Write the demo dataset in `session` (the caller commits), dated over the last
+    working days."""
+    week = Week(utcnow().date())
     people = {
         key: stakeholders.create(session=session, data=StakeholderCreate(**fields))
         for key, fields in _PEOPLE.items()
@@ -52,13 +55,14 @@ def load(session: Session, *, decider: Principal) -> Loaded:
         key: needs.create(session=session, data=NeedCreate(**fields))
         for key, fields in _NEEDS.items()
     }
+    week.date_before_the_first_ask(session, [*people.values(), *items.values(), *found.values()])
     asks: dict[str, int] = {}
     for key, (who, need, fields) in _REQUESTS.items():
         # Triaged ones are filed under the need behind them.
         need_id = _id(found[need]) if need is not None else None
         ask = RequestCreate(stakeholder_id=_id(people[who]), need_id=need_id, **fields)
         asks[key] = requests.create(session=session, data=ask, creator=decider).id
-    made = 0
+        week.date_request(session, asks[key], key)
     for subject_key, outcome, item, why, message, revisit in _DECISIONS:
         subject: Need | Request = (
             found[subject_key]
@@ -72,9 +76,11 @@ def load(session: Session, *, decider: Principal) -> Loaded:
             roadmap_item_id=_id(items[item]) if item else None,
             revisit_at=date.today() + timedelta(days=revisit) if revisit else None,
         )
-        decisions.record_decision(session=session, subject=subject, data=data, decider=decider)
-        made += 1
-    return Loaded(len(people), len(asks), len(found), len(items), made)
+        decision = decisions.record_decision(
+            session=session, subject=subject, data=data, decider=decider
+        )
+        week.date_decision(session, decision, subject_key)
+    return Loaded(len(people), len(asks), len(found), len(items), len(_DECISIONS))
 
 
 def _id(row: Stakeholder | Need | RoadmapItem) -> int:

@@ -5,22 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.core.config import get_settings
-from tests.conftest import TEST_SECRET_KEY, app_on
-
-
-def api_as_first_admin(monkeypatch, engine) -> TestClient:
-    monkeypatch.setenv("REQTRACK_SECRET_KEY", TEST_SECRET_KEY)
-    get_settings.cache_clear()
-    app = app_on(engine)
-    client = TestClient(app)
-    client.headers["Authorization"] = "Bearer " + app.state.token_issuer.issue("user:1")
-    return client
+from tests.demo.helpers import api_as_first_admin
 
 
 def test_demo_fills_an_empty_database_with_decided_and_waiting_requests(cli_database, monkeypatch):
