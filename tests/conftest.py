@@ -5,12 +5,13 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from anyio.from_thread import start_blocking_portal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlmodel import SQLModel
 
 import app.db_models
@@ -30,6 +31,7 @@ from tests.databases import (
 BACKENDS = ["sqlite", "postgresql"]
 RoleClient = Callable[[Role | None], TestClient]
 POSTGRES_SKIPPED = "PostgreSQL not reachable, skipped"
+TESTED_ON = "database"  # the user property of a test's report that names its database
 
 
 @contextmanager
@@ -40,11 +42,17 @@ def throwaway_database(backend: str, directory: Path) -> Iterator[str]:
             yield url
         return
     try:
-        admin_url = postgres_admin_url()
+        admin_url, unreachable = postgres_admin_url(), ""
     except PostgresUnavailable as exc:
-        if os.environ.get("TEST_DATABASE_URL"):
-            pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
-        pytest.skip(f"{POSTGRES_SKIPPED}: {exc}")
+        admin_url, unreachable = "", str(exc)
+    # Failed out of the except, with no traceback: the driver's frames would show its
+    # arguments, the URL's password among them.
+    if unreachable and os.environ.get("TEST_DATABASE_URL"):
+        pytest.fail(
+            f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {unreachable}", pytrace=False
+        )
+    if unreachable:
+        pytest.skip(f"{POSTGRES_SKIPPED}: {unreachable}")
     with fresh_postgres_database(admin_url) as url:
         yield url
 
@@ -183,16 +191,55 @@ def _empty_all_tables(engine: Engine, keep_users: list[int | None]) -> None:
                 connection.execute(table.delete())
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
+    """A test's report names the database it ran on: reports reach the xdist controller,
+    which runs no test and has no database of its own."""
+    report: pytest.TestReport = yield
+    url = getattr(item, "funcargs", {}).get("database_url")
+    if report.when == "call" and url is not None:
+        report.user_properties = [*report.user_properties, (TESTED_ON, database_label(url))]
+    return report
+
+
+def database_label(url: str) -> str:
+    """SQLite, or PostgreSQL and where it listens: never the URL, which may hold a password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return "SQLite"
+    where = f"{parsed.host}:{parsed.port or 5432}" if parsed.host else "local socket"
+    return f"PostgreSQL ({where})"
+
+
+def tested_databases(stats: dict[str, list[Any]]) -> list[str]:
+    """The databases that tests ran on (passed or failed), SQLite first."""
+    tested = {
+        value
+        for outcome in ("passed", "failed")
+        for report in stats.get(outcome, [])
+        if isinstance(report, pytest.TestReport) and report.when == "call"
+        for name, value in report.user_properties
+        if name == TESTED_ON
+    }
+    return sorted(tested, key=lambda label: (label != "SQLite", label))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    # Read from the skip reports, which reach this process from every xdist worker.
+    # Read from the reports, which reach this process from every xdist worker.
+    tested = tested_databases(terminalreporter.stats)
+    terminalreporter.section("Databases", sep="=", bold=True)
+    terminalreporter.write_line(
+        f"Databases tested: {', '.join(tested) or 'none (no test of this run used one)'}"
+    )
     reasons = [
-        str(report.longrepr[2])
+        " ".join(str(report.longrepr[2]).removeprefix("Skipped: ").split())
         for report in terminalreporter.stats.get("skipped", [])
         if isinstance(report.longrepr, tuple) and POSTGRES_SKIPPED in str(report.longrepr[2])
     ]
     if reasons:
+        stop = "" if reasons[0].endswith((".", "?")) else "."
         terminalreporter.section("PostgreSQL", sep="!", yellow=True, bold=True)
         terminalreporter.write_line(
             "PostgreSQL was SKIPPED: only SQLite was tested. "
-            f"Reason: {reasons[0]}. Set TEST_DATABASE_URL to run it."
+            f"Reason: {reasons[0]}{stop} Set TEST_DATABASE_URL to run it."
         )
