@@ -2,8 +2,10 @@
 
 import asyncio
 import math
+import os
 import secrets
 import signal
+import socket
 from typing import Annotated
 
 import typer
@@ -14,7 +16,7 @@ from sqlmodel import select
 from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
 from app.auth.models import Role, User, UserCreate, UserUpdate, login_key, throttled_address
-from app.core.commands import fail, migrated_engine, one_line
+from app.core.commands import clause, counted, fail, migrated_engine, one_line
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
@@ -47,6 +49,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
 ) -> None:
     """Serve the API (migrating the database first); docs at /docs."""
+    _ensure_free(host, port)
     settings = get_settings()
     engine = migrated_engine()
     ensure_first_admin(engine)
@@ -65,6 +68,17 @@ def serve(
     )
 
 
+def _ensure_free(host: str, port: int) -> None:
+    """Refuse a port in use in one line, before migrating: uvicorn would say it among
+    its log lines, after starting the app."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    try:
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        reason = clause(os.strerror(exc.errno) if exc.errno else str(exc))
+        raise fail(f"cannot listen on {host}:{port}: {reason}") from None
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
@@ -79,7 +93,11 @@ def db_current() -> None:
     current, head = current_revision(engine), head_revision()
     typer.echo(f"current: {current or 'empty'}\nhead:    {head}")
     if current != head:
-        raise typer.Exit(code=1)
+        raise fail("the database is not at the latest schema: run `reqtrack db upgrade`")
+
+
+# The option of `users create` each field of a new user comes from.
+_OPTION_OF_FIELD = {"display_name": "name"}
 
 
 @users_cli.command("create")
@@ -96,14 +114,14 @@ def users_create(
     try:
         data = UserCreate(email=email, display_name=name or email, role=role, password=chosen)
     except ValidationError as exc:
-        raise fail(
-            f"invalid input: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}"
-        ) from None
+        first = exc.errors()[0]
+        option = _OPTION_OF_FIELD.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise fail(f"invalid --{option}: {clause(first['msg'])}") from None
     with open_session(migrated_engine(), write=True) as session:
         try:
             user = auth_service.create_user(session=session, data=data)
         except ProblemError as exc:
-            raise fail(exc.detail) from None
+            raise fail(clause(exc.detail)) from None
         session.commit()
     typer.echo(f"created user {user.id} {user.email} ({user.role})")
     if password is None:
@@ -166,7 +184,7 @@ def users_unlock(
         if part
     )
     typer.echo(
-        f"{whose}: cleared {cleared} count(s) of failed logins"
+        f"{whose}: cleared {counted(cleared, 'record')} of failed logins"
         if cleared
         else f"{whose}: no failed logins recorded"
     )

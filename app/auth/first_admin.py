@@ -25,7 +25,7 @@ def ensure_first_admin(engine: Engine) -> None:
     if admin is not None and given is None:
         # Printed once, to the terminal only: it is never logged or stored in clear.
         typer.secho(
-            f"\nFirst start: created admin {email} with password {password}\n"
-            "Keep it now; it is not shown again.\n",
+            f"\nfirst start: created admin {email} with password {password}\n"
+            "keep it now: it is not shown again\n",
             fg=typer.colors.YELLOW,
         )

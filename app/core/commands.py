@@ -2,6 +2,7 @@
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.core.config import get_settings
 from app.core.db import make_engine
@@ -26,8 +27,23 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def clause(sentence: str) -> str:
+    """A sentence from the API or a library as a command goes on with it, lowercase and
+    with no full stop: "A user with e-mail x already exists." -> "a user with ...".
+    Each part after a colon too; a word in capitals (SSO, IdP) is left as it is."""
+    parts = sentence.strip().removeprefix("Value error, ").removesuffix(".").split(": ")
+    return ": ".join(_lowercase_first_word(part) for part in parts)
+
+
+def _lowercase_first_word(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if first[1:] == first[1:].lower() else text
+
+
 def one_line(exc: BaseException) -> str:
     """What went wrong, in a line an operator can act on (no traceback)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig  # the driver's words, without SQLAlchemy's class name and link
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.strerror or exc}: {exc.filename}"
     text = " ".join(str(exc).split()) or type(exc).__name__

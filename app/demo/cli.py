@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
-from app.core.commands import fail, migrated_engine
+from app.core.commands import clause, counted, fail, migrated_engine
 from app.core.db import ACTOR_KEY, open_session
 from app.core.errors import ProblemError
 from app.demo.dataset import load
@@ -38,12 +38,16 @@ def demo(
         try:
             loaded = load(session, decider=decider)
         except ProblemError as exc:  # --force over an earlier demo: its e-mails are taken
-            raise fail(f"cannot load the demo: {exc.detail}") from None
+            raise fail(f"cannot load the demo: {clause(exc.detail)}") from None
         session.commit()
     engine.dispose()
+    counts = (
+        counted(loaded.stakeholders, "stakeholder"),
+        counted(loaded.requests, "request"),
+        counted(loaded.needs, "need"),
+        counted(loaded.roadmap_items, "roadmap item"),
+        counted(loaded.decisions, "decision"),
+    )
     typer.secho(
-        f"demo loaded: {loaded.stakeholders} stakeholders, {loaded.requests} requests, "
-        f"{loaded.needs} needs, {loaded.roadmap_items} roadmap items, "
-        f"{loaded.decisions} decisions (recorded by {decider.label})",
-        fg=typer.colors.GREEN,
+        f"demo loaded: {', '.join(counts)} (recorded by {decider.label})", fg=typer.colors.GREEN
     )

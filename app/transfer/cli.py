@@ -20,7 +20,7 @@ from rich.progress import (
 from sqlmodel import Session
 
 from app.auth import service as auth_service
-from app.core.commands import counted, fail, migrated_engine
+from app.core.commands import clause, counted, fail, migrated_engine
 from app.core.db import open_session
 from app.decisions.service import DecisionFieldFilters
 from app.requests.service import RequestFieldFilters
@@ -29,7 +29,9 @@ from app.transfer.models import ImportFormat, InvalidImport
 
 import_cli = typer.Typer(help="Bulk import, as POST /api/v1/imports/requests.")
 # What the user reads (progress, problems) goes to stderr: stdout may be the export itself.
-console = Console(stderr=True)
+# Unwrapped, a message is one line whatever the terminal's width; and what a file holds
+# (a column's name in a problem) is never read as markup.
+console = Console(stderr=True, soft_wrap=True, markup=False)
 SHOWN_PROBLEMS = 20
 SUFFIX_FORMATS = {".csv": ImportFormat.csv, ".jsonl": ImportFormat.json_lines}
 SUFFIX_FORMATS[".ndjson"] = ImportFormat.json_lines
@@ -69,29 +71,31 @@ def import_requests(
     if chosen is None:
         raise fail(f"cannot tell the format of {file.name}: give --format csv|json_lines")
     engine = migrated_engine()
-    with open_session(engine, write=True) as session, file.open("rb") as raw, _bar() as bar:
+    with open_session(engine, write=True) as session, file.open("rb") as raw:
         creator = auth_service.command_principal(session=session, email=as_user)
         if creator is None:
             raise fail(
                 f"no active user {as_user}" if as_user else "no active admin: give --as EMAIL"
             )
-        task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
-        source = _CountedFile(raw, lambda read: bar.advance(task, read))
-        try:
-            result = importer.import_requests(
-                session=session, source=source, file_format=chosen, creator=creator
-            )
-        except InvalidImport as exc:
-            bar.stop()
-            _show_problems(exc)
-            raise typer.Exit(code=1) from None
+        with _bar() as bar:
+            task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
+            source = _CountedFile(raw, lambda read: bar.advance(task, read))
+            try:
+                result = importer.import_requests(
+                    session=session, source=source, file_format=chosen, creator=creator
+                )
+            except InvalidImport as exc:
+                bar.stop()
+                _show_problems(file, exc)
+                raise typer.Exit(code=1) from None
         session.commit()
     engine.dispose()
-    console.print(
-        f"imported {counted(result.created, 'request')}"
-        + (f" (ids {result.first_id} to {result.last_id})" if result.created else ""),
-        style="green",
+    ids = (
+        f"id {result.first_id}"
+        if result.first_id == result.last_id
+        else f"ids {result.first_id} to {result.last_id}"
     )
+    console.print(f"imported {counted(result.created, 'request')} ({ids})", style="green")
 
 
 class Exported(StrEnum):
@@ -131,7 +135,7 @@ def export(
             if cursor is None:
                 break
     engine.dispose()
-    console.print(f"exported {what}: {written} bytes of CSV", style="green")
+    console.print(f"exported {what}: {counted(written, 'byte')} of CSV", style="green")
 
 
 @contextmanager
@@ -146,20 +150,36 @@ def _target(output: Path | None) -> Iterator[IO[str]]:
 def _bar() -> Progress:
     return Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # elsewhere it would only leave blank lines
     )
 
 
-def _show_problems(exc: InvalidImport) -> None:
-    console.print(f"nothing imported: {exc.detail}", style="red")
-    errors = exc.errors or []
-    for error in errors[:SHOWN_PROBLEMS]:
-        where = [str(part) for part in error["loc"][2:]]
-        console.print(f"  line {' '.join(where)}: {error['msg']}")
-    if len(errors) > SHOWN_PROBLEMS:
-        console.print(f"  ... and {len(errors) - SHOWN_PROBLEMS} more (the API lists them all)")
+# What the API's detail says for its clients alone: where its `errors` are, and that
+# nothing was imported, which the command says first.
+_FOR_API_CLIENTS = (
+    " listed in errors",
+    "; see errors",
+    " Nothing was imported.",
+    ": nothing was imported.",
+)
+
+
+def _show_problems(file: Path, exc: InvalidImport) -> None:
+    """Why, in a line, then each problem by line (one that is about no line is the why)."""
+    why = exc.detail
+    for words in _FOR_API_CLIENTS:
+        why = why.replace(words, "")
+    console.print(f"nothing imported from {file.name}: {clause(why)}", style="red")
+    by_line = [error for error in exc.errors or [] if len(error["loc"]) > 2]
+    for error in by_line[:SHOWN_PROBLEMS]:
+        line, *field = error["loc"][2:]
+        where = f"line {line}" + (f", {'.'.join(map(str, field))}" if field else "")
+        console.print(f"  {where}: {clause(error['msg'])}")
+    if len(by_line) > SHOWN_PROBLEMS:
+        console.print(f"  ... and {counted(len(by_line) - SHOWN_PROBLEMS, 'more problem')}")

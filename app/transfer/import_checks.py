@@ -48,7 +48,8 @@ class _Problems:
         shown = "" if self.count <= MAX_REPORTED_ERRORS else f"; the first {MAX_REPORTED_ERRORS}"
         raise InvalidImport(
             f"{lines} line{'s' if lines != 1 else ''} of the file "
-            f"{'are' if lines != 1 else 'is'} not valid ({self.count} problems{shown} "
+            f"{'are' if lines != 1 else 'is'} not valid "
+            f"({self.count} problem{'s' if self.count != 1 else ''}{shown} "
             "listed in errors). Nothing was imported.",
             errors=sorted(self.errors, key=lambda error: error["loc"][2]),
         )

@@ -1,5 +1,7 @@
 """`reqtrack users ...` and the first admin that `serve` creates."""
 
+import socket
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -13,6 +15,12 @@ from app.core.security import verify_password
 from tests.conftest import TEST_PASSWORD
 
 VIEWER = "viewer@example.com"
+
+
+def serve_args() -> list[str]:
+    """`serve` on a port nothing listens on: it refuses one in use before anything else."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return ["serve", "--port", str(probe.getsockname()[1])]
 
 
 def users_in(engine):
@@ -93,8 +101,8 @@ def test_serve_creates_admin_at_localhost_and_prints_the_password_once(cli_datab
     monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: None)
     runner = CliRunner()
 
-    first = runner.invoke(cli, ["serve"])
-    again = runner.invoke(cli, ["serve"])
+    first = runner.invoke(cli, serve_args())
+    again = runner.invoke(cli, serve_args())
 
     assert first.exit_code == 0, first.output
     password = first.output.split("with password ")[1].split()[0]
@@ -110,7 +118,7 @@ def test_serve_uses_the_configured_admin(cli_database, monkeypatch):
     monkeypatch.setenv("REQTRACK_ADMIN_PASSWORD", "the boss password")
     get_settings.cache_clear()
 
-    result = CliRunner().invoke(cli, ["serve"])
+    result = CliRunner().invoke(cli, serve_args())
 
     assert result.exit_code == 0, result.output
     assert "the boss password" not in result.output

@@ -96,7 +96,7 @@ def test_one_row_imported_is_said_in_the_singular(cli_database, tmp_path):
     result = run("import", "requests", str(file))
 
     assert result.exit_code == 0, result.output
-    assert "imported 1 request (ids" in result.output
+    assert "imported 1 request (id 14)" in result.output
 
 
 def test_a_failing_command_says_why_in_one_line_and_exits_non_zero(tmp_path):
