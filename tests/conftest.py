@@ -196,7 +196,8 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
     """A test's report names the database it ran on: reports reach the xdist controller,
     which runs no test and has no database of its own."""
     report: pytest.TestReport = yield
-    url = getattr(item, "funcargs", {}).get("database_url")
+    funcargs = getattr(item, "funcargs", {})
+    url = funcargs.get("database_url") or funcargs.get("own_database_url")  # ops: a server's
     if report.when == "call" and url is not None:
         report.user_properties = [*report.user_properties, (TESTED_ON, database_label(url))]
     return report

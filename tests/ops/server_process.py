@@ -39,6 +39,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float
+) -> None:
+    """Until /healthz answers 200; the process dying or the time running out fails, with
+    its output."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"the server did not start:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
 @contextmanager
 def serve(database_url: str, data_dir: Path, **settings: str) -> Iterator[Served]:
     port = free_port()
@@ -58,16 +75,7 @@ def serve(database_url: str, data_dir: Path, **settings: str) -> Iterator[Served
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", process, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_until_healthy(served.url, process, log, seconds=30)
         yield served
     finally:
         if process.poll() is None:

@@ -4,12 +4,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.ops.server_process import free_port
+from tests.ops.server_process import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,16 +33,7 @@ def test_make_run_serves_on_the_port_and_host_given(tmp_path):
             start_new_session=True,  # make and the server it starts stop together
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_until_healthy(f"http://127.0.0.1:{port}", process, log, seconds=60)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
