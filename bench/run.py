@@ -31,6 +31,8 @@ from app.core.db import make_engine, open_session
 from app.core.migrations import upgrade_to_head
 from app.core.pagination import encode_cursor
 from app.main import create_app
+from app.requests.listing import REQUESTS
+from app.requests.service import RequestFilters
 from bench.seed import Seeded, seed
 from tests.databases import fresh_postgres_database, postgres_admin_url
 
@@ -61,7 +63,7 @@ class Result:
 
 def scenarios(seeded: Seeded) -> list[Scenario]:
     n = seeded.requests
-    deep = encode_cursor(max(2, n // 10))
+    deep = encode_cursor(max(2, n // 10), list_name=REQUESTS, params=RequestFilters())
     return [
         Scenario("ceiling: bare FastAPI JSON route", '"/ceiling"', target="ceiling"),
         Scenario("GET /requests/{id}", f'"/api/v1/requests/" .. math.random(1, {n})'),

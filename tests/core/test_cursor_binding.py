@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from bench.run import scenarios
+from bench.seed import Seeded
 from tests import factories
 from tests.core.helpers import API, assert_validation_problem
 
@@ -106,3 +108,16 @@ def test_an_events_cursor_is_bound_to_its_type(client, two_of_everything):
         f"{API}/events", params={"type": "request.*", "after": body["next_cursor"]}
     )
     assert following.status_code == 200, following.text
+
+
+def test_the_benchmarks_deep_page_is_a_page_the_list_accepts(client, two_of_everything):
+    seeded = Seeded(
+        requests=40, stakeholders=1, needs=2, roadmap_items=0, decisions=0,
+        traced_item_id=1, search_word="request",
+    )  # fmt: skip
+    deep = next(s for s in scenarios(seeded) if s.name == "list deep page")
+    path = deep.path.strip('"')
+
+    response = client.get(path)
+
+    assert response.status_code == 200, response.text
