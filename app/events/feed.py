@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import Unprocessable
 from app.core.pagination import PageLimit, decode_cursor, encode_cursor
 from app.events.models import Event, EventFeed, EventRead
-from app.events.types import EventPattern, types_matching
+from app.events.types import PATTERN_MEANING, EventPattern, types_matching
 
 
 class CursorAhead(Unprocessable):
@@ -37,8 +37,7 @@ class FeedParams(BaseModel):
     ] = None
     type: EventPattern | None = pydantic.Field(
         default=None,
-        description="Only the events this pattern chooses: an exact type (decision.recorded), "
-        "`<entity>.*` for every event of one entity (request.*), or `*` for all.",
+        description=f"Only the events this pattern chooses. {PATTERN_MEANING}",
     )
     limit: PageLimit = 50
 

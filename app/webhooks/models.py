@@ -21,7 +21,7 @@ from app.core.models import (
 )
 from app.core.pagination import Page
 from app.core.types import BigIntPK, NoNul, NotNull, UTCDateTime, utcnow
-from app.events.types import EventPattern
+from app.events.types import PATTERN_MEANING, EventPattern
 from app.webhooks.addresses import check_url_shape
 from app.webhooks.signing import SECRET_PATTERN, check_secret
 
@@ -53,8 +53,7 @@ class WebhookFields(SQLModel):
     events: EventPatterns = Field(
         default_factory=lambda: ["*"],
         sa_type=JSON,
-        description="Which events to send: exact types (decision.recorded), `<entity>.*` "
-        "for every event of one entity, or `*` for all.",
+        description=f"Which events to send, each chosen by a pattern. {PATTERN_MEANING}",
     )
     active: Active = Field(
         default=True,
@@ -104,6 +103,11 @@ class WebhookUpdate(Body):
 
 
 class WebhookRead(WebhookFields):
+    # As stored: a pattern an older version accepted (one naming no event type this
+    # server sends) is still shown, not a 500. It chooses nothing.
+    events: list[str] = Field(
+        description=f"Which events it sends, each chosen by a pattern. {PATTERN_MEANING}"
+    )
     id: ServerId
     created_at: CreatedAt
     updated_at: UpdatedAt

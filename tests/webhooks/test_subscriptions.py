@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
+from app.webhooks.models import Webhook
 from app.webhooks.signing import generate_secret
 from tests.auth.helpers import stored_value
 from tests.factories import API
@@ -249,3 +250,24 @@ def test_update_and_delete_follow_the_etag_rules(client: TestClient) -> None:
     assert client.delete(path).status_code == 204
     assert client.get(path).status_code == 404
     assert client.get(f"{path}/deliveries").status_code == 404
+
+
+def test_a_stored_pattern_no_longer_accepted_is_still_shown(
+    client: TestClient, engine: Engine
+) -> None:
+    # An older version took any entity.verb shape, misspelt ones included.
+    created = client.post(
+        f"{API}/webhooks", json={"url": "https://hooks.example.com/in", "events": ["request.*"]}
+    ).json()
+    with engine.begin() as connection:
+        connection.execute(
+            update(Webhook).where(Webhook.id == created["id"]).values(events=["requests.created"])
+        )
+
+    shown = client.get(f"{API}/webhooks/{created['id']}")
+    paused = client.patch(f"{API}/webhooks/{created['id']}", json={"active": False})
+
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["events"] == ["requests.created"]
+    assert paused.status_code == 200, paused.text
+    assert client.get(f"{API}/webhooks").status_code == 200
