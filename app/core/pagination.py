@@ -84,15 +84,31 @@ def decode_cursor(
     param: str = "cursor",
     minimum: int = 1,
     kind: str = ID,
+    unbound_ok: bool = False,
 ) -> int:
     """The position the previous page ended at. A cursor we did not issue, or one issued
-    by another list or under other filters, is a 422: it would page through other rows."""
+    by another list or under other filters, is a 422: it would page through other rows.
+    `unbound_ok` takes a bare position too, as issued before cursors named their list
+    (the change feed's pollers keep theirs across upgrades)."""
     payload = _payload(cursor)
     malformed = InvalidParameter(
         "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
     )
-    if "list" not in payload:
+    if "list" in payload:
+        _ensure_issued_here(payload, list_name, params, param)
+    elif not unbound_ok:
         raise malformed
+    position = payload.get(kind)
+    if not isinstance(position, int) or isinstance(position, bool):
+        raise malformed
+    if not minimum <= position <= MAX_ID:
+        raise malformed
+    return position
+
+
+def _ensure_issued_here(
+    payload: dict[str, Any], list_name: str, params: BaseModel, param: str
+) -> None:
     if payload["list"] != list_name:
         raise InvalidParameter(
             f"This cursor was issued by {_list_named(payload['list'])}, not {list_name}: a cursor "
@@ -105,12 +121,6 @@ def decode_cursor(
             "that gave it, or start again without a cursor.",
             loc=["query", param],
         )
-    position = payload.get(kind)
-    if not isinstance(position, int) or isinstance(position, bool):
-        raise malformed
-    if not minimum <= position <= MAX_ID:
-        raise malformed
-    return position
 
 
 def _payload(cursor: str) -> dict[str, Any]:

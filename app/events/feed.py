@@ -49,7 +49,12 @@ def events_after(*, session: Session, params: FeedParams) -> EventFeed:
     position = 0
     if params.after:
         position = decode_cursor(
-            params.after, list_name=FEED, params=params, param="after", minimum=0
+            params.after,
+            list_name=FEED,
+            params=params,
+            param="after",
+            minimum=0,
+            unbound_ok=True,  # a poller's saved position from before cursors were bound
         )
     statement = select(Event).where(col(Event.id) > position)
     if params.type is not None:

@@ -1,5 +1,7 @@
 """GET /events: every write appears once, in commit order, with the resource after it."""
 
+import base64
+import json
 import threading
 
 import pytest
@@ -264,3 +266,15 @@ def test_a_cursor_past_the_newest_event_is_422_cursor_ahead(client):
     assert ahead.status_code == 422, ahead.text
     assert ahead.json()["type"] == "urn:reqtrack:problem:cursor-ahead"
     assert ahead.json()["errors"][0]["loc"] == ["query", "after"]
+
+
+def test_a_position_saved_before_cursors_named_their_list_still_works(client):
+    first, second = factories.need(client), factories.need(client)
+    events, _ = read_all(client)
+    first_event = next(e for e in events if e["data"]["id"] == first["id"])
+    # How the feed wrote a cursor before: base64 of {"id": <event id>}.
+    saved = base64.urlsafe_b64encode(json.dumps({"id": first_event["id"]}).encode()).decode()
+
+    body = client.get(FEED, params={"after": saved}).json()
+
+    assert [e["data"]["id"] for e in body["items"]] == [second["id"]]
