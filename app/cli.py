@@ -73,8 +73,11 @@ def _ensure_free(host: str, port: int) -> None:
     its log lines, after starting the app."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
     try:
+        socket.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
         socket.create_server((host, port), family=family).close()
-    except OSError as exc:
+    except socket.gaierror as exc:  # no such host
+        raise fail(f"cannot listen on {host}:{port}: {clause(exc.strerror or str(exc))}") from None
+    except OSError as exc:  # its strerror carries the address again: the code's words only
         reason = clause(os.strerror(exc.errno) if exc.errno else str(exc))
         raise fail(f"cannot listen on {host}:{port}: {reason}") from None
 
@@ -215,8 +218,35 @@ def webhooks_run() -> None:
 
 
 def main() -> None:
+    # Not standalone: click's usage errors reach us, rather than typer's boxed panel.
     try:
-        cli()
-    except Exception as exc:  # any failure: one line on stderr and a non-zero exit
-        typer.secho(f"reqtrack: {one_line(exc)}", err=True, fg=typer.colors.RED)
+        code = cli(standalone_mode=False)
+    except typer.Abort:  # Ctrl-C at a prompt
+        say("reqtrack: aborted")
         raise SystemExit(1) from None
+    except Exception as exc:  # any failure: one line on stderr and a non-zero exit
+        if (usage := _usage_error(exc)) is not None:
+            if usage:  # else the command's help was shown: it was called with nothing
+                say(f"reqtrack: {usage}")
+            raise SystemExit(2) from None  # as click's own usage errors
+        say(f"reqtrack: {one_line(exc)}")
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def say(failure: str) -> None:
+    typer.secho(failure, err=True, fg=typer.colors.RED)
+
+
+def _usage_error(exc: Exception) -> str | None:
+    """A wrong command, option or argument, in a line with where to read more ("" when
+    the command's help was shown instead); None for any other failure. Click's
+    UsageError is recognised by what it has: typer vendors its own copy of click, so
+    the class is not one we can import."""
+    format_message = getattr(exc, "format_message", None)
+    if getattr(exc, "exit_code", None) != 2 or format_message is None:
+        return None
+    if not (message := format_message()):
+        return ""
+    command = getattr(getattr(exc, "ctx", None), "command_path", None) or "reqtrack"
+    return f"{clause(message)} (see {command} --help)"

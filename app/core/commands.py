@@ -31,8 +31,8 @@ def clause(sentence: str) -> str:
     """A sentence from the API or a library as a command goes on with it, lowercase and
     with no full stop: "A user with e-mail x already exists." -> "a user with ...".
     Each part after a colon too; a word in capitals (SSO, IdP) is left as it is."""
-    parts = sentence.strip().removeprefix("Value error, ").removesuffix(".").split(": ")
-    return ": ".join(_lowercase_first_word(part) for part in parts)
+    parts = sentence.strip().removesuffix(".").split(": ")
+    return ": ".join(_lowercase_first_word(part.removeprefix("Value error, ")) for part in parts)
 
 
 def _lowercase_first_word(text: str) -> str:

@@ -202,3 +202,42 @@ def test_an_export_says_what_it_wrote_in_one_line(demo_loaded, tmp_path):
     (said,) = lines(result.stderr)
     assert said.startswith("exported decisions: ")
     assert said.endswith(" bytes of CSV")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (
+            ["users", "create", "--email", "a@example.com", "--role", "wizard"],
+            "reqtrack: invalid value for '--role': 'wizard' is not one of 'viewer', "
+            "'contributor', 'manager', 'admin' (see reqtrack users create --help)",
+        ),
+        (
+            ["export", "nothing"],
+            "reqtrack: invalid value for 'what': 'nothing' is not one of 'requests', "
+            "'decisions' (see reqtrack export --help)",
+        ),
+        (["nosuch"], "reqtrack: no such command 'nosuch' (see reqtrack --help)"),
+        (
+            ["db", "current", "--bogus"],
+            "reqtrack: no such option: --bogus (see reqtrack db current --help)",
+        ),
+    ],
+)
+def test_a_usage_mistake_is_one_line_and_exit_2(arguments, said):
+    command = [str(Path(sys.executable).with_name("reqtrack")), *arguments]
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 2
+    assert lines(done.stderr) == [said]
+    assert done.stdout == ""
+
+
+def test_serving_on_a_host_that_does_not_resolve_says_so(cli_database):
+    result = run("serve", "--host", "no-such-host.invalid", "--port", "8123")
+
+    assert result.exit_code == 1
+    [said] = lines(result.stderr)  # the resolver's words follow: glibc's, or another's
+    assert said.startswith("cannot listen on no-such-host.invalid:8123: ")
+    assert "error -" not in said and "while attempting" not in said
