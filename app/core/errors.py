@@ -195,12 +195,18 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+def _nothing_here(path: str) -> str:
+    if path.startswith("/api/v1/"):
+        return "The API has no such path: /docs lists them all."
+    return "Nothing is served at this path: the API is under /api/v1, listed at /docs."
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers or {})
     if exc.status_code == 404 and exc.detail == HTTPStatus.NOT_FOUND.phrase:  # routing's own
-        detail = "Nothing is served at this path: the API is under /api/v1, listed at /docs."
+        detail = _nothing_here(request.url.path)
     if exc.status_code == 405:
         allowed = ", ".join(sorted(_methods_for(request)))
         headers["Allow"] = allowed

@@ -25,7 +25,13 @@ def test_routing_errors_are_problems_of_the_family(client, method, path, status,
 def test_an_unknown_path_says_where_the_api_is(client):
     response = client.get("/api/v2/requests")
 
-    assert "/api/v1" in response.json()["detail"]
+    assert "the API is under /api/v1" in response.json()["detail"]
+
+
+def test_an_unknown_path_under_the_api_points_at_its_list(client):
+    response = client.get("/api/v1/Requests")
+
+    assert response.json()["detail"] == ("The API has no such path: /docs lists them all.")
 
 
 def test_a_body_too_large_is_a_problem_of_the_family(client, app):
