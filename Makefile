@@ -18,8 +18,9 @@ $(INSTALLED): pyproject.toml
 	@touch $@
 
 ## Serve the API on http://$(HOST):$(PORT) (docs at /docs); SQLite in ./var unless DATABASE_URL is set.
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# Only from the command line (make run PORT=8001): shells and containers export HOST and PORT.
+HOST := 127.0.0.1
+PORT := 8000
 run: $(INSTALLED)
 	$(BIN)/reqtrack serve --host $(HOST) --port $(PORT)
 
