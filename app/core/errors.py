@@ -132,9 +132,13 @@ def problem_body(status: int, detail: str, *, slug: str | None) -> dict[str, Any
 def _validation_errors(exc: RequestValidationError, request: Request) -> list[dict[str, Any]]:
     # Only loc and msg: pydantic's "input" echo could be huge or sensitive.
     answered = _answered_fields(request)
-    return [
-        {"loc": list(error["loc"]), "msg": _in_our_words(error, answered)} for error in exc.errors()
-    ]
+    return [{"loc": _where(error), "msg": _in_our_words(error, answered)} for error in exc.errors()]
+
+
+def _where(error: Any) -> list[str | int]:
+    if error["type"] == "json_invalid":  # its loc ends in a character position, not a field
+        return ["body"]
+    return list(error["loc"])
 
 
 def _in_our_words(error: Any, answered: frozenset[str]) -> str:
@@ -147,6 +151,9 @@ def _in_our_words(error: Any, answered: frozenset[str]) -> str:
         if name in answered:
             return f"{name} is read-only: the server sets it; leave it out."
         return f"{name} is not a field of this body; check its spelling."
+    if error["type"] == "json_invalid":
+        reason = str(error.get("ctx", {}).get("error", "it does not parse")).lower()
+        return f"The body is not valid JSON: {reason} at character {error['loc'][-1]}."
     message: str = error["msg"]
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
@@ -195,6 +202,10 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+# What FastAPI says of a body it cannot decode (bytes that are not UTF-8).
+FASTAPI_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 def _nothing_here(path: str) -> str:
     if path.startswith("/api/v1/"):
         return "The API has no such path: /docs lists them all."
@@ -207,6 +218,8 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 404 and exc.detail == HTTPStatus.NOT_FOUND.phrase:  # routing's own
         detail = _nothing_here(request.url.path)
+    if exc.status_code == 400 and exc.detail == FASTAPI_UNREADABLE_BODY:
+        detail = "The body cannot be read as text: send it encoded as UTF-8."
     if exc.status_code == 405:
         allowed = ", ".join(sorted(_methods_for(request)))
         headers["Allow"] = allowed

@@ -27,10 +27,10 @@ def known_event_types() -> list[str]:
 def check_pattern(pattern: str) -> str:
     """The pattern, if it can choose an event this server sends; a misspelt one would
     choose nothing, silently, for ever."""
+    known = ", ".join(known_event_types())
     if not PATTERN_SHAPE.fullmatch(pattern):
-        raise ValueError("must be an event type (request.created), entity.* or *")
+        raise ValueError(f"must be an event type, <entity>.* or *; the types are {known}")
     if not types_matching(pattern):
-        known = ", ".join(known_event_types())
         raise ValueError(f"{pattern} is not an event type; the types are {known}")
     return pattern
 

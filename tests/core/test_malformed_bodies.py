@@ -91,3 +91,23 @@ def test_an_unreadable_body_answers_as_documented(client, content, status, type_
     response = client.post(f"{API}/stakeholders", content=content, headers={"content-type": JSON})
 
     assert assert_problem(response, status)["type"] == f"urn:reqtrack:problem:{type_}"
+
+
+def test_json_that_does_not_parse_says_where_in_our_words(client):
+    response = client.post(
+        f"{API}/stakeholders", content=b'{"name": ', headers={"content-type": JSON}
+    )
+
+    assert assert_validation_problem(response, ["body"])["errors"] == [
+        {"loc": ["body"], "msg": "The body is not valid JSON: expecting value at character 9."}
+    ]
+
+
+def test_bytes_that_are_not_utf8_say_so(client):
+    response = client.post(
+        f"{API}/stakeholders", content=b'{"name": "\xff"}', headers={"content-type": JSON}
+    )
+
+    assert assert_problem(response, 400)["detail"] == (
+        "The body cannot be read as text: send it encoded as UTF-8."
+    )
