@@ -95,7 +95,9 @@ def test_the_waits_stay_believable_whatever_day_the_demo_is_loaded(
     loaded_on = a_past_sunday + timedelta(days=1 + weekday)
     monkeypatch.setattr("app.demo.dataset.utcnow", lambda: loaded_on)
     assert CliRunner().invoke(cli, ["demo"]).exit_code == 0
+    api = api_as_first_admin(monkeypatch, cli_database)
 
-    assert_believable_waits(
-        api_as_first_admin(monkeypatch, cli_database).get(f"{API}/reports/summary").json()
-    )
+    assert_believable_waits(api.get(f"{API}/reports/summary").json())
+    asked = [moment(r["created_at"]) for r in listed(api, "requests")]
+    decided = [moment(d["decided_at"]) for d in listed(api, "decisions")]
+    assert [when for when in asked + decided if when.weekday() >= 5] == []  # no weekend work
