@@ -6,6 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.core.config import get_settings
 from app.core.db import make_engine
+from app.core.errors import without_library_prefix
 from app.core.migrations import upgrade_to_head
 
 
@@ -32,7 +33,7 @@ def clause(sentence: str) -> str:
     with no full stop: "A user with e-mail x already exists." -> "a user with ...".
     Each part after a colon too; a word in capitals (SSO, IdP) is left as it is."""
     parts = sentence.strip().removesuffix(".").split(": ")
-    return ": ".join(_lowercase_first_word(part.removeprefix("Value error, ")) for part in parts)
+    return ": ".join(_lowercase_first_word(without_library_prefix(part)) for part in parts)
 
 
 def _lowercase_first_word(text: str) -> str:

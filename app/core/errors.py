@@ -154,7 +154,11 @@ def _in_our_words(error: Any, answered: frozenset[str]) -> str:
     if error["type"] == "json_invalid":
         reason = str(error.get("ctx", {}).get("error", "it does not parse")).lower()
         return f"The body is not valid JSON: {reason} at character {error['loc'][-1]}."
-    message: str = error["msg"]
+    return without_library_prefix(error["msg"])
+
+
+def without_library_prefix(message: str) -> str:
+    """pydantic's message as ours: "Value error, must be ..." -> "must be ..."."""
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 

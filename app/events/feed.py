@@ -41,6 +41,12 @@ class FeedParams(BaseModel):
     )
     limit: PageLimit = 50
 
+    @pydantic.field_validator("type")
+    @classmethod
+    def _every_event_is_no_filter(cls, pattern: str | None) -> str | None:
+        # `*` and no type read the same feed: one cursor serves both.
+        return None if pattern == "*" else pattern
+
 
 def events_after(*, session: Session, params: FeedParams) -> EventFeed:
     """The events after the cursor, oldest first; next_cursor is where to continue, also

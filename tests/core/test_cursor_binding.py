@@ -121,3 +121,11 @@ def test_the_benchmarks_deep_page_is_a_page_the_list_accepts(client, two_of_ever
     response = client.get(path)
 
     assert response.status_code == 200, response.text
+
+
+def test_every_event_and_no_type_are_one_feed(client, two_of_everything):
+    body = client.get(f"{API}/events", params={"limit": 1}).json()
+
+    following = client.get(f"{API}/events", params={"type": "*", "after": body["next_cursor"]})
+
+    assert following.status_code == 200, following.text
