@@ -9,18 +9,17 @@ no new ones.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.db import open_session
 from app.core.types import utcnow
+from app.core.worker import PollingWorker, running
 from app.webhooks.addresses import (
     CheckedTransport,
     DestinationRefused,
@@ -47,48 +46,37 @@ USER_AGENT = "reqtrack-webhooks/1"
 @asynccontextmanager
 async def running_dispatcher(engine: Engine, settings: Settings) -> AsyncIterator[None]:
     """The dispatcher as a task of the server, unless the settings leave it to another process."""
-    if not settings.webhook_dispatcher_enabled:
+    enabled = settings.webhook_dispatcher_enabled
+    async with running(Dispatcher(engine=engine, settings=settings) if enabled else None):
         yield
-        return
-    stop = asyncio.Event()
-    task = asyncio.create_task(Dispatcher(engine=engine, settings=settings).run(stop))
-    try:
-        yield
-    finally:
-        stop.set()  # deliveries in flight finish (each within its timeout); no new ones start
-        await task
 
 
-class Dispatcher:
+class Dispatcher(PollingWorker):
+    name = "webhooks"
+
     def __init__(self, *, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
+        super().__init__(engine=engine, poll_seconds=settings.webhook_poll_seconds)
         self.settings = settings
         self.destinations = Destinations.from_settings(settings)
+        self.client: httpx.AsyncClient | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; database outages are waited out, not fatal."""
+    @asynccontextmanager
+    async def resources(self) -> AsyncIterator[httpx.AsyncClient]:
         async with self.http_client() as client:
-            while not stop.is_set():
-                try:
-                    busy = await self.dispatch_once(client)
-                except SQLAlchemyError as exc:
-                    logger.warning("webhook dispatcher: database unavailable (%s)", type(exc))
-                    busy = False
-                except Exception:
-                    # Whatever it was, the dispatcher must outlive it: deliveries wait on it.
-                    logger.exception("webhook dispatcher: unexpected error; carrying on")
-                    busy = False
-                if not busy:
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_seconds)
+            self.client = client
+            yield client
+
+    async def work_once(self) -> bool:
+        assert self.client is not None, "run() opens the client"
+        return await self.dispatch_once(self.client)
 
     async def dispatch_once(self, client: httpx.AsyncClient) -> bool:
         """Queue new events, send what is due; whether there was anything to do."""
         settings = self.settings
-        if not await self._in_transaction(has_work, write=False):
+        if not await self.in_transaction(has_work, write=False):
             return False
-        queued = await self._in_transaction(lambda s: fan_out(s, settings=settings))
-        claims = await self._in_transaction(
+        queued = await self.in_transaction(lambda s: fan_out(s, settings=settings))
+        claims = await self.in_transaction(
             lambda s: claim_due(s, settings=settings, limit=settings.webhook_concurrency)
         )
         await asyncio.gather(*(self._deliver(client, claim) for claim in claims))
@@ -106,21 +94,12 @@ class Dispatcher:
     async def _deliver(self, client: httpx.AsyncClient, claim: Claim) -> None:
         result = await send(client, claim, self.settings)
         try:
-            await self._in_transaction(
+            await self.in_transaction(
                 lambda s: record_attempt(s, claim=claim, result=result, settings=self.settings)
             )
         except SQLAlchemyError:
             # Unrecorded: the lease runs out and the delivery is sent again (same webhook-id).
             logger.warning("webhook delivery %s: could not record the attempt", claim.delivery_id)
-
-    async def _in_transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
-        def run() -> T:
-            with open_session(self.engine, write=write) as session:
-                result = work(session)
-                session.commit()
-                return result
-
-        return await asyncio.to_thread(run)
 
 
 class UnusableSecret(ValueError):

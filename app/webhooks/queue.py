@@ -6,17 +6,15 @@ delivery may be sent, so receivers get events in feed order; a claim is a lease,
 dispatcher that dies mid-send loses nothing: the delivery is sent again when it runs out.
 """
 
-import random
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_
+from sqlalchemy import and_, func, insert
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.types import utcnow
+from app.core.worker import Backoff, LeasedQueue
 from app.events.models import Event, EventRead
 from app.events.types import matches
 from app.webhooks.models import (
@@ -29,8 +27,14 @@ from app.webhooks.models import (
 )
 
 FAN_OUT_BATCH = 500
-BACKOFF_FACTOR = 4.0
 EXCERPT_CHARS = 500
+DELIVERIES = LeasedQueue(
+    WebhookDelivery,
+    pending=DeliveryStatus.pending,
+    sending=DeliveryStatus.sending,
+    done=DeliveryStatus.succeeded,
+    failed=DeliveryStatus.failed,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def has_work(session: Session) -> bool:
     """
     newest_event = select(func.max(Event.id)).scalar_subquery()
     behind = select(WebhookCursor.webhook_id).where(col(WebhookCursor.last_event_id) < newest_event)
-    due = select(WebhookDelivery.id).where(_due(utcnow()))
+    due = select(WebhookDelivery.id).where(DELIVERIES.due(utcnow()))
     return session.exec(select(behind.exists() | due.exists())).one()
 
 
@@ -137,18 +141,14 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         )
         .join(Webhook, col(Webhook.id) == WebhookDelivery.webhook_id)
         .join(Event, col(Event.id) == WebhookDelivery.event_id)
-        .where(col(Webhook.active), _due(now))
+        .where(col(Webhook.active), DELIVERIES.due(now))
         .order_by(col(WebhookDelivery.next_attempt_at))
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)  # another dispatcher has it
     ).all()
     claims = []
-    lease_until = now + timedelta(seconds=settings.webhook_lease_seconds)
     for delivery, webhook, event in rows:
-        token = secrets.token_hex(8)
-        delivery.status = DeliveryStatus.sending
-        delivery.lease_token = token
-        delivery.lease_expires_at = lease_until
+        token = DELIVERIES.lease(delivery, seconds=settings.webhook_lease_seconds)
         session.add(delivery)
         body = EventRead.model_validate(event).model_dump_json().encode()
         claims.append(
@@ -156,20 +156,6 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         )
     session.flush()
     return claims
-
-
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(
-            col(WebhookDelivery.status) == DeliveryStatus.pending,
-            col(WebhookDelivery.next_attempt_at) <= now,
-        ),
-        # Its sender died or hung: the lease ran out.
-        and_(
-            col(WebhookDelivery.status) == DeliveryStatus.sending,
-            col(WebhookDelivery.lease_expires_at) <= now,
-        ),
-    )
 
 
 def record_attempt(
@@ -194,30 +180,10 @@ def record_attempt(
             }
         ],
     )
-    delivery.attempt_count += 1
-    delivery.lease_token = delivery.lease_expires_at = None
-    if result.succeeded or delivery.attempt_count >= delivery.attempts_allowed:
-        delivery.status = DeliveryStatus.succeeded if result.succeeded else DeliveryStatus.failed
-        delivery.finished_at = utcnow()
-    else:
-        delivery.status = DeliveryStatus.pending
-        delivery.next_attempt_at = utcnow() + timedelta(
-            seconds=retry_delay(delivery.attempt_count, settings)
-        )
+    DELIVERIES.settle(delivery, succeeded=result.succeeded, backoff=backoff_of(settings))
     session.add(delivery)
     session.flush()
 
 
-def retry_delay(failed_attempts: int, settings: Settings) -> float:
-    """Exponential backoff with jitter: base, x4, x16... capped, then scaled by 50-100 %.
-
-    Jitter keeps many deliveries failing together (a receiver's outage) from all
-    coming back in the same instant.
-    """
-    exponent = min(failed_attempts - 1, 32)
-    ceiling: float = min(
-        settings.webhook_backoff_max_seconds,
-        settings.webhook_backoff_base_seconds * BACKOFF_FACTOR**exponent,
-    )
-    jitter: float = random.uniform(0.5, 1.0)  # noqa: S311  (timing, not security)
-    return ceiling * jitter
+def backoff_of(settings: Settings) -> Backoff:
+    return Backoff(settings.webhook_backoff_base_seconds, settings.webhook_backoff_max_seconds)
