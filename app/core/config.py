@@ -1,14 +1,34 @@
 """Settings from the environment; the embedded default needs none."""
 
+import ipaddress
+import re
+from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from fastapi import Depends, Request
-from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.types import EmailAddress
+
 DEFAULT_DATABASE_URL = "sqlite:///./var/reqtrack.db"
+DEFAULT_MAIL_FROM = "reqtrack <reqtrack@localhost>"
 
 
 class Settings(BaseSettings):
@@ -79,6 +99,22 @@ class Settings(BaseSettings):
     # in production also loopback and this host's addresses).
     webhook_allowed_networks: list[IPvAnyNetwork] = []
 
+    # Outgoing mail: smtp://user:pass@host:port, smtps://... (TLS from the start) or
+    # smtp://...?starttls=true; unset, each message is an .eml file in data_dir/mail.
+    # A secret: its repr, and any error about it, leave it out.
+    smtp_url: SecretStr | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A mail template here replaces the packaged one of the same name (app/mail/templates).
+    templates_dir: Path | None = None
+
+    # Notices: what changed for one stakeholder gathers this long into one message;
+    # "required" holds each for a manager's release. A failed send is retried like a
+    # webhook delivery, until max_attempts.
+    notice_delay_seconds: float = Field(default=300.0, ge=0)
+    notice_approval: Literal["none", "required"] = "none"
+    notice_max_attempts: int = Field(default=8, ge=1, le=100)
+
     @field_validator("database_url")
     @classmethod
     def use_psycopg3(cls, url: str) -> str:
@@ -87,6 +123,45 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+    @field_validator("smtp_url")
+    @classmethod
+    def smtp_url_names_a_server(
+        cls, url: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        text = url.get_secret_value().strip() if url is not None else ""
+        if not text:
+            return None  # REQTRACK_SMTP_URL= (empty) means unset: the mail folder
+        try:
+            server = parse_smtp_url(text)
+        except ValueError as exc:
+            raise _error_hiding_input(f"REQTRACK_SMTP_URL {exc}") from None
+        if info.data.get("environment") == "production" and server.password_in_clear:
+            raise _error_hiding_input(
+                "REQTRACK_SMTP_URL would send its password unencrypted: "
+                "use smtps:// or ?starttls=true"
+            )
+        return SecretStr(text)
+
+    @field_validator("mail_from")
+    @classmethod
+    def mail_from_is_one_address(cls, value: str) -> str:
+        try:
+            return str(parse_mailbox(value))
+        except ValueError as exc:
+            raise ValueError(f"REQTRACK_MAIL_FROM {exc}") from None
+
+    @field_validator("templates_dir", mode="before")
+    @classmethod
+    def empty_templates_dir_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("templates_dir")
+    @classmethod
+    def templates_dir_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_dir():
+            raise ValueError("REQTRACK_TEMPLATES_DIR must be an existing folder")
+        return path
 
     @model_validator(mode="after")
     def lease_outlasts_timeout(self) -> "Settings":
@@ -103,6 +178,145 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def smtp_server(self) -> "SmtpServer | None":
+        """The mail server REQTRACK_SMTP_URL names; None: mail goes to the folder."""
+        if self.smtp_url is None:
+            return None
+        return parse_smtp_url(self.smtp_url.get_secret_value())
+
+    @property
+    def mail_sender(self) -> Address:
+        """REQTRACK_MAIL_FROM as an address: its domain also names our Message-IDs."""
+        return parse_mailbox(self.mail_from)
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes, read from REQTRACK_SMTP_URL. Printed, it leaves the password out."""
+
+    host: str
+    port: int
+    security: Literal["plain", "starttls", "tls"]
+    username: str | None = None
+    password: SecretStr | None = None
+
+    def __str__(self) -> str:
+        scheme = "smtps" if self.security == "tls" else "smtp"
+        user = f"{quote(self.username, safe='')}@" if self.username else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        query = "?starttls=true" if self.security == "starttls" else ""
+        return f"{scheme}://{user}{host}:{self.port}{query}"
+
+    @property
+    def password_in_clear(self) -> bool:
+        """A login over an unencrypted connection to another machine."""
+        encrypted = self.security != "plain"
+        return self.password is not None and not encrypted and not _is_loopback(self.host)
+
+
+# As aiosmtplib chooses when no port is given.
+_DEFAULT_SMTP_PORTS = {"plain": 25, "starttls": 587, "tls": 465}
+_YES_NO = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+_ENCODE_HINT = "(percent-encode any / ? # @ in the user name or password)"
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """smtp://user:pass@host:port, smtps://..., smtp://...?starttls=true as a server.
+
+    A ValueError's words never quote the URL: a password that was not percent-encoded
+    would be split across its parts, and any part could show some of it."""
+    scheme, separator, _ = url.partition("://")
+    if not separator or scheme.lower() not in ("smtp", "smtps"):
+        named = separator and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]{0,15}", scheme)
+        raise ValueError(
+            "must start with smtp:// or smtps://" + (f", not {scheme}://" if named else "")
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValueError(
+            f"must have a port from 1 to 65535 after the host {_ENCODE_HINT}"
+        ) from None
+    if not parts.hostname:
+        raise ValueError(f"must name a host {_ENCODE_HINT}")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ValueError(f"has text after the host {_ENCODE_HINT}")
+    if port == 0:
+        raise ValueError("must have a port from 1 to 65535 after the host")
+    starttls = _starttls_parameter(parts.query)
+    if scheme.lower() == "smtps" and starttls:
+        raise ValueError("is smtps://, TLS from the start: ?starttls=true is for smtp://")
+    security: Literal["plain", "starttls", "tls"] = (
+        "tls" if scheme.lower() == "smtps" else "starttls" if starttls else "plain"
+    )
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    if username and not password:
+        raise ValueError("has a user name but no password")
+    if password and not username:
+        raise ValueError("has a password but no user name")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or _DEFAULT_SMTP_PORTS[security],
+        security=security,
+        username=username,
+        password=SecretStr(password) if password else None,
+    )
+
+
+def _starttls_parameter(query: str) -> bool:
+    if not query:
+        return False
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "starttls" or pairs[0][1].lower() not in _YES_NO:
+        raise ValueError(f"takes one parameter, ?starttls=true or false {_ENCODE_HINT}")
+    return _YES_NO[pairs[0][1].lower()]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _error_hiding_input(message: str) -> ValidationError:
+    """A validation error whose input shows masked: pydantic's own would quote the URL,
+    password and all. Raised in a validator, it is reported at that field."""
+    error = PydanticCustomError("secret_setting", "{reason}", {"reason": message})
+    hidden = InitErrorDetails(type=error, loc=(), input="**********")
+    return ValidationError.from_exception_data("Settings", [hidden])
+
+
+_ADDRESS = TypeAdapter(EmailAddress)
+
+
+def parse_mailbox(value: str) -> Address:
+    """One address with or without a display name: "reqtrack <reqtrack@example.com>"."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValueError("must be on one line")
+    try:
+        header = HeaderRegistry()("From", value)
+    except (ValueError, HeaderParseError):
+        header = None
+    one_address = "must be one address, as in 'reqtrack <reqtrack@example.com>'"
+    if not isinstance(header, AddressHeader) or len(header.addresses) != 1:
+        raise ValueError(one_address)
+    address = header.addresses[0]
+    if not address.addr_spec.isascii():
+        raise ValueError("must be an ASCII address (a domain in its xn-- form)")
+    if header.defects:
+        raise ValueError(one_address)
+    try:
+        addr_spec = _ADDRESS.validate_python(address.addr_spec)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    return Address(display_name=address.display_name, addr_spec=addr_spec)
 
 
 @lru_cache
