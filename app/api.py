@@ -16,6 +16,7 @@ from app.decisions.router import router as decisions_router
 from app.events.router import router as events_router
 from app.hot_reads import HotAnswer, HotRoute, hot_routes
 from app.needs.router import router as needs_router
+from app.notices.router import router as notices_router
 from app.reports.router import router as reports_router
 from app.reports.router import trace_router
 from app.requests.router import answer_request, get_request, stakeholder_view
@@ -60,6 +61,7 @@ PROTECTED_ROUTERS = (
     tokens_router,
     audit_router,
     webhooks_router,
+    notices_router,
     transfer_router,
 )
 

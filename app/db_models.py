@@ -6,6 +6,7 @@ from app.decisions.models import Decision
 from app.events.models import Event
 from app.idempotency.models import IdempotencyKey
 from app.needs.models import Need
+from app.notices.models import Notice, NoticeItem
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
@@ -18,6 +19,8 @@ __all__ = [
     "IdempotencyKey",
     "LoginThrottle",
     "Need",
+    "Notice",
+    "NoticeItem",
     "Request",
     "RoadmapItem",
     "ServiceToken",

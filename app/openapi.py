@@ -18,6 +18,7 @@ TAGS = [
     {"name": "reports", "description": "Summary, demand ranking and roadmap coverage."},
     {"name": "events", "description": "The change feed, in commit order."},
     {"name": "import and export", "description": "Bulk CSV or JSON lines in, CSV out."},
+    {"name": "notices", "description": "What stakeholders are told of decisions, and when."},
     {"name": "webhooks", "description": "Signed deliveries of events to other tools (admin)."},
     {"name": "auth", "description": "Logging in, and who the token belongs to."},
     {"name": "users", "description": "User accounts and roles (admin)."},

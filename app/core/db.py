@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from app.core.checkpoints import AUTOCHECKPOINT_PAGES
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.errors import Conflict
 
 UNICODE_LOWER = "reqtrack_lower"
@@ -36,6 +36,8 @@ WRITE_INTENT = "reqtrack_write_intent"
 NO_WAIT = "reqtrack_no_wait"
 # Session info: the principal the audit log names for this session's changes.
 ACTOR_KEY = "reqtrack_actor"
+# The settings of the app a session serves (tests run apps with settings of their own).
+SETTINGS_KEY = "reqtrack_settings"
 T = TypeVar("T")
 
 
@@ -196,6 +198,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         session = open_session(request.app.state.engine, write=is_write(request))
         # Set by current_principal, which runs before the routes' own dependencies.
         session.info[ACTOR_KEY] = getattr(request.state, "principal", None)
+        session.info[SETTINGS_KEY] = request.app.state.settings
         try:
             yield session
             if session.in_transaction():
@@ -284,3 +287,10 @@ def delete_unless_referenced(session: Session, row: SQLModel, refusal: str) -> N
         session.flush()
     except IntegrityError:
         raise Conflict(refusal) from None
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the app the session serves; the environment's outside one (the
+    command line)."""
+    settings = session.info.get(SETTINGS_KEY)
+    return settings if isinstance(settings, Settings) else get_settings()

@@ -2,6 +2,7 @@
 current one and marks the requests it answers. Above requests and needs, which it
 locks and updates."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -65,7 +66,19 @@ def record_decision(
     else:
         mark_answered(session, col(Request.need_id) == subject.id, at=decision.decided_at)
     session.flush()
+    for watcher in _decision_watchers:
+        watcher(session, decision)
     return decision
+
+
+# Domains above this one (notices) learn of each decision, in the transaction recording it.
+DecisionWatcher = Callable[[Session, Decision], None]
+_decision_watchers: list[DecisionWatcher] = []
+
+
+def watch_decisions(watcher: DecisionWatcher) -> DecisionWatcher:
+    _decision_watchers.append(watcher)
+    return watcher
 
 
 def confirm(

@@ -5,8 +5,19 @@ from enum import StrEnum
 from typing import Annotated
 
 import pydantic
-from pydantic import ConfigDict, model_validator
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Index, String, Text, text
+from pydantic import ConfigDict, Strict, model_validator
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Index,
+    String,
+    Text,
+    text,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, Body, ReadModel, ServerId, described_like
@@ -84,6 +95,10 @@ class Decision(SQLModel, table=True):
         default=None, sa_type=BigInteger, foreign_key="decision.id", ondelete="RESTRICT"
     )
     is_current: bool = Field(default=True, sa_type=Boolean)
+    # False: recorded without telling anyone (no notice is owed for it).
+    notify: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=true())
+    )
 
 
 class DecisionCreate(Body):
@@ -108,6 +123,10 @@ class DecisionCreate(Body):
     revisit_at: IsoDate | None = pydantic.Field(
         default=None,
         description="A day, today or later, to look at it again; null if none.",
+    )
+    notify: Annotated[bool, Strict()] = pydantic.Field(
+        default=True,
+        description="False records it without telling the stakeholders: no notice is sent for it.",
     )
 
     model_config = {
@@ -178,6 +197,9 @@ class DecisionRead(ReadModel):
     )
     is_current: bool = pydantic.Field(
         description="True for its subject's current decision; false once a newer one supersedes it."
+    )
+    notify: bool = pydantic.Field(
+        description="Whether the stakeholders are told of it (false: recorded quietly)."
     )
     suspect: bool = pydantic.Field(
         description="True for a current acceptance whose roadmap item changed what it "

@@ -19,6 +19,7 @@ from app.decisions.models import DecisionCreate, Outcome
 from app.demo.week import Week
 from app.needs import service as needs
 from app.needs.models import Need, NeedCreate
+from app.notices import gathering  # noqa: F401  (the demo's decisions owe notices too)
 from app.requests import service as requests
 from app.requests.models import Channel, Request, RequestCreate, Urgency
 from app.roadmap import service as roadmap

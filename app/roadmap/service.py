@@ -89,6 +89,17 @@ def watch_promises(watcher: PromiseWatcher) -> PromiseWatcher:
     return watcher
 
 
+# An item shipped or cancelled: what was promised into it is kept, or dropped. Notices
+# (above) tell the stakeholders.
+ENDINGS = (RoadmapStatus.shipped, RoadmapStatus.cancelled)
+_ending_watchers: list[PromiseWatcher] = []
+
+
+def watch_endings(watcher: PromiseWatcher) -> PromiseWatcher:
+    _ending_watchers.append(watcher)
+    return watcher
+
+
 def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> RoadmapItem:
     changes = data.model_dump(exclude_unset=True)
     changed = {field for field, value in changes.items() if getattr(item, field) != value}
@@ -100,6 +111,9 @@ def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> R
     session.flush()
     if promise_changed:
         for watcher in _promise_watchers:
+            watcher(session, item)
+    if "status" in changed and changes["status"] in ENDINGS:
+        for watcher in _ending_watchers:
             watcher(session, item)
     return item
 

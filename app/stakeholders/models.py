@@ -5,7 +5,7 @@ from typing import Annotated
 
 import pydantic
 from pydantic import Strict
-from sqlalchemy import String
+from sqlalchemy import Boolean, Column, String, true
 from sqlmodel import Field, SQLModel
 
 from app.core.models import (
@@ -38,6 +38,7 @@ class StakeholderGroup(StrEnum):
 
 Name = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Organization = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
+Notify = Annotated[bool, Strict()]
 Weight = Annotated[float, Strict(), pydantic.Field(ge=0, le=10, allow_inf_nan=False)]
 
 
@@ -66,6 +67,12 @@ class StakeholderBase(SQLModel):
         default=1.0,
         description="How much their requests count in weighted demand, from 0 to 10: each "
         "request weighs its stakeholder's weight times its urgency factor.",
+    )
+    notify: Notify = Field(
+        default=True,
+        sa_column=Column(Boolean, nullable=False, server_default=true()),
+        description="False: they are sent no notice of what was decided (their "
+        "unsubscribe link sets it).",
     )
 
 
@@ -96,6 +103,7 @@ class StakeholderUpdate(Body):
     group: Annotated[StakeholderGroup | None, NotNull] = None
     organization: Organization | None = None
     weight: Annotated[Weight | None, NotNull] = None
+    notify: Annotated[Notify | None, NotNull] = None
 
 
 class StakeholderRead(StakeholderBase):

@@ -155,6 +155,13 @@ class Targets:
         body = {"outcome": "accepted", "why": "Matrix", "roadmap_item_id": self.roadmap_item["id"]}
         return factories.created(self.admin, f"/requests/{self.request['id']}/decisions", body)
 
+    def notice(self) -> dict[str, Any]:
+        """The notice the request's decision owes its stakeholder."""
+        self.current_decision()
+        url = f"{API}/requests/{self.request['id']}/notices"
+        notice: dict[str, Any] = self.admin.get(url).json()["items"][0]
+        return notice
+
     @cached_property
     def webhook(self) -> dict[str, Any]:
         # Nothing listens on port 9: every delivery to it fails.
@@ -189,6 +196,7 @@ class Targets:
             "webhook_id": lambda: self.webhook["id"],
             "delivery_id": lambda: self.failed_delivery()["id"],
             "decision_id": lambda: self.current_decision()["id"],
+            "notice_id": lambda: self.notice()["id"],
             "source_system": lambda: "matrix",
             "external_id": lambda: self.external_id,
         }

@@ -17,7 +17,8 @@ def may_call(role: Role, route: Route) -> bool:
     """Whether `role` may make this call on resources the admin created."""
     if route.area in ("users", "service-tokens", "webhooks"):
         return role is Role.admin
-    if route.area == "audit":
+    # What was told to whom, like who changed what, is for managers.
+    if route.area in ("audit", "notices") or route.path.endswith("/notices"):
         return role in (Role.manager, Role.admin)
     if not route.is_write:
         return True

@@ -25,6 +25,7 @@ DECISION_FIELDS = {
     "revisit_at",
     "supersedes_id",
     "is_current",
+    "notify",
     "suspect",
 }
 SUBJECTS = ["requests", "needs"]

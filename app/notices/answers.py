@@ -1,0 +1,116 @@
+"""What a request's stakeholder should know (the answer in force) and what they were
+told (the answer of the last notice sent about it): a notice is owed where they differ."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import RowMapping
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
+
+from app.decisions.models import Outcome
+from app.notices.models import Notice, NoticeItem, NoticeStatus
+from app.requests.effective import effective_field, join_current_decisions
+from app.requests.models import Request
+from app.roadmap.models import RoadmapItem
+from app.roadmap.service import ENDINGS
+from app.stakeholders.models import Stakeholder
+
+
+@dataclass(frozen=True)
+class Answer:
+    decision_id: int
+    outcome: Outcome
+    roadmap_item_id: int | None
+    roadmap_item_status: str | None  # shipped or cancelled once the item ended
+    why: str
+    stakeholder_message: str | None
+
+    def tells_the_same_as(self, other: "Answer | None") -> bool:
+        """The same news: a confirmation with a new why, or a new decision saying what
+        was already said, is nothing new to the stakeholder."""
+        return other is not None and (
+            self.outcome,
+            self.roadmap_item_id,
+            self.roadmap_item_status,
+            self.stakeholder_message,
+        ) == (
+            other.outcome,
+            other.roadmap_item_id,
+            other.roadmap_item_status,
+            other.stakeholder_message,
+        )
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A request, whom it concerns, and the answer in force (None while undecided, or
+    when it was decided quietly: notify false)."""
+
+    request_id: int
+    stakeholder_id: int
+    stakeholder_wants_notices: bool
+    answer: Answer | None
+
+
+# The effective decision's fields a notice tells, read as decision_<name>.
+_DECISION_FIELDS = ("id", "outcome", "roadmap_item_id", "why", "stakeholder_message", "notify")
+
+
+def answers_in_force(session: Session, request_ids: Collection[int]) -> list[InForce]:
+    statement = select_columns(
+        col(Request.id).label("request_id"),
+        col(Request.stakeholder_id),
+        col(Stakeholder.notify).label("stakeholder_notify"),
+        *(effective_field(name).label(f"decision_{name}") for name in _DECISION_FIELDS),
+        col(RoadmapItem.status).label("roadmap_item_status"),
+    ).join(Stakeholder, col(Stakeholder.id) == col(Request.stakeholder_id))
+    statement = join_current_decisions(statement).outerjoin(
+        RoadmapItem, col(RoadmapItem.id) == effective_field("roadmap_item_id")
+    )
+    rows = session.execute(statement.where(col(Request.id).in_(list(request_ids)))).mappings()
+    return [
+        InForce(
+            request_id=row["request_id"],
+            stakeholder_id=row["stakeholder_id"],
+            stakeholder_wants_notices=bool(row["stakeholder_notify"]),
+            answer=_answer_of(row) if row["decision_id"] and row["decision_notify"] else None,
+        )
+        for row in rows
+    ]
+
+
+def _answer_of(row: RowMapping) -> Answer:
+    ended = row["roadmap_item_status"]
+    return Answer(
+        decision_id=row["decision_id"],
+        outcome=Outcome(row["decision_outcome"]),
+        roadmap_item_id=row["decision_roadmap_item_id"],
+        roadmap_item_status=ended if ended in ENDINGS else None,
+        why=row["decision_why"],
+        stakeholder_message=row["decision_stakeholder_message"],
+    )
+
+
+def last_told(session: Session, request_ids: Collection[int]) -> dict[int, Answer]:
+    """Per request, the answer of the last notice sent about it."""
+    rows = session.exec(
+        select(NoticeItem)
+        .join(Notice, col(Notice.id) == col(NoticeItem.notice_id))
+        .where(col(NoticeItem.request_id).in_(list(request_ids)))
+        .where(col(Notice.status) == NoticeStatus.sent)
+        .order_by(col(Notice.sent_at), col(Notice.id))
+    ).all()
+    # Later notices overwrite earlier ones: the last one sent is what they know.
+    return {item.request_id: answer_of_item(item) for item in rows}
+
+
+def answer_of_item(item: NoticeItem) -> Answer:
+    return Answer(
+        decision_id=item.decision_id,
+        outcome=item.outcome,
+        roadmap_item_id=item.roadmap_item_id,
+        roadmap_item_status=item.roadmap_item_status,
+        why=item.why,
+        stakeholder_message=item.stakeholder_message,
+    )

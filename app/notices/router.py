@@ -1,0 +1,54 @@
+"""HTTP routes for /notices (managers): what was told, to whom, when."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.auth.dependencies import RequireManager
+from app.core.db import SessionDep
+from app.core.pagination import PageParams
+from app.core.types import PathId
+from app.notices import service
+from app.notices.models import NoticePage, NoticeRead
+from app.notices.service import NoticeFilters
+from app.requests.dependencies import ValidRequest
+from app.stakeholders.dependencies import ValidStakeholder
+
+router = APIRouter(tags=["notices"], dependencies=[RequireManager])
+
+
+@router.get("/notices")
+def list_notices(session: SessionDep, filters: Annotated[NoticeFilters, Query()]) -> NoticePage:
+    """Notices, newest first: sent, waiting, held, failed or cancelled."""
+    notices, next_cursor = service.list_notices(session=session, filters=filters)
+    return NoticePage(items=notices, next_cursor=next_cursor)
+
+
+@router.get("/notices/{notice_id}")
+def get_notice(notice_id: PathId, session: SessionDep) -> NoticeRead:
+    notice = service.get(session=session, notice_id=notice_id)
+    return service.to_reads(session, [notice])[0]
+
+
+@router.get("/stakeholders/{stakeholder_id}/notices")
+def list_stakeholder_notices(
+    stakeholder: ValidStakeholder, session: SessionDep, page: Annotated[PageParams, Query()]
+) -> NoticePage:
+    """What this stakeholder was told (or will be), newest first."""
+    filters = NoticeFilters(stakeholder_id=stakeholder.id, limit=page.limit, cursor=page.cursor)
+    notices, next_cursor = service.list_notices(
+        session=session, filters=filters, list_name=f"/stakeholders/{stakeholder.id}/notices"
+    )
+    return NoticePage(items=notices, next_cursor=next_cursor)
+
+
+@router.get("/requests/{request_id}/notices")
+def list_request_notices(
+    request: ValidRequest, session: SessionDep, page: Annotated[PageParams, Query()]
+) -> NoticePage:
+    """What the request's stakeholder was told about it (or will be), newest first."""
+    filters = NoticeFilters(request_id=request.id, limit=page.limit, cursor=page.cursor)
+    notices, next_cursor = service.list_notices(
+        session=session, filters=filters, list_name=f"/requests/{request.id}/notices"
+    )
+    return NoticePage(items=notices, next_cursor=next_cursor)

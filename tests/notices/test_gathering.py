@@ -1,0 +1,163 @@
+"""A change of a request's answer owes its stakeholder a notice, gathered per
+stakeholder: one message, not a storm; never about what they were already told."""
+
+import pytest
+from sqlalchemy import update
+
+from app.auth.models import Role
+from app.core.types import utcnow
+from app.notices.models import Notice, NoticeStatus
+from tests import factories
+
+API = "/api/v1"
+
+
+def notices(client, **filters):
+    response = client.get(f"{API}/notices", params=filters | {"limit": 200})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def decide(client, subject, **fields):
+    body = {"outcome": "declined", "why": "Not this year"} | fields
+    return factories.created(client, f"/{subject}/decisions", body)
+
+
+def told_everything(engine):
+    """What the sender will do: every gathering notice goes out."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(Notice)
+            .where(Notice.status.in_([NoticeStatus.pending, NoticeStatus.held]))
+            .values(status=NoticeStatus.sent, sent_at=utcnow())
+        )
+
+
+@pytest.fixture
+def shared_need(client):
+    """A need with 5 requests from 3 stakeholders (one asked three times)."""
+    need = factories.need(client)
+    people = [factories.stakeholder(client) for _ in range(3)]
+    for person in [people[0], people[0], people[0], people[1], people[2]]:
+        factories.request(client, stakeholder_id=person["id"], need_id=need["id"])
+    return need, people
+
+
+def test_deciding_a_need_owes_one_notice_per_stakeholder(client, shared_need):
+    need, people = shared_need
+
+    decision = decide(client, f"needs/{need['id']}", stakeholder_message="Not in 2027, sorry.")
+
+    owed = notices(client)
+    assert sorted(n["stakeholder_id"] for n in owed) == sorted(p["id"] for p in people)
+    by_person = {n["stakeholder_id"]: n for n in owed}
+    assert len(by_person[people[0]["id"]]["items"]) == 3
+    item = by_person[people[1]["id"]]["items"][0]
+    assert (item["decision_id"], item["outcome"]) == (decision["id"], "declined")
+    assert item["stakeholder_message"] == "Not in 2027, sorry."
+    assert {n["status"] for n in owed} == {"pending"}
+
+
+def test_a_request_decided_twice_appears_once_with_the_later_answer(client):
+    request = factories.request(client)
+    item = factories.roadmap_item(client)
+
+    decide(client, f"requests/{request['id']}")
+    later = decide(
+        client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"]
+    )
+
+    [notice] = notices(client)
+    assert [(i["request_id"], i["decision_id"]) for i in notice["items"]] == [
+        (request["id"], later["id"])
+    ]
+    assert notice["items"][0]["outcome"] == "accepted"
+
+
+def test_a_quiet_decision_or_a_stakeholder_who_opted_out_owes_nothing(client):
+    quiet = factories.request(client)
+    opted_out = factories.stakeholder(client, notify=False)
+    unwilling = factories.request(client, stakeholder_id=opted_out["id"])
+
+    decide(client, f"requests/{quiet['id']}", notify=False)
+    decide(client, f"requests/{unwilling['id']}")
+
+    assert notices(client) == []
+
+
+def test_an_answer_back_to_what_was_told_cancels_the_notice(client, engine):
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}", stakeholder_message="No.")
+    told_everything(engine)
+
+    decide(client, f"requests/{request['id']}", outcome="deferred", why="Maybe later")
+    assert [n["status"] for n in notices(client, status="pending")] == ["pending"]
+    decide(
+        client,
+        f"requests/{request['id']}",
+        why="Said no, and it stays no",
+        stakeholder_message="No.",
+    )
+
+    assert notices(client, status="pending") == []
+    assert len(notices(client, status="cancelled")) == 1
+
+
+def test_a_confirmation_that_changes_nothing_they_know_owes_nothing(client, engine):
+    request = factories.request(client)
+    item = factories.roadmap_item(client)
+    accepted = decide(
+        client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"]
+    )
+    told_everything(engine)
+    client.patch(f"{API}/roadmap-items/{item['id']}", json={"horizon": "later"})
+
+    confirmed = client.post(f"{API}/decisions/{accepted['id']}/confirm", json={"why": "Still on"})
+
+    assert confirmed.status_code == 201, confirmed.text
+    assert notices(client, status="pending") == []
+
+
+@pytest.mark.parametrize("ending", ["shipped", "cancelled"])
+def test_an_item_shipped_or_cancelled_tells_those_promised_it(client, engine, ending):
+    request = factories.request(client)
+    item = factories.roadmap_item(client)
+    decide(client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"])
+    told_everything(engine)
+
+    client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": ending})
+
+    [notice] = notices(client, status="pending")
+    assert notice["items"][0]["roadmap_item_status"] == ending
+
+
+def test_the_notices_of_a_stakeholder_and_of_a_request(client, shared_need):
+    need, people = shared_need
+    decide(client, f"needs/{need['id']}")
+    one_request = client.get(f"{API}/requests", params={"stakeholder_id": people[1]["id"]}).json()[
+        "items"
+    ][0]
+
+    of_person = client.get(f"{API}/stakeholders/{people[0]['id']}/notices").json()["items"]
+    of_request = client.get(f"{API}/requests/{one_request['id']}/notices").json()["items"]
+
+    assert [n["stakeholder_id"] for n in of_person] == [people[0]["id"]]
+    assert [n["stakeholder_id"] for n in of_request] == [people[1]["id"]]
+    assert notices(client, request_id=one_request["id"]) == of_request
+    assert notices(client, stakeholder_id=people[0]["id"]) == of_person
+
+
+def test_notices_are_for_managers(client_as):
+    assert client_as(Role.contributor).get(f"{API}/notices").status_code == 403
+    assert client_as(Role.manager).get(f"{API}/notices").status_code == 200
+    assert client_as(Role.manager).get(f"{API}/notices/999").status_code == 404
+
+
+def test_with_approval_required_a_notice_waits_held(client, app, monkeypatch):
+    held = app.state.settings.model_copy(update={"notice_approval": "required"})
+    monkeypatch.setattr(app.state, "settings", held)
+    request = factories.request(client)
+
+    decide(client, f"requests/{request['id']}")
+
+    assert [n["status"] for n in notices(client)] == ["held"]
