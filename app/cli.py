@@ -21,7 +21,9 @@ from app.core.config import get_settings
 from app.core.db import make_engine, open_session
 from app.core.errors import ProblemError
 from app.core.migrations import current_revision, head_revision
+from app.core.worker import PollingWorker
 from app.demo.cli import demo
+from app.notices.sender import NoticeSender
 from app.transfer.cli import export, import_cli
 from app.webhooks.dispatcher import Dispatcher
 
@@ -37,6 +39,8 @@ cli.add_typer(db_cli, name="db")
 webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
 cli.add_typer(webhooks_cli, name="webhooks")
+notices_cli = typer.Typer(help="Notices to stakeholders.", no_args_is_help=True)
+cli.add_typer(notices_cli, name="notices")
 cli.add_typer(import_cli, name="import", no_args_is_help=True)
 cli.command("export")(export)
 cli.command("demo")(demo)
@@ -202,18 +206,31 @@ def webhooks_run() -> None:
     at once.
     """
     settings = get_settings()
-    engine = migrated_engine()
+    _run_until_signalled(Dispatcher(engine=migrated_engine(), settings=settings), "webhooks")
 
-    async def run_until_signalled() -> None:
+
+@notices_cli.command("run")
+def notices_run() -> None:
+    """Send notices in this process until stopped (Ctrl-C or SIGTERM).
+
+    Run it when the servers have REQTRACK_NOTICE_SENDER_ENABLED=false, or beside them:
+    senders share the work through the database and never send one notice twice at once.
+    """
+    settings = get_settings()
+    _run_until_signalled(NoticeSender(engine=migrated_engine(), settings=settings), "notices")
+
+
+def _run_until_signalled(worker: PollingWorker, what: str) -> None:
+    async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        typer.echo("delivering webhooks; stop with Ctrl-C")
-        await Dispatcher(engine=engine, settings=settings).run(stop)
+        typer.echo(f"{what}: sending; stop with Ctrl-C")
+        await worker.run(stop)
 
-    asyncio.run(run_until_signalled())
-    engine.dispose()
+    asyncio.run(run())
+    worker.engine.dispose()
     typer.echo("stopped")
 
 

@@ -26,6 +26,7 @@ from app.events.answer_cache import AnswerCache
 from app.hot_reads import HotReadsMiddleware
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
+from app.notices.sender import running_sender
 from app.openapi import install_openapi
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
@@ -51,7 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade_to_head, app.state.engine)
         with checkpoints_in_background(settings):
-            async with running_dispatcher(app.state.engine, settings):
+            async with (
+                running_dispatcher(app.state.engine, settings),
+                running_sender(app.state.engine, settings),
+            ):
                 # What starting made lives as long as the process: set aside, the
                 # collector's full passes do not walk it again and again (they took a good
                 # part of a large import's time).

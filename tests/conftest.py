@@ -76,8 +76,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         environment="test",
         migrate_on_start=False,
         secret_key=TEST_SECRET_KEY,
-        # Webhook tests run their own dispatcher, with short timings.
+        # Webhook and notice tests run their own dispatcher and sender, with short timings.
         webhook_dispatcher_enabled=False,
+        notice_sender_enabled=False,
         data_dir=tmp_path_factory.mktemp("data"),
     )
 

@@ -8,6 +8,7 @@ from app.auth.models import Role
 from app.core.types import utcnow
 from app.notices.models import Notice, NoticeStatus
 from tests import factories
+from tests.notices.helpers import app_settings
 
 API = "/api/v1"
 
@@ -153,11 +154,10 @@ def test_notices_are_for_managers(client_as):
     assert client_as(Role.manager).get(f"{API}/notices/999").status_code == 404
 
 
-def test_with_approval_required_a_notice_waits_held(client, app, monkeypatch):
-    held = app.state.settings.model_copy(update={"notice_approval": "required"})
-    monkeypatch.setattr(app.state, "settings", held)
+def test_with_approval_required_a_notice_waits_held(client, app):
     request = factories.request(client)
 
-    decide(client, f"requests/{request['id']}")
+    with app_settings(app, notice_approval="required"):
+        decide(client, f"requests/{request['id']}")
 
     assert [n["status"] for n in notices(client)] == ["held"]

@@ -53,7 +53,7 @@ def dispatcher_process(
         # Ready once it says so: its signal handlers are in place.
         assert process.stdout is not None
         ready = process.stdout.readline()
-        assert b"delivering webhooks" in ready, ready
+        assert b"webhooks: sending" in ready, ready
         yield process
     finally:
         if process.poll() is None:

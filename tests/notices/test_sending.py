@@ -1,0 +1,155 @@
+"""Due notices go out once each: by mail to a real SMTP server, or to the change feed for
+a stakeholder with no address; a mail server down loses nothing."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import update
+
+from app.core.db import open_session
+from app.core.types import utcnow
+from app.notices.models import Notice
+from app.notices.sender import NoticeSender
+from app.notices.sending import claim_due
+from tests import factories
+from tests.mail.helpers import SENDER
+from tests.mail.smtp_server import Inbox, smtp_server, unused_port
+from tests.notices.helpers import app_settings
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def no_delay(app):
+    """Notices due as soon as they are owed."""
+    with app_settings(app, notice_delay_seconds=0) as settings:
+        yield settings
+
+
+@pytest.fixture
+def inbox():
+    with smtp_server(Inbox()) as inbox:
+        yield inbox
+
+
+def mailing(settings, smtp_url):
+    return settings.model_copy(update={"smtp_url": SecretStr(smtp_url), "mail_from": SENDER})
+
+
+def send_due(engine, settings, smtp_url):
+    sender = NoticeSender(engine=engine, settings=mailing(settings, smtp_url))
+    return asyncio.run(sender.work_once())
+
+
+def decide(client, subject, **fields):
+    body = {"outcome": "declined", "why": "Not this year"} | fields
+    return factories.created(client, f"/{subject}/decisions", body)
+
+
+def the_notice(client):
+    [notice] = client.get(f"{API}/notices").json()["items"]
+    return notice
+
+
+def test_a_due_notice_is_mailed_once_with_the_why_and_the_message(client, engine, no_delay, inbox):
+    dana = factories.stakeholder(client, name="Dana Reyes", email="dana@example.com")
+    need = factories.need(client)
+    for title in ("SSO for Acme", "Okta login"):
+        factories.request(client, stakeholder_id=dana["id"], need_id=need["id"], title=title)
+    decide(client, f"needs/{need['id']}", why="Security first", stakeholder_message="In Q3.")
+
+    assert send_due(engine, no_delay, inbox.url) is True
+    assert send_due(engine, no_delay, inbox.url) is False
+
+    mail = inbox.only().message
+    notice = the_notice(client)
+    assert mail["To"] == "Dana Reyes <dana@example.com>"
+    assert mail["Subject"] == "What we decided about 2 of your requests"
+    assert mail["Message-ID"] == f"<notice-{notice['id']}@reqtrack.example>"
+    text = mail.get_body(("plain",)).get_content()
+    for said in ("SSO for Acme", "Okta login", "Why: Security first", "In Q3."):
+        assert said in text
+    assert (notice["status"], notice["channel"], notice["attempts"]) == ("sent", "email", 1)
+    assert notice["sent_at"] is not None
+    assert notice["body_text"] == text.replace("\r\n", "\n")
+    sent = client.get(f"{API}/events", params={"type": "notice.sent"}).json()["items"]
+    assert [event["data"]["id"] for event in sent] == [notice["id"]]
+
+
+def test_a_stakeholder_without_an_address_is_told_on_the_feed_only(client, engine, no_delay, inbox):
+    request = factories.request(client, stakeholder_id=factories.stakeholder(client)["id"])
+    client.patch(f"{API}/stakeholders/{request['stakeholder_id']}", json={"email": None})
+    decide(client, f"requests/{request['id']}")
+
+    send_due(engine, no_delay, inbox.url)
+
+    assert inbox.received == []
+    notice = the_notice(client)
+    assert (notice["status"], notice["channel"]) == ("sent", "feed")
+    assert client.get(f"{API}/events", params={"type": "notice.sent"}).json()["items"]
+
+
+def test_a_mail_server_down_loses_nothing_and_sends_once_it_is_back(
+    client, engine, no_delay, inbox
+):
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}")
+
+    send_due(engine, no_delay, f"smtp://127.0.0.1:{unused_port()}")
+    waiting = the_notice(client)
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 1)
+    assert waiting["last_error"]
+    with engine.begin() as connection:  # the backoff has passed
+        connection.execute(update(Notice).values(next_attempt_at=utcnow()))
+    send_due(engine, no_delay, inbox.url)
+
+    assert len(inbox.received) == 1
+    assert the_notice(client)["status"] == "sent"
+
+
+def test_a_sender_that_died_mid_send_is_replaced_with_the_same_message_id(
+    client, engine, no_delay, inbox
+):
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}")
+    with open_session(engine, write=True) as session:
+        [claim] = claim_due(session, settings=mailing(no_delay, inbox.url), limit=5)
+        session.commit()
+    # It never recorded the sending; its lease runs out.
+    with engine.begin() as connection:
+        connection.execute(update(Notice).values(lease_expires_at=utcnow() - timedelta(1)))
+
+    send_due(engine, no_delay, inbox.url)
+
+    assert claim.message is not None
+    assert inbox.only().message["Message-ID"] == claim.message.message_id
+    assert the_notice(client)["status"] == "sent"
+
+
+def test_internal_roadmap_titles_stay_internal_and_stored_text_is_escaped(
+    client, engine, no_delay, inbox
+):
+    hidden = factories.roadmap_item(client, title="Project Hush")
+    shown = factories.roadmap_item(
+        client, title="SSO v2", public_title="Single sign-on", visibility="portal"
+    )
+    person = factories.stakeholder(client)
+    first = factories.request(client, stakeholder_id=person["id"], title="<b>Bold</b> ask")
+    second = factories.request(client, stakeholder_id=person["id"])
+    decide(client, f"requests/{first['id']}", outcome="accepted", roadmap_item_id=hidden["id"])
+    decide(client, f"requests/{second['id']}", outcome="accepted", roadmap_item_id=shown["id"])
+
+    send_due(engine, no_delay, inbox.url)
+
+    mail = inbox.only().message
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "Project Hush" not in text + html
+    assert "SSO v2" not in text + html
+    assert "Single sign-on" in text
+    assert "Single sign-on" in html
+    assert "<b>Bold</b> ask" in text
+    assert "&lt;b&gt;Bold&lt;/b&gt; ask" in html
+    assert "<b>Bold</b>" not in html
