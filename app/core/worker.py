@@ -96,6 +96,13 @@ class LeasedQueue:
             row.status = self.pending
             row.next_attempt_at = utcnow() + timedelta(seconds=backoff.delay(row.attempt_count))
 
+    def again(self, row: LeasedRow, *, attempts: int) -> None:
+        """A failed row gets another round of `attempts`, starting now (by hand)."""
+        row.status = self.pending
+        row.attempts_allowed = row.attempt_count + attempts
+        row.next_attempt_at = utcnow()
+        row.finished_at = None
+
 
 class PollingWorker(ABC):
     """Works until stopped: each round does what is due, and waits a poll interval when

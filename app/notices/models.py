@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from app.core.models import NEVER_REUSE_IDS, ServerId
 from app.core.pagination import Page
 from app.core.types import BigIntPK, UTCDateTime, utcnow
+from app.core.worker import LeasedQueue
 from app.decisions.models import Outcome
 
 
@@ -59,6 +60,16 @@ class Notice(SQLModel, table=True):
     lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=String(500))
+
+
+# The sender's queue: claimed with a lease, retried with backoff (app.core.worker).
+NOTICES = LeasedQueue(
+    Notice,
+    pending=NoticeStatus.pending,
+    sending=NoticeStatus.sending,
+    done=NoticeStatus.sent,
+    failed=NoticeStatus.failed,
+)
 
 
 class NoticeItem(SQLModel, table=True):

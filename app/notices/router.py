@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.auth.dependencies import RequireManager
+from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.pagination import PageParams
-from app.core.types import PathId
+from app.idempotency.dependencies import Idempotent
 from app.notices import service
+from app.notices.dependencies import ValidNotice
 from app.notices.models import NoticePage, NoticeRead
 from app.notices.service import NoticeFilters
 from app.requests.dependencies import ValidRequest
@@ -25,8 +27,26 @@ def list_notices(session: SessionDep, filters: Annotated[NoticeFilters, Query()]
 
 
 @router.get("/notices/{notice_id}")
-def get_notice(notice_id: PathId, session: SessionDep) -> NoticeRead:
-    notice = service.get(session=session, notice_id=notice_id)
+def get_notice(notice: ValidNotice, session: SessionDep) -> NoticeRead:
+    return service.to_reads(session, [notice])[0]
+
+
+@router.post("/notices/{notice_id}/release", dependencies=[Idempotent])
+def release_notice(notice: ValidNotice, session: SessionDep) -> NoticeRead:
+    """Let a held notice go (REQTRACK_NOTICE_APPROVAL=required holds each one)."""
+    return service.to_reads(session, [service.release(session=session, notice=notice)])[0]
+
+
+@router.post("/notices/{notice_id}/cancel", dependencies=[Idempotent])
+def cancel_notice(notice: ValidNotice, session: SessionDep) -> NoticeRead:
+    """Stop a pending or held notice: it is never sent."""
+    return service.to_reads(session, [service.cancel(session=session, notice=notice)])[0]
+
+
+@router.post("/notices/{notice_id}/retry", dependencies=[Idempotent])
+def retry_notice(notice: ValidNotice, session: SessionDep, settings: SettingsDep) -> NoticeRead:
+    """Send a failed notice again: a new round of attempts starts now."""
+    notice = service.retry(session=session, notice=notice, settings=settings)
     return service.to_reads(session, [notice])[0]
 
 

@@ -11,26 +11,19 @@ from sqlmodel import Session, col, select
 
 from app.core.config import Settings
 from app.core.types import utcnow
-from app.core.worker import Backoff, LeasedQueue
+from app.core.worker import Backoff
 from app.decisions.models import Outcome
 from app.events.outbox import announce
 from app.events.types import register
 from app.mail.message import OutgoingMessage, list_unsubscribe, message_id_for
 from app.mail.templates import render
 from app.notices.answers import answers_in_force, last_told
-from app.notices.models import Notice, NoticeChannel, NoticeItem, NoticeStatus
+from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem, RoadmapStatus, Visibility
 from app.stakeholders.models import Stakeholder
 
-NOTICES = LeasedQueue(
-    Notice,
-    pending=NoticeStatus.pending,
-    sending=NoticeStatus.sending,
-    done=NoticeStatus.sent,
-    failed=NoticeStatus.failed,
-)
 ERROR_CHARS = 500
 # A sent notice is announced on the change feed, so a webhook can relay it to chat.
 register("notice", ["sent"])

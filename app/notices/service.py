@@ -6,11 +6,20 @@ from collections.abc import Sequence
 import pydantic
 from sqlmodel import Session, col, select
 
-from app.core.errors import NotFound
+from app.core.config import Settings
+from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams, fetch_page
-from app.core.types import QueryId
+from app.core.types import QueryId, utcnow
 from app.notices import gathering  # noqa: F401  (decisions and items owe notices from now on)
-from app.notices.models import Notice, NoticeItem, NoticeItemRead, NoticeRead, NoticeStatus
+from app.notices.models import (
+    GATHERING,
+    NOTICES,
+    Notice,
+    NoticeItem,
+    NoticeItemRead,
+    NoticeRead,
+    NoticeStatus,
+)
 
 
 class NoticeFilters(PageParams):
@@ -74,3 +83,40 @@ def to_reads(session: Session, notices: Sequence[Notice]) -> list[NoticeRead]:
         )
         for notice in notices
     ]
+
+
+def release(*, session: Session, notice: Notice) -> Notice:
+    """A manager lets a held notice go: it is sent once its gathering time has passed."""
+    _ensure_status(notice, NoticeStatus.held, "only a held notice is released")
+    notice.status = NoticeStatus.pending
+    notice.next_attempt_at = max(notice.send_after, utcnow())
+    return _saved(session, notice)
+
+
+def cancel(*, session: Session, notice: Notice) -> Notice:
+    """Stop a notice that has not gone out; the answers it held stay untold (and show in
+    what is owed again at the next change)."""
+    _ensure_status(notice, GATHERING, "only a pending or held notice is cancelled")
+    notice.status = NoticeStatus.cancelled
+    notice.finished_at = utcnow()
+    return _saved(session, notice)
+
+
+def retry(*, session: Session, notice: Notice, settings: Settings) -> Notice:
+    """Give a failed notice another round of attempts, starting now."""
+    _ensure_status(notice, NoticeStatus.failed, "only a failed notice is retried")
+    NOTICES.again(notice, attempts=settings.notice_max_attempts)
+    return _saved(session, notice)
+
+
+def _ensure_status(
+    notice: Notice, allowed: NoticeStatus | tuple[NoticeStatus, ...], rule: str
+) -> None:
+    if notice.status not in (allowed if isinstance(allowed, tuple) else (allowed,)):
+        raise Conflict(f"Notice {notice.id} is {notice.status}: {rule}.")
+
+
+def _saved(session: Session, notice: Notice) -> Notice:
+    session.add(notice)
+    session.flush()
+    return notice

@@ -10,7 +10,6 @@ from app.core.config import Settings
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
-from app.core.types import utcnow
 from app.events.models import Event
 from app.webhooks.addresses import DestinationRefused, Destinations, check_literal_host
 from app.webhooks.models import (
@@ -24,6 +23,7 @@ from app.webhooks.models import (
     WebhookDelivery,
     WebhookUpdate,
 )
+from app.webhooks.queue import DELIVERIES
 from app.webhooks.signing import generate_secret
 
 
@@ -114,10 +114,7 @@ def retry(*, session: Session, delivery: WebhookDelivery, settings: Settings) ->
         raise Conflict(
             f"Delivery {delivery.id} is {delivery.status}; only a failed one is retried."
         )
-    delivery.status = DeliveryStatus.pending
-    delivery.attempts_allowed = delivery.attempt_count + settings.webhook_max_attempts
-    delivery.next_attempt_at = utcnow()
-    delivery.finished_at = None
+    DELIVERIES.again(delivery, attempts=settings.webhook_max_attempts)
     session.add(delivery)
     session.flush()
     return delivery

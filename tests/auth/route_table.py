@@ -25,9 +25,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy import update
 
 from app.auth.models import Role
 from app.main import app as configured_app
+from app.notices.models import Notice
 from tests import factories
 from tests.auth.helpers import API, _unique, create_service_token, create_user, new_user_body
 from tests.webhooks.helpers import dispatch_once
@@ -205,10 +207,22 @@ class Targets:
         # A parameter added later: an arbitrary but well-formed value.
         return "1" if name == "id" or name.endswith("_id") else "matrix"
 
+    def notice_in(self, status: str) -> dict[str, Any]:
+        """The notice, put in the state a route acts on (held to release, failed to retry)."""
+        notice = self.notice()
+        with self.admin.app.state.engine.begin() as connection:  # type: ignore[attr-defined]
+            connection.execute(
+                update(Notice).where(Notice.id == notice["id"]).values(status=status)
+            )
+        return notice
+
     def url(self, route: Route) -> str:
-        return PATH_PARAMETER.sub(
-            lambda match: quote(self.path_value(match.group(1)), safe=""), route.path
-        )
+        def value(name: str) -> str:
+            if name == "notice_id" and route.name in NOTICE_STATE_ACTED_ON:
+                return str(self.notice_in(NOTICE_STATE_ACTED_ON[route.name])["id"])
+            return self.path_value(name)
+
+        return PATH_PARAMETER.sub(lambda match: quote(value(match.group(1)), safe=""), route.path)
 
     def body(self, route: Route) -> "dict[str, Any] | Upload | None":
         upload = PLAUSIBLE_UPLOADS.get(route.name)
@@ -219,6 +233,9 @@ class Targets:
         make = PLAUSIBLE_BODIES.get(route.name)
         return make(self) if make is not None else {}
 
+
+# The state a notice route acts on: any other is a 409.
+NOTICE_STATE_ACTED_ON = {"release_notice": "held", "retry_notice": "failed"}
 
 PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
     "create_stakeholder": lambda _: {

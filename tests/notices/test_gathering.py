@@ -161,3 +161,36 @@ def test_with_approval_required_a_notice_waits_held(client, app):
         decide(client, f"requests/{request['id']}")
 
     assert [n["status"] for n in notices(client)] == ["held"]
+
+
+def test_a_held_notice_is_released_and_a_pending_one_cancelled(client, app):
+    request = factories.request(client)
+    with app_settings(app, notice_approval="required"):
+        decide(client, f"requests/{request['id']}")
+    [held] = notices(client)
+
+    released = client.post(f"{API}/notices/{held['id']}/release")
+    again = client.post(f"{API}/notices/{held['id']}/release")
+    cancelled = client.post(f"{API}/notices/{held['id']}/cancel")
+
+    assert (released.status_code, released.json()["status"]) == (200, "pending")
+    assert again.status_code == 409
+    assert "only a held notice is released" in again.json()["detail"]
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    assert client.post(f"{API}/notices/{held['id']}/cancel").status_code == 409
+
+
+def test_only_a_failed_notice_is_retried_with_a_new_round(client, engine):
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}")
+    [notice] = notices(client)
+    assert client.post(f"{API}/notices/{notice['id']}/retry").status_code == 409
+    with engine.begin() as connection:
+        connection.execute(
+            update(Notice).values(status=NoticeStatus.failed, attempt_count=8, attempts_allowed=8)
+        )
+
+    retried = client.post(f"{API}/notices/{notice['id']}/retry")
+
+    assert (retried.status_code, retried.json()["status"]) == (200, "pending")
+    assert retried.json()["attempts"] == 8
