@@ -26,6 +26,7 @@ from app.events.answer_cache import AnswerCache
 from app.hot_reads import HotReadsMiddleware
 from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
+from app.notices import pages as notice_pages
 from app.notices.sender import running_sender
 from app.openapi import install_openapi
 from app.ops.logs import configure_logging
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Replay, replay_response)
     include_api(app)  # before the probes: the API's routes are matched first
     app.include_router(health.router)
+    app.include_router(notice_pages.router)
     app.include_router(metrics_router)
     install_openapi(app)
     # Innermost: a read answered before routing is still counted, logged and limited.

@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     notice_delay_seconds: float = Field(default=300.0, ge=0)
     notice_approval: Literal["none", "required"] = "none"
     notice_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Where readers reach this server: the base of the links in notices.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+")
     # The sender runs inside the server unless disabled (then `reqtrack notices run`).
     notice_sender_enabled: bool = True
     notice_poll_seconds: float = Field(default=1.0, gt=0)

@@ -20,6 +20,7 @@ from app.mail.templates import render
 from app.notices.answers import answers_in_force, last_told
 from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
+from app.notices.unsubscribe import unsubscribe_url
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem, RoadmapStatus, Visibility
 from app.stakeholders.models import Stakeholder
@@ -95,7 +96,7 @@ def _rendered(session: Session, notice: Notice, settings: Settings) -> OutgoingM
     """The message as it will go out; kept on the notice (subject, body_text)."""
     stakeholder = session.get(Stakeholder, notice.stakeholder_id)
     assert stakeholder is not None
-    context = _context(session, notice, stakeholder)
+    context = _context(session, notice, stakeholder, settings)
     notice.subject = _subject(context["items"])
     bodies = render("notice", context | {"subject": notice.subject}, settings=settings)
     notice.body_text = bodies.text
@@ -115,7 +116,9 @@ def _rendered(session: Session, notice: Notice, settings: Settings) -> OutgoingM
     )
 
 
-def _context(session: Session, notice: Notice, stakeholder: Stakeholder) -> dict[str, Any]:
+def _context(
+    session: Session, notice: Notice, stakeholder: Stakeholder, settings: Settings
+) -> dict[str, Any]:
     rows = session.exec(
         select(NoticeItem, Request, RoadmapItem)
         .join(Request, col(Request.id) == col(NoticeItem.request_id))
@@ -132,7 +135,8 @@ def _context(session: Session, notice: Notice, stakeholder: Stakeholder) -> dict
         }
         for item, request, roadmap_item in rows
     ]
-    return {"name": stakeholder.name, "items": items, "unsubscribe_url": ""}
+    unsubscribe = unsubscribe_url(settings, stakeholder.id or 0)
+    return {"name": stakeholder.name, "items": items, "unsubscribe_url": unsubscribe}
 
 
 def _answer_in_words(item: NoticeItem, roadmap_item: RoadmapItem | None) -> str:

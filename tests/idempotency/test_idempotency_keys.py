@@ -199,7 +199,9 @@ def _post_paths(application: FastAPI) -> list[str]:
     return [
         context.path
         for context in iter_route_contexts(application.routes)
-        if "POST" in (getattr(context, "methods", None) or ()) and context.path != LOGIN_PATH
+        if "POST" in (getattr(context, "methods", None) or ())
+        and context.path.startswith("/api/")  # not pages: /unsubscribe is idempotent itself
+        and context.path != LOGIN_PATH
     ]
 
 

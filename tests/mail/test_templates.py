@@ -48,10 +48,13 @@ def test_a_value_the_template_needs_but_was_not_given_fails_rather_than_blanks()
         render("example", {"name": "Zoë", "subject": "S"}, settings=Settings())
 
 
-def test_every_packaged_template_is_package_data_an_installed_wheel_carries():
+@pytest.mark.parametrize(
+    "package", sorted(p.parent.name for p in (ROOT / "app").glob("*/templates"))
+)
+def test_every_packaged_template_is_package_data_an_installed_wheel_carries(package):
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["app.mail"]
-    folder = ROOT / "app" / "mail"
+    patterns = pyproject["tool"]["setuptools"]["package-data"].get(f"app.{package}", [])
+    folder = ROOT / "app" / package
     templates = [p.relative_to(folder).as_posix() for p in (folder / "templates").iterdir()]
 
     assert templates
