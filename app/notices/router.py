@@ -13,6 +13,7 @@ from app.notices import service
 from app.notices.dependencies import ValidNotice
 from app.notices.models import NoticePage, NoticeRead
 from app.notices.service import NoticeFilters
+from app.notices.untold import UntoldReport, untold
 from app.requests.dependencies import ValidRequest
 from app.stakeholders.dependencies import ValidStakeholder
 
@@ -72,3 +73,13 @@ def list_request_notices(
         session=session, filters=filters, list_name=f"/requests/{request.id}/notices"
     )
     return NoticePage(items=notices, next_cursor=next_cursor)
+
+
+@router.get("/reports/untold", tags=["reports"])
+def report_untold(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="The most requests to list.")] = 50,
+) -> UntoldReport:
+    """Requests whose stakeholder does not know the answer in force (never told, told an
+    answer since replaced, or a promise now suspect), oldest decision first."""
+    return untold(session, limit=limit)

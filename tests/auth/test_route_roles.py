@@ -18,7 +18,8 @@ def may_call(role: Role, route: Route) -> bool:
     if route.area in ("users", "service-tokens", "webhooks"):
         return role is Role.admin
     # What was told to whom, like who changed what, is for managers.
-    if route.area in ("audit", "notices") or route.path.endswith("/notices"):
+    notices = route.path.endswith(("/notices", "/untold"))
+    if route.area in ("audit", "notices") or notices:
         return role in (Role.manager, Role.admin)
     if not route.is_write:
         return True
