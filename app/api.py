@@ -17,9 +17,10 @@ from app.events.router import router as events_router
 from app.hot_reads import HotAnswer, HotRoute, hot_routes
 from app.needs.router import router as needs_router
 from app.notices.router import router as notices_router
+from app.notices.router import stakeholder_view
 from app.reports.router import router as reports_router
 from app.reports.router import trace_router
-from app.requests.router import answer_request, get_request, stakeholder_view
+from app.requests.router import answer_request, get_request
 from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router

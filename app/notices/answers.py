@@ -3,6 +3,7 @@ told (the answer of the last notice sent about it): a notice is owed where they 
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import RowMapping
 from sqlalchemy import select as select_columns
@@ -94,15 +95,34 @@ def _answer_of(row: RowMapping) -> Answer:
 
 def last_told(session: Session, request_ids: Collection[int]) -> dict[int, Answer]:
     """Per request, the answer of the last notice sent about it."""
+    return {
+        request_id: answer for request_id, (answer, _) in told_when(session, request_ids).items()
+    }
+
+
+def told_when(session: Session, request_ids: Collection[int]) -> dict[int, tuple[Answer, datetime]]:
+    """Per request, the answer of the last notice sent about it, and when it was sent."""
     rows = session.exec(
-        select(NoticeItem)
+        select(NoticeItem, Notice.sent_at)
         .join(Notice, col(Notice.id) == col(NoticeItem.notice_id))
         .where(col(NoticeItem.request_id).in_(list(request_ids)))
         .where(col(Notice.status) == NoticeStatus.sent)
         .order_by(col(Notice.sent_at), col(Notice.id))
     ).all()
     # Later notices overwrite earlier ones: the last one sent is what they know.
-    return {item.request_id: answer_of_item(item) for item in rows}
+    return {item.request_id: (answer_of_item(item), sent_at) for item, sent_at in rows if sent_at}
+
+
+def told_at(session: Session, request_ids: Collection[int]) -> dict[int, datetime]:
+    """Per request whose stakeholder knows the answer in force: when it was sent to them."""
+    told = told_when(session, request_ids)
+    return {
+        found.request_id: told[found.request_id][1]
+        for found in answers_in_force(session, request_ids)
+        if found.answer is not None
+        and found.request_id in told
+        and found.answer.tells_the_same_as(told[found.request_id][0])
+    }
 
 
 def answer_of_item(item: NoticeItem) -> Answer:

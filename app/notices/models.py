@@ -13,6 +13,7 @@ from app.core.pagination import Page
 from app.core.types import BigIntPK, UTCDateTime, utcnow
 from app.core.worker import LeasedQueue
 from app.decisions.models import Outcome
+from app.requests.models import RequestRead
 
 
 class NoticeStatus(StrEnum):
@@ -137,4 +138,17 @@ class NoticeRead(SQLModel):
 
 
 class NoticePage(Page[NoticeRead]):
+    pass
+
+
+class ToldRequestRead(RequestRead):
+    """A request as its stakeholder's list shows it: with when they were told."""
+
+    told_at: datetime | None = pydantic.Field(
+        description="When the answer in force was sent to the stakeholder; null if it was "
+        "not (yet): undecided, decided quietly, or still to be sent."
+    )
+
+
+class ToldRequestPage(Page[ToldRequestRead]):
     pass

@@ -3,21 +3,28 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import RequireManager
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
+from app.core.direct import DirectReadsDep
 from app.core.pagination import PageParams
 from app.idempotency.dependencies import Idempotent
 from app.notices import service
+from app.notices.answers import told_at
 from app.notices.dependencies import ValidNotice
-from app.notices.models import NoticePage, NoticeRead
+from app.notices.models import NoticePage, NoticeRead, ToldRequestPage, ToldRequestRead
 from app.notices.service import NoticeFilters
 from app.notices.untold import UntoldReport, untold
+from app.requests import listing
 from app.requests.dependencies import ValidRequest
+from app.requests.service import RequestFilters
 from app.stakeholders.dependencies import ValidStakeholder
 
 router = APIRouter(tags=["notices"], dependencies=[RequireManager])
+# What did we tell them? Readable by every role, as it was before notices.
+stakeholder_view = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 
 
 @router.get("/notices")
@@ -83,3 +90,21 @@ def report_untold(
     """Requests whose stakeholder does not know the answer in force (never told, told an
     answer since replaced, or a promise now suspect), oldest decision first."""
     return untold(session, limit=limit)
+
+
+@stakeholder_view.get("/{stakeholder_id}/requests")
+async def list_stakeholder_requests(
+    stakeholder: ValidStakeholder,
+    reads: DirectReadsDep,
+    session: SessionDep,
+    page: Annotated[PageParams, Query()],
+) -> ToldRequestPage:
+    """What did we tell them? The stakeholder's requests, newest first, each with its
+    effective decision (outcome, why, the message for them) and when that answer was sent
+    to them (null: not yet)."""
+    filters = RequestFilters(stakeholder_id=stakeholder.id, limit=page.limit, cursor=page.cursor)
+    list_name = f"/stakeholders/{stakeholder.id}/requests"
+    found = await listing.page(reads=reads, filters=filters, list_name=list_name)
+    sent = await run_in_threadpool(told_at, session, [request.id for request in found.items])
+    items = [ToldRequestRead.of(request, told_at=sent.get(request.id)) for request in found.items]
+    return ToldRequestPage(items=items, next_cursor=found.next_cursor)

@@ -15,7 +15,6 @@ from app.core.direct import DirectReads, DirectReadsDep
 from app.core.errors import Unprocessable
 from app.core.etags import IfMatch, check_if_match, model_response, set_created, set_etag
 from app.core.locations import location_of
-from app.core.pagination import PageParams
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.idempotency.dependencies import Idempotent
 from app.requests import listing, service
@@ -31,10 +30,8 @@ from app.requests.models import (
     RequestUpsert,
 )
 from app.requests.service import RequestFilters, to_read
-from app.stakeholders.dependencies import ValidStakeholder
 
 router = APIRouter(prefix="/requests", tags=["requests"])
-stakeholder_view = APIRouter(prefix="/stakeholders", tags=["stakeholders"])
 
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
 SourceSystemPath = Annotated[
@@ -170,16 +167,3 @@ def update_request(
 def delete_request(request: ValidRequest, session: SessionDep, if_match: IfMatch = None) -> None:
     check_if_match(if_match, request.version)
     service.delete(session=session, request=request)
-
-
-@stakeholder_view.get("/{stakeholder_id}/requests", response_model=RequestPage)
-async def list_stakeholder_requests(
-    stakeholder: ValidStakeholder,
-    reads: DirectReadsDep,
-    page: Annotated[PageParams, Query()],
-) -> Response:
-    """What did we tell them? The stakeholder's requests, newest first, each with its
-    effective decision: outcome, why and the message for the stakeholder."""
-    filters = RequestFilters(stakeholder_id=stakeholder.id, limit=page.limit, cursor=page.cursor)
-    list_name = f"/stakeholders/{stakeholder.id}/requests"
-    return model_response(await listing.page(reads=reads, filters=filters, list_name=list_name))

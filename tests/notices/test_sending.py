@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import update
 
+from app.core.config import Settings
 from app.core.db import open_session
 from app.core.types import utcnow
 from app.notices.models import Notice
@@ -153,3 +154,22 @@ def test_internal_roadmap_titles_stay_internal_and_stored_text_is_escaped(
     assert "<b>Bold</b> ask" in text
     assert "&lt;b&gt;Bold&lt;/b&gt; ask" in html
     assert "<b>Bold</b>" not in html
+
+
+def test_a_stakeholders_requests_say_when_the_answer_in_force_was_sent(
+    client, engine, no_delay, inbox
+):
+    request = factories.request(client)
+    url = f"{API}/stakeholders/{request['stakeholder_id']}/requests"
+    assert client.get(url).json()["items"][0]["told_at"] is None
+    decide(client, f"requests/{request['id']}")
+    assert client.get(url).json()["items"][0]["told_at"] is None  # owed, not yet sent
+
+    send_due(engine, no_delay, inbox.url)
+    told = client.get(url).json()["items"][0]
+    sent_at = the_notice(client)["sent_at"]
+    decide(client, f"requests/{request['id']}", outcome="deferred", why="Next year")
+
+    assert told["told_at"] == sent_at
+    assert client.get(url).json()["items"][0]["told_at"] is None  # a new answer, untold
+
