@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     def lease_outlasts_timeout(self) -> "Settings":
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
             raise ValueError("webhook_lease_seconds must be longer than webhook_timeout_seconds")
+        # Notices are leased as long: a send outlasting its lease is sent again by another.
+        if self.webhook_lease_seconds <= self.smtp_timeout_seconds:
+            raise ValueError("webhook_lease_seconds must be longer than smtp_timeout_seconds")
         return self
 
     @property

@@ -85,11 +85,14 @@ class LeasedQueue:
         row.lease_expires_at = utcnow() + timedelta(seconds=seconds)
         return token
 
-    def settle(self, row: LeasedRow, *, succeeded: bool, backoff: Backoff) -> None:
-        """After one attempt: done, failed once attempts run out, else due again later."""
+    def settle(
+        self, row: LeasedRow, *, succeeded: bool, backoff: Backoff, final: bool = False
+    ) -> None:
+        """After one attempt: done, failed once attempts run out (or at once when the
+        failure is `final`: trying again would fail the same way), else due again later."""
         row.attempt_count += 1
         row.lease_token = row.lease_expires_at = None
-        if succeeded or row.attempt_count >= row.attempts_allowed:
+        if succeeded or final or row.attempt_count >= row.attempts_allowed:
             row.status = self.done if succeeded else self.failed
             row.finished_at = utcnow()
         else:

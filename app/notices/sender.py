@@ -46,15 +46,17 @@ class NoticeSender(PollingWorker):
         return bool(claims)
 
     async def _send(self, claim: Claim) -> None:
-        error = None
+        error, permanent = None, False
         if claim.message is not None:
             try:
                 await self.backend.send(claim.message)
             except MailNotSent as exc:
-                error = exc.reason
+                error, permanent = exc.reason, exc.permanent
         try:
             await self.in_transaction(
-                lambda s: record_sending(s, claim=claim, error=error, settings=self.settings)
+                lambda s: record_sending(
+                    s, claim=claim, error=error, settings=self.settings, permanent=permanent
+                )
             )
         except SQLAlchemyError:
             # Unrecorded: the lease runs out and it is sent again, with the same Message-ID.

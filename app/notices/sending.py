@@ -167,15 +167,20 @@ def _subject(items: list[dict[str, Any]]) -> str:
 
 
 def record_sending(
-    session: Session, *, claim: Claim, error: str | None, settings: Settings
+    session: Session,
+    *,
+    claim: Claim,
+    error: str | None,
+    settings: Settings,
+    permanent: bool = False,
 ) -> None:
-    """Store how it went: sent (and announced on the change feed), failed for good, or
-    due again after a backoff."""
+    """Store how it went: sent (and announced on the change feed), failed for good (at
+    once when the mail server refused it for good), or due again after a backoff."""
     notice = session.get(Notice, claim.notice_id, with_for_update=True, populate_existing=True)
     if notice is None or notice.lease_token != claim.lease_token:
         return  # cancelled meanwhile, or the lease ran out and another sender took it
     backoff = Backoff(settings.webhook_backoff_base_seconds, settings.webhook_backoff_max_seconds)
-    NOTICES.settle(notice, succeeded=error is None, backoff=backoff)
+    NOTICES.settle(notice, succeeded=error is None, backoff=backoff, final=permanent)
     notice.last_error = error[:ERROR_CHARS] if error else None
     if error is None:
         notice.sent_at = notice.finished_at

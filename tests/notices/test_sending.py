@@ -5,7 +5,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import update
 
 from app.core.config import Settings
@@ -173,3 +173,22 @@ def test_a_stakeholders_requests_say_when_the_answer_in_force_was_sent(
     assert told["told_at"] == sent_at
     assert client.get(url).json()["items"][0]["told_at"] is None  # a new answer, untold
 
+
+def test_a_mailbox_refused_for_good_fails_at_once_rather_than_for_hours(
+    client, engine, no_delay, inbox
+):
+    gone = factories.stakeholder(client, email="gone@example.com")
+    request = factories.request(client, stakeholder_id=gone["id"])
+    inbox.refused.add("gone@example.com")
+    decide(client, f"requests/{request['id']}")
+
+    send_due(engine, no_delay, inbox.url)
+
+    notice = the_notice(client)
+    assert (notice["status"], notice["attempts"]) == ("failed", 1)
+    assert "550" in notice["last_error"]
+
+
+def test_a_sender_may_not_hold_a_notice_for_less_than_a_send_may_take(settings):
+    with pytest.raises(ValidationError, match="longer than smtp_timeout_seconds"):
+        Settings(**settings.model_dump() | {"smtp_timeout_seconds": 90, "smtp_url": None})
