@@ -83,6 +83,14 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+@pytest.fixture(params=BACKENDS)
+def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for the real server processes of one test (each `reqtrack serve`
+    migrates it; the first makes its admin)."""
+    with throwaway_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings)
