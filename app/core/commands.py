@@ -1,6 +1,8 @@
 """What every `reqtrack` command shares: a migrated database, and failing clearly."""
 
 import typer
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -47,5 +49,15 @@ def one_line(exc: BaseException) -> str:
         exc = exc.orig  # the driver's words, without SQLAlchemy's class name and link
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.strerror or exc}: {exc.filename}"
+    if isinstance(exc, ValidationError):  # the settings, most likely: each problem, briefly
+        problems = "; ".join(_problem(error) for error in exc.errors())
+        return f"invalid {exc.title.lower()}: {problems}"
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One problem of a ValidationError: where, and what (never the value given)."""
+    where = ".".join(str(part) for part in error["loc"])
+    what = without_library_prefix(error["msg"])
+    return f"{where}: {what}" if where else what

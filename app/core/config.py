@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+")
     # The sender runs inside the server unless disabled (then `reqtrack notices run`).
     notice_sender_enabled: bool = True
+    # A sender that dies mid-send loses its notice after this; keep it above smtp_timeout.
+    notice_lease_seconds: float = Field(default=60.0, gt=0)
     notice_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("database_url")
@@ -172,9 +174,9 @@ class Settings(BaseSettings):
     def lease_outlasts_timeout(self) -> "Settings":
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
             raise ValueError("webhook_lease_seconds must be longer than webhook_timeout_seconds")
-        # Notices are leased as long: a send outlasting its lease is sent again by another.
-        if self.webhook_lease_seconds <= self.smtp_timeout_seconds:
-            raise ValueError("webhook_lease_seconds must be longer than smtp_timeout_seconds")
+        # A send outlasting its lease would be sent again by another sender.
+        if self.notice_lease_seconds <= self.smtp_timeout_seconds:
+            raise ValueError("notice_lease_seconds must be longer than smtp_timeout_seconds")
         return self
 
     @property

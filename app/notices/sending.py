@@ -65,7 +65,7 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
             session.add(notice)
             continue
         message = _rendered(session, notice, settings)
-        token = NOTICES.lease(notice, seconds=settings.webhook_lease_seconds)
+        token = NOTICES.lease(notice, seconds=settings.notice_lease_seconds)
         session.add(notice)
         claims.append(Claim(notice.id or 0, token, message))
     session.flush()

@@ -242,3 +242,15 @@ def test_serving_on_a_host_that_does_not_resolve_says_so(cli_database):
     assert said.startswith("cannot listen on no-such-host.invalid:8123: ")
     assert "error -" not in said
     assert "while attempting" not in said
+
+
+def test_settings_that_do_not_fit_are_one_line_naming_the_rule():
+    env = os.environ | {"REQTRACK_NOTICE_LEASE_SECONDS": "3"}
+    command = [str(Path(sys.executable).with_name("reqtrack")), "notices", "run"]
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 1
+    assert lines(done.stderr) == [
+        "reqtrack: invalid settings: notice_lease_seconds must be longer than smtp_timeout_seconds"
+    ]

@@ -111,7 +111,7 @@ def test_a_wrong_smtp_url_stops_a_command_in_one_line_without_the_password(monke
 
     assert exited.value.code == 1
     (said,) = capsys.readouterr().err.splitlines()
-    assert said.startswith("reqtrack: 1 validation error for Settings smtp_url REQTRACK_SMTP_URL")
+    assert said.startswith("reqtrack: invalid settings: smtp_url: REQTRACK_SMTP_URL must")
     assert "port from 1 to 65535" in said
     assert PASSWORD not in said
 

@@ -133,7 +133,7 @@ def test_two_servers_on_one_database_mail_each_notice_exactly_once(
     people = 30
     with smtp_server(Inbox()) as inbox:
         # No sender is killed here: a long lease keeps a slowed one from being taken over.
-        settings = SENDING | {"smtp_url": inbox.url, "webhook_lease_seconds": "60"}
+        settings = SENDING | {"smtp_url": inbox.url, "notice_lease_seconds": "60"}
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         with (
@@ -169,11 +169,7 @@ def test_two_servers_on_one_database_mail_each_notice_exactly_once(
 
 # The lease outlasts the longest send, so only a dead sender's notice is taken over; the
 # stalled send is killed well within its 1.5 s (else it would end `pending`, not `sending`).
-KILLABLE = {
-    "webhook_timeout_seconds": "1",
-    "smtp_timeout_seconds": "1.5",
-    "webhook_lease_seconds": "2",
-}
+KILLABLE = {"smtp_timeout_seconds": "1.5", "notice_lease_seconds": "2"}
 
 
 def test_a_sender_killed_mid_send_is_replaced_and_its_notice_goes_again_with_one_message_id(

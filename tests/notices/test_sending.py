@@ -190,5 +190,7 @@ def test_a_mailbox_refused_for_good_fails_at_once_rather_than_for_hours(
 
 
 def test_a_sender_may_not_hold_a_notice_for_less_than_a_send_may_take(settings):
-    with pytest.raises(ValidationError, match="longer than smtp_timeout_seconds"):
+    with pytest.raises(
+        ValidationError, match="notice_lease_seconds must be longer than smtp_timeout_seconds"
+    ):
         Settings(**settings.model_dump() | {"smtp_timeout_seconds": 90, "smtp_url": None})
