@@ -2,7 +2,6 @@
 misbehave as a real one can: down until started, or stalled in the middle of a message."""
 
 import asyncio
-import os
 import socket
 import subprocess
 import sys
@@ -16,8 +15,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import TEST_SECRET_KEY
 from tests.mail.smtp_server import Inbox
+from tests.ops.server_process import operator_env
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str | Callable[[], str]) -> None:
@@ -44,13 +43,7 @@ class SenderProcess:
 def sender_process(database_url: str, data_dir: Path, **settings: str) -> Iterator[SenderProcess]:
     """`reqtrack notices run`, configured as an operator would: by REQTRACK_* variables."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
-    env |= {
-        "DATABASE_URL": database_url,
-        "REQTRACK_ENVIRONMENT": "production",
-        "REQTRACK_SECRET_KEY": TEST_SECRET_KEY,
-        "REQTRACK_DATA_DIR": str(data_dir),
-    } | {f"REQTRACK_{name.upper()}": value for name, value in settings.items()}
+    env = operator_env(database_url, data_dir, **settings)
     command = [str(Path(sys.executable).with_name("reqtrack")), "notices", "run"]
     # Its output to a file: a pipe nobody reads would fill up and stall it.
     log = data_dir / "sender.log"

@@ -5,10 +5,9 @@ import pytest
 from sqlalchemy import update
 
 from app.auth.models import Role
-from app.core.types import utcnow
 from app.notices.models import Notice, NoticeStatus
 from tests import factories
-from tests.notices.helpers import app_settings
+from tests.notices.helpers import app_settings, told_everything
 
 API = "/api/v1"
 
@@ -22,16 +21,6 @@ def notices(client, **filters):
 def decide(client, subject, **fields):
     body = {"outcome": "declined", "why": "Not this year"} | fields
     return factories.created(client, f"/{subject}/decisions", body)
-
-
-def told_everything(engine):
-    """What the sender will do: every gathering notice goes out."""
-    with engine.begin() as connection:
-        connection.execute(
-            update(Notice)
-            .where(Notice.status.in_([NoticeStatus.pending, NoticeStatus.held]))
-            .values(status=NoticeStatus.sent, sent_at=utcnow())
-        )
 
 
 @pytest.fixture

@@ -1,10 +1,7 @@
 """GET /reports/untold: the requests whose stakeholder does not know the answer in force."""
 
-from sqlalchemy import update
-
-from app.core.types import utcnow
-from app.notices.models import Notice, NoticeStatus
 from tests import factories
+from tests.notices.helpers import told_everything
 
 URL = "/api/v1/reports/untold"
 
@@ -12,15 +9,6 @@ URL = "/api/v1/reports/untold"
 def decide(client, request, **fields):
     body = {"outcome": "declined", "why": "Not this year"} | fields
     return factories.created(client, f"/requests/{request['id']}/decisions", body)
-
-
-def told_everything(engine):
-    with engine.begin() as connection:
-        connection.execute(
-            update(Notice)
-            .where(Notice.status.in_([NoticeStatus.pending, NoticeStatus.held]))
-            .values(status=NoticeStatus.sent, sent_at=utcnow())
-        )
 
 
 def untold(client):

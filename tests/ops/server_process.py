@@ -56,18 +56,27 @@ def wait_until_healthy(
         time.sleep(0.1)
 
 
+def operator_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """A reqtrack process's environment, as an operator configures one: REQTRACK_*
+    variables (this test run's own left out), `settings` among them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
+    return (
+        env
+        | {
+            "DATABASE_URL": database_url,
+            "REQTRACK_ENVIRONMENT": "production",
+            "REQTRACK_SECRET_KEY": TEST_SECRET_KEY,
+            "REQTRACK_DATA_DIR": str(data_dir),
+        }
+        | {f"REQTRACK_{name.upper()}": value for name, value in settings.items()}
+    )
+
+
 @contextmanager
 def serve(database_url: str, data_dir: Path, **settings: str) -> Iterator[Served]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REQTRACK_")}
-    env |= {
-        "DATABASE_URL": database_url,
-        "REQTRACK_ENVIRONMENT": "production",
-        "REQTRACK_SECRET_KEY": TEST_SECRET_KEY,
-        "REQTRACK_DATA_DIR": str(data_dir),
-        "REQTRACK_ADMIN_EMAIL": ADMIN_EMAIL,
-        "REQTRACK_ADMIN_PASSWORD": TEST_PASSWORD,
-    } | {f"REQTRACK_{name.upper()}": value for name, value in settings.items()}
+    admin = {"admin_email": ADMIN_EMAIL, "admin_password": TEST_PASSWORD}
+    env = operator_env(database_url, data_dir, **(admin | settings))
     command = [str(Path(sys.executable).with_name("reqtrack")), "serve", "--port", str(port)]
     # Its output to a file: a pipe nobody reads would fill up and stall the server.
     log = data_dir / "server.log"
