@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     notice_delay_seconds: float = Field(default=300.0, ge=0)
     notice_approval: Literal["none", "required"] = "none"
     notice_max_attempts: int = Field(default=8, ge=1, le=100)
+    notice_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    notice_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
     # Where readers reach this server: the base of the links in notices.
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+")
     # The sender runs inside the server unless disabled (then `reqtrack notices run`).

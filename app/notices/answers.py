@@ -87,7 +87,10 @@ def _answer_of(row: RowMapping) -> Answer:
         decision_id=row["decision_id"],
         outcome=Outcome(row["decision_outcome"]),
         roadmap_item_id=row["decision_roadmap_item_id"],
-        roadmap_item_status=ended if ended in ENDINGS else None,
+        # Only a promise ends with its item: a deferral to it is still a deferral.
+        roadmap_item_status=(
+            ended if ended in ENDINGS and row["decision_outcome"] == Outcome.accepted else None
+        ),
         why=row["decision_why"],
         stakeholder_message=row["decision_stakeholder_message"],
     )

@@ -53,7 +53,9 @@ def owe_notices(session: Session, request_ids: Collection[int]) -> None:
     for request in answers_in_force(session, request_ids):
         concerned[request.stakeholder_id].append(request)
     settings = settings_of(session)
-    for stakeholder_id, requests in concerned.items():
+    # One stakeholder's notice at a time, in id order: two transactions never wait on
+    # each other's locks in a cycle.
+    for stakeholder_id, requests in sorted(concerned.items()):
         notice = _gathering_notice(session, stakeholder_id)
         for request in requests:
             answer = request.answer

@@ -77,7 +77,11 @@ def _bring_up_to_date(session: Session, notice: Notice) -> bool:
     that nothing answers any more, goes. Whether any item is left."""
     items = session.exec(select(NoticeItem).where(col(NoticeItem.notice_id) == notice.id)).all()
     request_ids = [item.request_id for item in items]
-    in_force = {found.request_id: found.answer for found in answers_in_force(session, request_ids)}
+    # A stakeholder who unsubscribed while it waited is told nothing more.
+    in_force = {
+        found.request_id: found.answer if found.stakeholder_wants_notices else None
+        for found in answers_in_force(session, request_ids)
+    }
     told = last_told(session, request_ids)
     left = 0
     for item in items:
@@ -179,7 +183,7 @@ def record_sending(
     notice = session.get(Notice, claim.notice_id, with_for_update=True, populate_existing=True)
     if notice is None or notice.lease_token != claim.lease_token:
         return  # cancelled meanwhile, or the lease ran out and another sender took it
-    backoff = Backoff(settings.webhook_backoff_base_seconds, settings.webhook_backoff_max_seconds)
+    backoff = Backoff(settings.notice_backoff_base_seconds, settings.notice_backoff_max_seconds)
     NOTICES.settle(notice, succeeded=error is None, backoff=backoff, final=permanent)
     notice.last_error = error[:ERROR_CHARS] if error else None
     if error is None:

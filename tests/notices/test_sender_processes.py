@@ -223,8 +223,8 @@ def test_notices_wait_out_a_mail_server_that_is_down_and_each_arrives_once_it_is
 ) -> None:
     people = 5
     retrying = {
-        "webhook_backoff_base_seconds": "0.1",
-        "webhook_backoff_max_seconds": "0.5",
+        "notice_backoff_base_seconds": "0.1",
+        "notice_backoff_max_seconds": "0.5",
         # Enough tries at most 0.5 s apart that a slowed machine does not use them up.
         "notice_max_attempts": "60",
     }

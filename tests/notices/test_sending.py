@@ -14,6 +14,7 @@ from app.core.types import utcnow
 from app.notices.models import Notice
 from app.notices.sender import NoticeSender
 from app.notices.sending import claim_due
+from app.notices.unsubscribe import unsubscribe_url
 from tests import factories
 from tests.mail.helpers import SENDER
 from tests.mail.smtp_server import Inbox, smtp_server, unused_port
@@ -194,3 +195,31 @@ def test_a_sender_may_not_hold_a_notice_for_less_than_a_send_may_take(settings):
         ValidationError, match="notice_lease_seconds must be longer than smtp_timeout_seconds"
     ):
         Settings(**settings.model_dump() | {"smtp_timeout_seconds": 90, "smtp_url": None})
+
+
+def test_unsubscribing_while_a_notice_waits_stops_it(client, app, engine, no_delay, inbox):
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}")
+    link = unsubscribe_url(app.state.settings, request["stakeholder_id"])
+    client.post(link.removeprefix("http://127.0.0.1:8000"))
+
+    send_due(engine, no_delay, inbox.url)
+
+    assert inbox.received == []
+    assert the_notice(client)["status"] == "cancelled"
+
+
+def test_a_deferral_to_an_item_that_shipped_is_still_told_as_a_deferral(
+    client, engine, no_delay, inbox
+):
+    item = factories.roadmap_item(client)
+    client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": "shipped"})
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}", outcome="deferred", roadmap_item_id=item["id"])
+
+    send_due(engine, no_delay, inbox.url)
+
+    text = inbox.only().message.get_body(("plain",)).get_content()
+    assert "Not now: we will look at it again." in text
+    assert "shipped" not in text
+    assert the_notice(client)["items"][0]["roadmap_item_status"] is None
