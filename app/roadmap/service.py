@@ -89,8 +89,8 @@ def watch_promises(watcher: PromiseWatcher) -> PromiseWatcher:
     return watcher
 
 
-# An item shipped or cancelled: what was promised into it is kept, or dropped. Notices
-# (above) tell the stakeholders.
+# An item shipped or cancelled (or reopened after): what was promised into it is kept,
+# or dropped, or open again. Notices tell the stakeholders.
 ENDINGS = (RoadmapStatus.shipped, RoadmapStatus.cancelled)
 _ending_watchers: list[PromiseWatcher] = []
 
@@ -105,6 +105,8 @@ def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> R
     changed = {field for field, value in changes.items() if getattr(item, field) != value}
     cancelled = "status" in changed and changes["status"] is RoadmapStatus.cancelled
     promise_changed = bool(changed & PROMISE_FIELDS or cancelled)
+    # Entering an ending, or leaving one (reopened): the promise's news changes.
+    ends_or_reopens = "status" in changed and bool({item.status, changes["status"]} & set(ENDINGS))
     if promise_changed:
         changes["promise_changed_at"] = utcnow()
     apply_changes(item, changes)
@@ -112,7 +114,7 @@ def update(*, session: Session, item: RoadmapItem, data: RoadmapItemUpdate) -> R
     if promise_changed:
         for watcher in _promise_watchers:
             watcher(session, item)
-    if "status" in changed and changes["status"] in ENDINGS:
+    if ends_or_reopens:
         for watcher in _ending_watchers:
             watcher(session, item)
     return item

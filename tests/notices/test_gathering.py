@@ -121,6 +121,28 @@ def test_an_item_shipped_or_cancelled_tells_those_promised_it(client, engine, en
     assert notice["items"][0]["roadmap_item_status"] == ending
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "told"),
+    [("shipped", "in_progress", None), ("shipped", "cancelled", "cancelled")],
+)
+def test_an_item_reopened_or_ended_otherwise_corrects_what_was_told(
+    client, engine, first, then, told
+):
+    request = factories.request(client)
+    item = factories.roadmap_item(client)
+    decide(client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"])
+    client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": first})
+    told_everything(engine)
+
+    client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": then})
+
+    [notice] = notices(client, status="pending")
+    assert (notice["items"][0]["outcome"], notice["items"][0]["roadmap_item_status"]) == (
+        "accepted",
+        told,
+    )
+
+
 def test_the_notices_of_a_stakeholder_and_of_a_request(client, shared_need):
     need, people = shared_need
     decide(client, f"needs/{need['id']}")
