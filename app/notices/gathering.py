@@ -1,15 +1,15 @@
 """Notices owed, gathered per stakeholder in the transaction of the change that owes
-them: a decision recorded (on a request, or on its need), or a roadmap item shipped or
-cancelled under an acceptance. Derived each time from the answers in force and what
+them: a decision recorded (on a request, or on its need), or a roadmap item shipped,
+cancelled or reopened under an acceptance. Derived each time from the answers in force and what
 was last told, never remembered apart, so the two cannot drift."""
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
@@ -31,69 +31,112 @@ def _decided(session: Session, decision: Decision) -> None:
     if decision.request_id is not None:
         owe_notices(session, [decision.request_id])
     else:
-        of_need = select(col(Request.id)).where(col(Request.need_id) == decision.need_id)
-        owe_notices(session, [i for i in session.exec(of_need).all() if i is not None])
+        _owe_for_requests_where(session, col(Request.need_id) == decision.need_id)
 
 
 @watch_endings
-def _item_ended(session: Session, item: RoadmapItem) -> None:
+def _item_ended_or_reopened(session: Session, item: RoadmapItem) -> None:
     assert item.id is not None
-    promised = select(col(Request.id)).where(accepted_into(item.id))
-    owe_notices(session, [i for i in session.exec(promised).all() if i is not None])
+    _owe_for_requests_where(session, accepted_into(item.id))
+
+
+def _owe_for_requests_where(session: Session, condition: ColumnElement[bool]) -> None:
+    found = session.exec(select(col(Request.id)).where(condition)).all()
+    owe_notices(session, [request_id for request_id in found if request_id is not None])
 
 
 def owe_notices(session: Session, request_ids: Collection[int]) -> None:
     """Bring each stakeholder's gathering notice in line with these requests: an item
     for each whose answer differs from what they were last told, none for the others;
-    a notice left with no item is cancelled."""
+    a notice left with no item is cancelled. A few statements whatever the number of
+    requests: deciding a need with thousands of them queues its notices in one go."""
     if not request_ids:
         return
     told = last_told(session, request_ids)
     concerned: dict[int, list[InForce]] = defaultdict(list)
     for request in answers_in_force(session, request_ids):
         concerned[request.stakeholder_id].append(request)
+    stakeholders = hold_stakeholders(session, concerned)
+    notices = _gathering_notices(session, concerned)
+    items = _items_of(session, notices.values())
     settings = settings_of(session)
-    # One stakeholder's notice at a time, in id order: two transactions never wait on
-    # each other's locks in a cycle.
-    for stakeholder_id, requests in sorted(concerned.items()):
-        notice = _gathering_notice(session, stakeholder_id)
+    untold: list[NoticeItem] = []
+    for stakeholder_id, requests in concerned.items():
+        kept = items[stakeholder_id]
         for request in requests:
             answer = request.answer
-            owed = (
+            earlier = [item for item in kept if item.request_id == request.request_id]
+            if (
                 request.stakeholder_wants_notices
                 and answer is not None
                 and not answer.tells_the_same_as(told.get(request.request_id))
-            )
-            if owed:
-                notice = notice or _new_notice(session, stakeholder_id, settings)
-                _tell(session, notice, request)
-            elif notice is not None:
-                _untell(session, notice, request.request_id)
-        if notice is not None and not _has_items(session, notice):
+            ):
+                # A later answer replaces an earlier one: the request appears once.
+                told_now: dict[str, Any] = asdict(answer)  # its fields are the item's
+                if earlier:
+                    earlier[0].sqlmodel_update(told_now)
+                else:
+                    kept.append(NoticeItem(notice_id=0, request_id=request.request_id, **told_now))
+            else:
+                untold += earlier
+                kept[:] = [item for item in kept if item.request_id != request.request_id]
+        if kept and stakeholder_id not in notices:
+            notices[stakeholder_id] = _new_notice(session, stakeholders[stakeholder_id], settings)
+    session.flush()  # new notices get their ids before their items do
+    for stakeholder_id, notice in notices.items():
+        if kept := items[stakeholder_id]:
+            for item in kept:
+                item.notice_id = notice.id or 0
+            session.add_all(kept)
+        else:
             notice.status = NoticeStatus.cancelled
             notice.finished_at = utcnow()
-            session.add(notice)
+    if untold:
+        session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_([i.id for i in untold])))
     session.flush()
 
 
-def _gathering_notice(session: Session, stakeholder_id: int) -> Notice | None:
-    """The stakeholder's notice still taking changes, locked: one at a time per
-    stakeholder, and a sender claiming it waits until this transaction ends."""
-    return session.exec(
+def hold_stakeholders(session: Session, stakeholder_ids: Collection[int]) -> dict[int, Stakeholder]:
+    """Lock these stakeholders' rows until the transaction ends, in id order (two
+    transactions never wait on each other in a cycle): one transaction at a time gathers
+    or claims a stakeholder's notices. NO KEY: new requests of theirs may still be filed."""
+    found = session.exec(
+        select(Stakeholder)
+        .where(col(Stakeholder.id).in_(sorted(stakeholder_ids)))
+        .order_by(col(Stakeholder.id))
+        .with_for_update(key_share=True)
+    ).all()
+    return {stakeholder.id or 0: stakeholder for stakeholder in found}
+
+
+def _gathering_notices(session: Session, stakeholder_ids: Collection[int]) -> dict[int, Notice]:
+    """Per stakeholder, the notice still taking changes (the latest, if a failed one
+    came back to wait out its backoff beside a new one), locked: a manager's cancel or
+    release waits until this transaction ends."""
+    found = session.exec(
         select(Notice)
-        .where(col(Notice.stakeholder_id) == stakeholder_id)
+        .where(col(Notice.stakeholder_id).in_(list(stakeholder_ids)))
         .where(col(Notice.status).in_(GATHERING))
-        .order_by(col(Notice.id).desc())
+        .order_by(col(Notice.id))
         .with_for_update()
-    ).first()
+    ).all()
+    return {notice.stakeholder_id: notice for notice in found}  # later ids win
 
 
-def _new_notice(session: Session, stakeholder_id: int, settings: Settings) -> Notice:
-    stakeholder = session.get(Stakeholder, stakeholder_id)
-    assert stakeholder is not None
+def _items_of(session: Session, notices: Iterable[Notice]) -> defaultdict[int, list[NoticeItem]]:
+    """Per stakeholder, the items of their gathering notice."""
+    stakeholder_of = {notice.id: notice.stakeholder_id for notice in notices}
+    items: defaultdict[int, list[NoticeItem]] = defaultdict(list)
+    found = select(NoticeItem).where(col(NoticeItem.notice_id).in_(list(stakeholder_of)))
+    for item in session.exec(found).all():
+        items[stakeholder_of[item.notice_id]].append(item)
+    return items
+
+
+def _new_notice(session: Session, stakeholder: Stakeholder, settings: Settings) -> Notice:
     send_after = utcnow() + timedelta(seconds=settings.notice_delay_seconds)
     notice = Notice(
-        stakeholder_id=stakeholder_id,
+        stakeholder_id=stakeholder.id or 0,
         status=NoticeStatus.held
         if settings.notice_approval == "required"
         else NoticeStatus.pending,
@@ -103,38 +146,4 @@ def _new_notice(session: Session, stakeholder_id: int, settings: Settings) -> No
         attempts_allowed=settings.notice_max_attempts,
     )
     session.add(notice)
-    session.flush()
     return notice
-
-
-def _tell(session: Session, notice: Notice, request: InForce) -> None:
-    """The request's item in the notice, with the answer in force (a later answer
-    replaces an earlier one: the request appears once)."""
-    answer = request.answer
-    assert answer is not None
-    told: dict[str, Any] = asdict(answer)  # its fields are the item's
-    item = session.exec(
-        select(NoticeItem).where(
-            col(NoticeItem.notice_id) == notice.id,
-            col(NoticeItem.request_id) == request.request_id,
-        )
-    ).first()
-    if item is None:
-        item = NoticeItem(notice_id=notice.id or 0, request_id=request.request_id, **told)
-    else:
-        item.sqlmodel_update(told)
-    session.add(item)
-
-
-def _untell(session: Session, notice: Notice, request_id: int) -> None:
-    session.execute(
-        delete(NoticeItem).where(
-            col(NoticeItem.notice_id) == notice.id, col(NoticeItem.request_id) == request_id
-        )
-    )
-
-
-def _has_items(session: Session, notice: Notice) -> bool:
-    session.flush()
-    found = select(NoticeItem.id).where(col(NoticeItem.notice_id) == notice.id).limit(1)
-    return session.exec(found).first() is not None

@@ -3,6 +3,7 @@ force), and record how sending went. Each step is a short transaction, so server
 processes and `reqtrack notices run` share the table; a claim is a lease, so a sender
 that dies mid-send loses nothing: the notice is sent again, with the same Message-ID."""
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -57,8 +58,12 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         .limit(limit)
         .with_for_update(skip_locked=True)  # another sender has it
     ).all()
+    free = _free_stakeholders(session, due)
     claims = []
     for notice in due:
+        if notice.stakeholder_id not in free:
+            continue  # due again next round
+        free.discard(notice.stakeholder_id)
         if not _bring_up_to_date(session, notice):
             notice.status = NoticeStatus.cancelled
             notice.finished_at = utcnow()
@@ -70,6 +75,27 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         claims.append(Claim(notice.id or 0, token, message))
     session.flush()
     return claims
+
+
+def _free_stakeholders(session: Session, due: Sequence[Notice]) -> set[int]:
+    """Stakeholders whose notice may go now: one notice each at a time, so the next is
+    brought up to date with what the last one told. Not while a transaction gathers
+    changes for them (their row locked: skipped, never waited on), nor while another
+    sender holds a notice of theirs."""
+    wanted = sorted({notice.stakeholder_id for notice in due})
+    free = session.exec(
+        select(Stakeholder.id)
+        .where(col(Stakeholder.id).in_(wanted))
+        .order_by(col(Stakeholder.id))
+        .with_for_update(key_share=True, skip_locked=True)
+    ).all()
+    busy = session.exec(
+        select(Notice.stakeholder_id)
+        .where(col(Notice.stakeholder_id).in_(wanted))
+        .where(col(Notice.status) == NoticeStatus.sending)
+        .where(col(Notice.lease_expires_at) > utcnow())
+    ).all()
+    return {stakeholder_id for stakeholder_id in free if stakeholder_id is not None} - set(busy)
 
 
 def _bring_up_to_date(session: Session, notice: Notice) -> bool:

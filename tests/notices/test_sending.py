@@ -11,9 +11,10 @@ from sqlalchemy import update
 from app.core.config import Settings
 from app.core.db import open_session
 from app.core.types import utcnow
+from app.notices.gathering import hold_stakeholders
 from app.notices.models import Notice
 from app.notices.sender import NoticeSender
-from app.notices.sending import claim_due
+from app.notices.sending import claim_due, record_sending
 from app.notices.unsubscribe import unsubscribe_url
 from tests import factories
 from tests.mail.helpers import SENDER
@@ -128,6 +129,49 @@ def test_a_sender_that_died_mid_send_is_replaced_with_the_same_message_id(
     assert claim.message is not None
     assert inbox.only().message["Message-ID"] == claim.message.message_id
     assert the_notice(client)["status"] == "sent"
+
+
+def test_a_stakeholders_next_notice_waits_for_the_one_in_flight_and_never_repeats_it(
+    client, engine, no_delay, inbox
+):
+    request = factories.request(client)
+    item = factories.roadmap_item(client)
+    decide(client, f"requests/{request['id']}", stakeholder_message="No.")
+    settings = mailing(no_delay, inbox.url)
+    with open_session(engine, write=True) as session:
+        [in_flight] = claim_due(session, settings=settings, limit=5)
+        session.commit()
+    # While it is being sent, the answer changes and comes back: a second notice owes it.
+    decide(client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"])
+    decide(client, f"requests/{request['id']}", stakeholder_message="No.")
+
+    send_due(engine, no_delay, inbox.url)
+    waiting = [n for n in client.get(f"{API}/notices").json()["items"] if n["status"] == "pending"]
+    with open_session(engine, write=True) as session:
+        record_sending(session, claim=in_flight, error=None, settings=settings)
+        session.commit()
+    send_due(engine, no_delay, inbox.url)
+
+    assert inbox.received == []  # the first went out (recorded above), the second was no news
+    assert len(waiting) == 1
+    statuses = {n["id"]: n["status"] for n in client.get(f"{API}/notices").json()["items"]}
+    assert statuses == {in_flight.notice_id: "sent", waiting[0]["id"]: "cancelled"}
+
+
+def test_no_notice_of_a_stakeholder_is_claimed_while_changes_for_them_are_gathered(
+    client, engine, no_delay
+):
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: the gathering holds the database")
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}")
+
+    with open_session(engine, write=True) as gathering:
+        hold_stakeholders(gathering, [request["stakeholder_id"]])
+        with open_session(engine, write=True) as sender:
+            assert claim_due(sender, settings=no_delay, limit=5) == []
+    with open_session(engine, write=True) as sender:
+        assert len(claim_due(sender, settings=no_delay, limit=5)) == 1
 
 
 def test_internal_roadmap_titles_stay_internal_and_stored_text_is_escaped(
