@@ -6,10 +6,12 @@ import glob
 import os
 import ssl
 import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import quote
 
 import aiosmtplib
@@ -29,10 +31,16 @@ class MailNotSent(Exception):
         self.permanent = permanent
 
 
-class MailBackend(Protocol):
+class MailBackend(ABC):
+    @abstractmethod
+    async def send_all(self, messages: Sequence[OutgoingMessage]) -> list[MailNotSent | None]:
+        """Send each message; per message, why it was not sent (None: it was)."""
+
     async def send(self, message: OutgoingMessage) -> None:
         """Send one message, or raise MailNotSent."""
-        ...
+        [failure] = await self.send_all([message])
+        if failure is not None:
+            raise failure
 
 
 def backend_from_settings(settings: Settings) -> MailBackend:
@@ -45,40 +53,83 @@ def backend_from_settings(settings: Settings) -> MailBackend:
     return FolderBackend(settings.data_dir / "mail", sender=settings.mail_sender)
 
 
-class SmtpBackend:
-    """One connection per message: smtp:// in plain (never upgraded on a guess),
-    ?starttls=true upgraded before anything is said, smtps:// in TLS from the start;
-    certificates are checked. The whole exchange has `timeout_seconds`."""
+class SmtpBackend(MailBackend):
+    """smtp:// in plain (never upgraded on a guess), ?starttls=true upgraded before
+    anything is said, smtps:// in TLS from the start; certificates are checked. A batch
+    goes over up to CONNECTIONS connections, each sending its share in turn: a few
+    handshakes, not one per message. It has `timeout_seconds` in all, as one message
+    has (a sender's lease outlasts it, so nothing is sent twice for being slow)."""
+
+    CONNECTIONS = 4  # at a time: mail servers limit how many one client may open
 
     def __init__(self, server: SmtpServer, *, sender: Address, timeout_seconds: float) -> None:
         self.server = server
         self.sender = sender
         self.timeout_seconds = timeout_seconds
+        self.password = server.password.get_secret_value() if server.password else None
 
-    async def send(self, message: OutgoingMessage) -> None:
+    async def send_all(self, messages: Sequence[OutgoingMessage]) -> list[MailNotSent | None]:
+        failures: list[MailNotSent | None] = [None] * len(messages)
+        deadline = asyncio.get_running_loop().time() + self.timeout_seconds
+        lanes = min(self.CONNECTIONS, len(messages))
+        async with asyncio.TaskGroup() as group:  # a lane records its failures, never raises
+            for lane in range(lanes):
+                indexes = range(lane, len(messages), lanes)
+                group.create_task(self._send_in_turn(messages, indexes, failures, deadline))
+        return failures
+
+    async def _send_in_turn(
+        self,
+        messages: Sequence[OutgoingMessage],
+        indexes: range,
+        failures: list[MailNotSent | None],
+        deadline: float,
+    ) -> None:
+        client: aiosmtplib.SMTP | None = None
+        for index in indexes:
+            message = messages[index]
+            try:
+                async with asyncio.timeout_at(deadline):
+                    client = client or await self._connected()
+                    await client.send_message(
+                        to_email(message, sender=self.sender),
+                        sender=self.sender.addr_spec,
+                        recipients=[message.to_address],
+                    )
+            except Exception as exc:  # whatever went wrong, the caller gets MailNotSent
+                failures[index] = _not_sent(exc, self.server, self.timeout_seconds, self.password)
+                # In doubt after a failure: the next message gets a new connection.
+                await _done_with(client, deadline)
+                client = None
+        await _done_with(client, deadline)
+
+    async def _connected(self) -> aiosmtplib.SMTP:
         server = self.server
-        password = server.password.get_secret_value() if server.password else None
-        try:
-            email = to_email(message, sender=self.sender)
-            async with asyncio.timeout(self.timeout_seconds):
-                await aiosmtplib.send(
-                    email,
-                    sender=self.sender.addr_spec,
-                    recipients=[message.to_address],
-                    hostname=server.host,
-                    port=server.port,
-                    username=server.username,
-                    password=password,
-                    use_tls=server.security == "tls",
-                    start_tls=server.security == "starttls",
-                    timeout=self.timeout_seconds,
-                )
-        except Exception as exc:  # whatever went wrong, the caller gets MailNotSent
-            # Not chained: a log of it would print the library's exception as well.
-            raise _not_sent(exc, server, self.timeout_seconds, password) from None
+        client = aiosmtplib.SMTP(
+            hostname=server.host,
+            port=server.port,
+            username=server.username,
+            password=self.password,
+            use_tls=server.security == "tls",
+            start_tls=server.security == "starttls",
+            timeout=self.timeout_seconds,
+        )
+        await client.connect()  # TLS and login as configured
+        return client
 
     def __repr__(self) -> str:
         return f"SmtpBackend({self.server})"
+
+
+async def _done_with(client: aiosmtplib.SMTP | None, deadline: float) -> None:
+    """Say goodbye if the server still listens (it may log a dropped connection as an
+    error), then let go in any case."""
+    if client is None:
+        return
+    with suppress(Exception):
+        async with asyncio.timeout_at(deadline):
+            await client.quit()
+    client.close()
 
 
 def _not_sent(
@@ -145,7 +196,7 @@ def _tls_reason(exc: ssl.SSLError) -> str:
     return str(verify_message or exc.reason or "handshake failed").lower()
 
 
-class FolderBackend:
+class FolderBackend(MailBackend):
     """Each message as <timestamp>-<Message-ID>.eml in `folder` (made private to this
     user), written whole or not at all. A message sent again replaces its file."""
 
@@ -153,17 +204,21 @@ class FolderBackend:
         self.folder = folder
         self.sender = sender
 
-    async def send(self, message: OutgoingMessage) -> None:
+    async def send_all(self, messages: Sequence[OutgoingMessage]) -> list[MailNotSent | None]:
+        return [await self._failure_writing(message) for message in messages]
+
+    async def _failure_writing(self, message: OutgoingMessage) -> MailNotSent | None:
         try:
             content = to_email(message, sender=self.sender).as_bytes()
             await asyncio.to_thread(self._write, message.message_id, content)
         except OSError as exc:
             reason = _error_words(exc.errno) if exc.errno else type(exc).__name__
-            raise MailNotSent(f"could not write to {self.folder}: {reason}") from None
+            return MailNotSent(f"could not write to {self.folder}: {reason}")
         except ValueError as exc:
-            raise MailNotSent(f"the message could not be written: {exc}") from None
+            return MailNotSent(f"the message could not be written: {exc}")
         except Exception as exc:  # whatever went wrong, the caller gets MailNotSent
-            raise MailNotSent(f"{type(exc).__name__}: {_scrubbed(str(exc), None)}") from None
+            return MailNotSent(f"{type(exc).__name__}: {_scrubbed(str(exc), None)}")
+        return None
 
     def _write(self, message_id: str, content: bytes) -> Path:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)

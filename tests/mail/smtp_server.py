@@ -25,6 +25,8 @@ class Received:
     message: EmailMessage
     # The login this message was sent under, if any.
     login: str | None
+    # The client's (address, port): one per connection it opened.
+    peer: tuple[str, int] = ("", 0)
 
 
 @dataclass
@@ -50,7 +52,7 @@ class Inbox:
         login = session.auth_data.login.decode() if session.auth_data else None
         with self.lock:
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, login)
+                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, login, session.peer)
             )
         return "250 2.0.0 accepted"
 

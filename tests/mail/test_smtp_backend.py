@@ -1,6 +1,7 @@
 """Sending through a real SMTP server: what arrives, logging in, TLS, and failing in
 words that say why without the password."""
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -53,6 +54,42 @@ def test_a_message_arrives_with_its_headers_and_both_bodies(inbox, mail_settings
     assert [part.get_content_type() for part in mail.iter_parts()] == ["text/plain", "text/html"]
     assert mail.get_body(("plain",)).get_content() == TEXT
     assert mail.get_body(("html",)).get_content() == HTML
+
+
+def test_a_batch_goes_over_a_few_connections_and_one_refusal_fails_only_its_message(
+    mail_settings,
+):
+    with smtp_server(Inbox(refused={"gone@example.com"})) as inbox:
+        backend = backend_from_settings(mail_settings(smtp_url=inbox.url))
+        batch = [
+            a_message(to_address=f"person{n}@example.com", message_id=f"<notice-{n}@x.example>")
+            for n in range(12)
+        ]
+        batch[5] = a_message(to_address="gone@example.com", message_id="<notice-5@x.example>")
+
+        failures = asyncio.run(backend.send_all(batch))
+
+    assert [n for n, failure in enumerate(failures) if failure] == [5]
+    refused = failures[5]
+    assert refused is not None
+    assert refused.permanent
+    received = sorted(each.message["Message-ID"] for each in inbox.received)
+    assert received == sorted(m.message_id for n, m in enumerate(batch) if n != 5)
+    # Four at a time, each reused; the refusal's connection is opened again after it.
+    assert len({each.peer for each in inbox.received}) <= SmtpBackend.CONNECTIONS + 1
+
+
+def test_a_batch_that_outlasts_the_timeout_fails_the_rest_rather_than_overrun(mail_settings):
+    with silent_server() as port:
+        backend = backend_from_settings(
+            mail_settings(smtp_url=f"smtp://127.0.0.1:{port}", smtp_timeout_seconds=0.5)
+        )
+        started = time.monotonic()
+
+        failures = asyncio.run(backend.send_all([a_message()] * 6))
+
+    assert time.monotonic() - started < 2
+    assert all(failure and "within 0.5 s" in failure.reason for failure in failures)
 
 
 def test_names_and_subjects_beyond_ascii_arrive_as_written(inbox, mail_settings):
