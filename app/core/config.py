@@ -177,8 +177,10 @@ class Settings(BaseSettings):
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
             raise ValueError("webhook_lease_seconds must be longer than webhook_timeout_seconds")
         # A send outlasting its lease would be sent again by another sender.
-        if self.notice_lease_seconds <= self.smtp_timeout_seconds:
-            raise ValueError("notice_lease_seconds must be longer than smtp_timeout_seconds")
+        # A batch is claimed while the one before it is mailed: it may wait out that
+        # one's time, then take its own.
+        if self.notice_lease_seconds <= 2 * self.smtp_timeout_seconds:
+            raise ValueError("notice_lease_seconds must be longer than twice smtp_timeout_seconds")
         return self
 
     @property
@@ -308,6 +310,7 @@ def _error_hiding_input(message: str) -> ValidationError:
 _ADDRESS = TypeAdapter(EmailAddress)
 
 
+@lru_cache(maxsize=64)  # read for every message sent; the same few values
 def parse_mailbox(value: str) -> Address:
     """One address with or without a display name: "reqtrack <reqtrack@example.com>"."""
     if any(ord(character) < 32 or ord(character) == 127 for character in value):

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete
+from sqlalchemy import ColumnElement, delete, insert
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
@@ -59,8 +59,9 @@ def owe_notices(session: Session, request_ids: Collection[int]) -> None:
     stakeholders = hold_stakeholders(session, concerned)
     notices = _gathering_notices(session, concerned)
     items = _items_of(session, notices.values())
-    settings = settings_of(session)
     untold: list[NoticeItem] = []
+    # New items as rows, per stakeholder: written in one statement once their notices are.
+    new_items: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for stakeholder_id, requests in concerned.items():
         kept = items[stakeholder_id]
         for request in requests:
@@ -76,21 +77,24 @@ def owe_notices(session: Session, request_ids: Collection[int]) -> None:
                 if earlier:
                     earlier[0].sqlmodel_update(told_now)
                 else:
-                    kept.append(NoticeItem(notice_id=0, request_id=request.request_id, **told_now))
+                    new_items[stakeholder_id].append({"request_id": request.request_id, **told_now})
             else:
                 untold += earlier
                 kept[:] = [item for item in kept if item.request_id != request.request_id]
-        if kept and stakeholder_id not in notices:
-            notices[stakeholder_id] = _new_notice(session, stakeholders[stakeholder_id], settings)
-    session.flush()  # new notices get their ids before their items do
     for stakeholder_id, notice in notices.items():
-        if kept := items[stakeholder_id]:
-            for item in kept:
-                item.notice_id = notice.id or 0
-            session.add_all(kept)
-        else:
+        if not items[stakeholder_id] and not new_items[stakeholder_id]:
             notice.status = NoticeStatus.cancelled
             notice.finished_at = utcnow()
+    unopened = [stakeholders[s] for s, rows in new_items.items() if rows and s not in notices]
+    notice_ids = {s: notice.id for s, notice in notices.items()}
+    notice_ids |= _open_notices(session, unopened, settings_of(session))
+    rows = [
+        {"notice_id": notice_ids[stakeholder_id], **row}
+        for stakeholder_id, of_stakeholder in new_items.items()
+        for row in of_stakeholder
+    ]
+    if rows:
+        session.execute(insert(NoticeItem), rows)
     if untold:
         session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_([i.id for i in untold])))
     session.flush()
@@ -133,17 +137,26 @@ def _items_of(session: Session, notices: Iterable[Notice]) -> defaultdict[int, l
     return items
 
 
-def _new_notice(session: Session, stakeholder: Stakeholder, settings: Settings) -> Notice:
+def _open_notices(
+    session: Session, stakeholders: Collection[Stakeholder], settings: Settings
+) -> dict[int, int]:
+    """A new notice for each of these stakeholders, in one statement; their ids by
+    stakeholder."""
+    if not stakeholders:
+        return {}
     send_after = utcnow() + timedelta(seconds=settings.notice_delay_seconds)
-    notice = Notice(
-        stakeholder_id=stakeholder.id or 0,
-        status=NoticeStatus.held
-        if settings.notice_approval == "required"
-        else NoticeStatus.pending,
-        channel=NoticeChannel.email if stakeholder.email else NoticeChannel.feed,
-        send_after=send_after,
-        next_attempt_at=send_after,
-        attempts_allowed=settings.notice_max_attempts,
-    )
-    session.add(notice)
-    return notice
+    held = settings.notice_approval == "required"
+    rows = [
+        {
+            "stakeholder_id": stakeholder.id,
+            "status": NoticeStatus.held if held else NoticeStatus.pending,
+            "channel": NoticeChannel.email if stakeholder.email else NoticeChannel.feed,
+            "created_at": utcnow(),
+            "send_after": send_after,
+            "next_attempt_at": send_after,
+            "attempts_allowed": settings.notice_max_attempts,
+        }
+        for stakeholder in stakeholders
+    ]
+    opening = insert(Notice).returning(col(Notice.stakeholder_id), col(Notice.id))
+    return {row.stakeholder_id: row.id for row in session.execute(opening, rows)}

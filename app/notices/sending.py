@@ -3,6 +3,7 @@ force), and record how sending went. Each step is a short transaction, so server
 processes and `reqtrack notices run` share the table; a claim is a lease, so a sender
 that dies mid-send loses nothing: the notice is sent again, with the same Message-ID."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from app.events.outbox import announce
 from app.events.types import register
 from app.mail.message import OutgoingMessage, list_unsubscribe, message_id_for
 from app.mail.templates import render
-from app.notices.answers import answers_in_force, last_told
+from app.notices.answers import answer_of_item, answers_in_force, last_told
 from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
 from app.notices.unsubscribe import unsubscribe_url
@@ -41,6 +42,16 @@ class Claim:
     message: OutgoingMessage | None
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """How sending a claimed notice went: error None when it went out; a `permanent`
+    error (the mail server refused it for good) fails it at once."""
+
+    claim: Claim
+    error: str | None = None
+    permanent: bool = False
+
+
 def has_due(session: Session) -> bool:
     """Whether a notice may be due (a cheap read). Idle senders ask this rather than open
     write transactions, which on SQLite would take the one write lock every poll."""
@@ -49,8 +60,9 @@ def has_due(session: Session) -> bool:
 
 
 def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim]:
-    """Lease up to `limit` due notices, each brought to the answers in force now; one
-    whose every answer is what was last told is cancelled instead."""
+    """Lease up to `limit` due notices, each brought to the answers in force now and
+    rendered; one whose every answer is what was last told is cancelled instead. A few
+    statements for the whole batch, however many notices it holds."""
     due = session.exec(
         select(Notice)
         .where(NOTICES.due(utcnow()))
@@ -59,20 +71,25 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         .with_for_update(skip_locked=True)  # another sender has it
     ).all()
     free = _free_stakeholders(session, due)
-    claims = []
+    chosen = []
     for notice in due:
-        if notice.stakeholder_id not in free:
-            continue  # due again next round
-        free.discard(notice.stakeholder_id)
-        if not _bring_up_to_date(session, notice):
+        if notice.stakeholder_id in free:  # else due again next round
+            free.discard(notice.stakeholder_id)
+            chosen.append(notice)
+    _bring_up_to_date(session, chosen)
+    told = _what_each_tells(session, chosen)
+    stakeholders = _stakeholders_of(session, chosen)
+    claims = []
+    for notice in chosen:
+        if not told[notice.id or 0]:
             notice.status = NoticeStatus.cancelled
             notice.finished_at = utcnow()
-            session.add(notice)
             continue
-        message = _rendered(session, notice, settings)
+        stakeholder = stakeholders[notice.stakeholder_id]
+        message = _rendered(notice, stakeholder, told[notice.id or 0], settings)
         token = NOTICES.lease(notice, seconds=settings.notice_lease_seconds)
-        session.add(notice)
         claims.append(Claim(notice.id or 0, token, message))
+    session.add_all(chosen)
     session.flush()
     return claims
 
@@ -98,10 +115,12 @@ def _free_stakeholders(session: Session, due: Sequence[Notice]) -> set[int]:
     return {stakeholder_id for stakeholder_id in free if stakeholder_id is not None} - set(busy)
 
 
-def _bring_up_to_date(session: Session, notice: Notice) -> bool:
+def _bring_up_to_date(session: Session, notices: Sequence[Notice]) -> None:
     """Each item tells the answer in force; an item whose answer was already told, or
-    that nothing answers any more, goes. Whether any item is left."""
-    items = session.exec(select(NoticeItem).where(col(NoticeItem.notice_id) == notice.id)).all()
+    that nothing answers any more, goes."""
+    items = session.exec(
+        select(NoticeItem).where(col(NoticeItem.notice_id).in_([n.id for n in notices]))
+    ).all()
     request_ids = [item.request_id for item in items]
     # A stakeholder who unsubscribed while it waited is told nothing more.
     in_force = {
@@ -109,31 +128,69 @@ def _bring_up_to_date(session: Session, notice: Notice) -> bool:
         for found in answers_in_force(session, request_ids)
     }
     told = last_told(session, request_ids)
-    left = 0
+    gone = []
     for item in items:
         answer = in_force.get(item.request_id)
         if answer is None or answer.tells_the_same_as(told.get(item.request_id)):
-            session.execute(delete(NoticeItem).where(col(NoticeItem.id) == item.id))
-            continue
-        item.sqlmodel_update(asdict(answer))
-        session.add(item)
-        left += 1
+            gone.append(item.id)
+        elif answer != answer_of_item(item):  # unchanged items are not written again
+            item.sqlmodel_update(asdict(answer))
+    session.add_all(items)
+    session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_(gone)))
     session.flush()
-    return left > 0
 
 
-def _rendered(session: Session, notice: Notice, settings: Settings) -> OutgoingMessage | None:
+@dataclass(frozen=True)
+class _Told:
+    """One item of a notice as the message tells it."""
+
+    item: NoticeItem
+    request_title: str
+    roadmap_item: RoadmapItem | None
+
+
+def _what_each_tells(session: Session, notices: Sequence[Notice]) -> dict[int, list[_Told]]:
+    """Per notice, its items in request order, with what the message shows of each."""
+    rows = session.exec(
+        select(NoticeItem, Request.title, RoadmapItem)
+        .join(Request, col(Request.id) == col(NoticeItem.request_id))
+        .outerjoin(RoadmapItem, col(RoadmapItem.id) == col(NoticeItem.roadmap_item_id))
+        .where(col(NoticeItem.notice_id).in_([n.id for n in notices]))
+        .order_by(col(NoticeItem.request_id))
+    ).all()
+    told: dict[int, list[_Told]] = defaultdict(list)
+    for item, title, roadmap_item in rows:
+        told[item.notice_id].append(_Told(item, title, roadmap_item))
+    return told
+
+
+def _stakeholders_of(session: Session, notices: Sequence[Notice]) -> dict[int, Stakeholder]:
+    ids = [notice.stakeholder_id for notice in notices]
+    found = session.exec(select(Stakeholder).where(col(Stakeholder.id).in_(ids))).all()
+    return {stakeholder.id or 0: stakeholder for stakeholder in found}
+
+
+def _rendered(
+    notice: Notice, stakeholder: Stakeholder, told: list[_Told], settings: Settings
+) -> OutgoingMessage | None:
     """The message as it will go out; kept on the notice (subject, body_text)."""
-    stakeholder = session.get(Stakeholder, notice.stakeholder_id)
-    assert stakeholder is not None
-    context = _context(session, notice, stakeholder, settings)
-    notice.subject = _subject(context["items"])
+    items = [
+        {
+            "title": each.request_title,
+            "answer": _answer_in_words(each.item, each.roadmap_item),
+            "why": each.item.why,
+            "stakeholder_message": each.item.stakeholder_message,
+        }
+        for each in told
+    ]
+    unsubscribe = unsubscribe_url(settings, stakeholder.id or 0)
+    context = {"name": stakeholder.name, "items": items, "unsubscribe_url": unsubscribe}
+    notice.subject = _subject(items)
     bodies = render("notice", context | {"subject": notice.subject}, settings=settings)
     notice.body_text = bodies.text
     notice.channel = NoticeChannel.email if stakeholder.email else NoticeChannel.feed
     if stakeholder.email is None:
         return None
-    unsubscribe = context["unsubscribe_url"]
     return OutgoingMessage(
         to_address=stakeholder.email,
         to_name=stakeholder.name,
@@ -144,29 +201,6 @@ def _rendered(session: Session, notice: Notice, settings: Settings) -> OutgoingM
         # One click (RFC 8058) needs https; over plain http the link is in the text only.
         extra_headers=list_unsubscribe(unsubscribe) if unsubscribe.startswith("https:") else {},
     )
-
-
-def _context(
-    session: Session, notice: Notice, stakeholder: Stakeholder, settings: Settings
-) -> dict[str, Any]:
-    rows = session.exec(
-        select(NoticeItem, Request, RoadmapItem)
-        .join(Request, col(Request.id) == col(NoticeItem.request_id))
-        .outerjoin(RoadmapItem, col(RoadmapItem.id) == col(NoticeItem.roadmap_item_id))
-        .where(col(NoticeItem.notice_id) == notice.id)
-        .order_by(col(NoticeItem.request_id))
-    ).all()
-    items = [
-        {
-            "title": request.title,
-            "answer": _answer_in_words(item, roadmap_item),
-            "why": item.why,
-            "stakeholder_message": item.stakeholder_message,
-        }
-        for item, request, roadmap_item in rows
-    ]
-    unsubscribe = unsubscribe_url(settings, stakeholder.id or 0)
-    return {"name": stakeholder.name, "items": items, "unsubscribe_url": unsubscribe}
 
 
 def _answer_in_words(item: NoticeItem, roadmap_item: RoadmapItem | None) -> str:
@@ -196,25 +230,31 @@ def _subject(items: list[dict[str, Any]]) -> str:
     return f"What we decided about {len(items)} of your requests"
 
 
-def record_sending(
-    session: Session,
-    *,
-    claim: Claim,
-    error: str | None,
-    settings: Settings,
-    permanent: bool = False,
-) -> None:
-    """Store how it went: sent (and announced on the change feed), failed for good (at
-    once when the mail server refused it for good), or due again after a backoff."""
-    notice = session.get(Notice, claim.notice_id, with_for_update=True, populate_existing=True)
-    if notice is None or notice.lease_token != claim.lease_token:
-        return  # cancelled meanwhile, or the lease ran out and another sender took it
+def record_attempts(session: Session, attempts: Sequence[Attempt], *, settings: Settings) -> None:
+    """Store how each went: sent (and announced on the change feed), failed for good (at
+    once when the mail server refused it for good), or due again after a backoff. One
+    transaction for a batch: on SQLite each would wait its turn for the one writer."""
+    by_id = {attempt.claim.notice_id: attempt for attempt in attempts}
+    leased = session.exec(
+        select(Notice)
+        .where(col(Notice.id).in_(sorted(by_id)))
+        .order_by(col(Notice.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     backoff = Backoff(settings.notice_backoff_base_seconds, settings.notice_backoff_max_seconds)
-    NOTICES.settle(notice, succeeded=error is None, backoff=backoff, final=permanent)
-    notice.last_error = error[:ERROR_CHARS] if error else None
-    if error is None:
-        notice.sent_at = notice.finished_at
-    session.add(notice)
+    sent = []
+    for notice in leased:
+        attempt = by_id[notice.id or 0]
+        if notice.lease_token != attempt.claim.lease_token:
+            continue  # cancelled meanwhile, or the lease ran out and another sender took it
+        error = attempt.error
+        NOTICES.settle(notice, succeeded=error is None, backoff=backoff, final=attempt.permanent)
+        notice.last_error = error[:ERROR_CHARS] if error else None
+        if error is None:
+            notice.sent_at = notice.finished_at
+            sent.append(notice)
+        session.add(notice)
     session.flush()
-    if error is None:
-        announce(session, "notice", notice.id or 0, "sent", to_reads(session, [notice])[0])
+    for read in to_reads(session, sent):
+        announce(session, "notice", read.id, "sent", read)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.decisions.models import Outcome
 from app.decisions.reads import promise_changed
-from app.notices.models import Notice, NoticeItem, NoticeStatus
+from app.notices.models import Notice, NoticeItem
 from app.requests.effective import effective_field, join_current_decisions
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -95,7 +95,7 @@ def _last_told_item() -> object:
         select(NoticeItem.id)
         .join(Notice, col(Notice.id) == col(NoticeItem.notice_id))
         .where(col(NoticeItem.request_id) == col(Request.id))
-        .where(col(Notice.status) == NoticeStatus.sent)
+        .where(col(Notice.sent_at).is_not(None))  # sent (see answers.told_when)
         .order_by(col(Notice.sent_at).desc(), col(Notice.id).desc())
         .limit(1)
         .correlate(Request)

@@ -252,5 +252,6 @@ def test_settings_that_do_not_fit_are_one_line_naming_the_rule():
 
     assert done.returncode == 1
     assert lines(done.stderr) == [
-        "reqtrack: invalid settings: notice_lease_seconds must be longer than smtp_timeout_seconds"
+        "reqtrack: invalid settings: "
+        "notice_lease_seconds must be longer than twice smtp_timeout_seconds"
     ]

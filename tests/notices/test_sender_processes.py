@@ -183,9 +183,10 @@ def test_two_servers_on_one_database_mail_each_notice_exactly_once(
     assert sorted(announced) == sorted(notice["id"] for notice in every)
 
 
-# The lease outlasts the longest send, so only a dead sender's notice is taken over; the
-# stalled send is killed well within its 1.5 s (else it would end `pending`, not `sending`).
-KILLABLE = {"smtp_timeout_seconds": "1.5", "notice_lease_seconds": "2"}
+# The lease outlasts the longest wait and send (twice the SMTP timeout), so only a dead
+# sender's notice is taken over; the stalled send is killed well within its 1.5 s (else
+# it would end `pending`, not `sending`).
+KILLABLE = {"smtp_timeout_seconds": "1.5", "notice_lease_seconds": "3.5"}
 
 
 def test_a_sender_killed_mid_send_is_replaced_and_its_notice_goes_again_with_one_message_id(
