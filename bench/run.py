@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
 from app.auth import service as auth_service
 from app.auth.models import Role, UserCreate
@@ -92,7 +93,7 @@ def scenarios(seeded: Seeded) -> list[Scenario]:
     ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -117,7 +118,7 @@ class Served:
 def server(app: str, env: dict[str, str], *, workers: int = 1) -> Iterator[Served]:
     """uvicorn as `reqtrack serve` runs it: uvloop, httptools with the head bounded
     (app/ops/http.py), no server header, no access log, `workers` processes."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log"]
     command += ["--loop", "uvloop", "--http", "app.ops.http:BoundedHttpToolsProtocol"]
     command += ["--no-server-header", "--log-level", "warning"]
@@ -274,42 +275,60 @@ def main() -> None:
         compare(runs[0], runs[-1])
 
 
+def bench_settings(database_url: str, directory: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        environment="production",
+        secret_key=BENCH_KEY,
+        data_dir=directory,
+        webhook_dispatcher_enabled=False,
+    )
+
+
+def admin_token(engine: Engine, settings: Settings) -> str:
+    """A token for a new admin, as the server under `settings` issues them."""
+    with open_session(engine, write=True) as session:
+        admin = auth_service.create_user(
+            session=session,
+            data=UserCreate(
+                email="bench@example.com",
+                display_name="Bench",
+                role=Role.admin,
+                password=secrets.token_urlsafe(16),
+            ),
+        )
+        session.commit()
+    return create_app(settings).state.token_issuer.issue(f"user:{admin.id}")
+
+
+def server_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that has `reqtrack serve` run under these settings."""
+    return (
+        os.environ
+        | {
+            "DATABASE_URL": settings.database_url,
+            "REQTRACK_ENVIRONMENT": "production",
+            "REQTRACK_SECRET_KEY": BENCH_KEY,
+            "REQTRACK_DATA_DIR": str(settings.data_dir),
+            "REQTRACK_MIGRATE_ON_START": "false",
+            "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
+            "REQTRACK_ACCESS_LOG": "false",  # as uvicorn's own: production, no access log
+        }
+        | extra
+    )
+
+
 def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
     with tempfile.TemporaryDirectory() as directory, database(args.db, Path(directory)) as url:
-        settings = Settings(
-            database_url=url,
-            environment="production",
-            secret_key=BENCH_KEY,
-            data_dir=Path(directory),
-            webhook_dispatcher_enabled=False,
-        )
+        settings = bench_settings(url, Path(directory))
         engine = make_engine(settings)
         upgrade_to_head(engine)
         started = time.perf_counter()
         seeded = seed(engine, requests=requests)
         seed_seconds = time.perf_counter() - started
-        with open_session(engine, write=True) as session:
-            admin = auth_service.create_user(
-                session=session,
-                data=UserCreate(
-                    email="bench@example.com",
-                    display_name="Bench",
-                    role=Role.admin,
-                    password=secrets.token_urlsafe(16),
-                ),
-            )
-            session.commit()
+        token = admin_token(engine, settings)
         engine.dispose()
-        token = create_app(settings).state.token_issuer.issue(f"user:{admin.id}")
-        env = os.environ | {
-            "DATABASE_URL": url,
-            "REQTRACK_ENVIRONMENT": "production",
-            "REQTRACK_SECRET_KEY": BENCH_KEY,
-            "REQTRACK_DATA_DIR": directory,
-            "REQTRACK_MIGRATE_ON_START": "false",
-            "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
-            "REQTRACK_ACCESS_LOG": "false",  # as uvicorn's own: production, no access log
-        }
+        env = server_env(settings)
         load = {"duration": args.duration, "connections": args.connections}
         ceiling, *chosen = scenarios(seeded)
         chosen = [s for s in chosen if args.only in s.name]

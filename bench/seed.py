@@ -73,7 +73,7 @@ def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def _insert(engine: Engine, table: Any, rows: Iterator[dict[str, Any]]) -> None:
+def insert_rows(engine: Engine, table: Any, rows: Iterator[dict[str, Any]]) -> None:
     for batch in _batches(rows):
         with engine.begin() as connection:
             connection.execute(insert(table), batch)
@@ -103,7 +103,7 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
     needs = max(5, requests // 50) + 1
     items = max(3, requests // 200) + 1
     groups = list(StakeholderGroup)
-    _insert(
+    insert_rows(
         engine,
         Stakeholder,
         (
@@ -117,10 +117,10 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
             for i in range(1, stakeholders + 1)
         ),
     )
-    _insert(
+    insert_rows(
         engine, RoadmapItem, ({"title": f"Item {i}: {_text(rng, 3)}"} for i in range(1, items + 1))
     )
-    _insert(
+    insert_rows(
         engine, Need, ({"statement": f"Need {i}: {_text(rng, 5)}"} for i in range(1, needs + 1))
     )
     traced_need = needs  # the last need carries the trace scenario's 1 000 requests
@@ -153,7 +153,7 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
                 "updated_at": now - timedelta(minutes=requests - i),
             }
 
-    _insert(engine, Request, request_rows())
+    insert_rows(engine, Request, request_rows())
 
     def decision(need_id: int) -> dict[str, Any]:
         accepted = need_id == traced_need or rng.random() < 0.7
@@ -179,8 +179,8 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
         }
         for request_id in answered
     )
-    _insert(engine, Decision, (decision(need_id) for need_id in decided))
-    _insert(engine, Decision, own_decisions)
+    insert_rows(engine, Decision, (decision(need_id) for need_id in decided))
+    insert_rows(engine, Decision, own_decisions)
     # As after any bulk load: planner statistics, or the first queries plan blind; on
     # PostgreSQL also the visibility map and hint bits, or the first scenarios to read the
     # new rows write them, and autovacuum does it later, during whichever is measured then.
