@@ -35,7 +35,7 @@ from app.notices.sender import BATCH, NoticeSender
 from app.requests.models import Request
 from app.stakeholders.models import Stakeholder
 from bench.run import admin_token, bench_settings, database, free_port, server, server_env
-from bench.seed import insert_rows
+from bench.seed import insert_rows, settle_after_bulk_load
 
 QUEUE_LIMIT_SECONDS = 2.0
 SEND_FLOOR_PER_SECOND = 200.0
@@ -55,6 +55,7 @@ def seed_needs(engine: Any, *, requests: int, stakeholders: int) -> tuple[int, i
             for i in range(requests)
         )
         insert_rows(engine, Request, rows)
+    settle_after_bulk_load(engine)
     return 1, 2
 
 

@@ -95,6 +95,15 @@ def _text(rng: random.Random, words: int) -> str:
     )
 
 
+def settle_after_bulk_load(engine: Engine) -> None:
+    """As after any bulk load: planner statistics, or the first queries plan blind; on
+    PostgreSQL also the visibility map and hint bits, or the first scenarios to read the
+    new rows write them, and autovacuum does it later, during whichever is measured then."""
+    statement = "VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(statement)
+
+
 def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
     """Fill an empty, migrated database; ids start at 1 in every table."""
     rng = random.Random(seed)  # noqa: S311  (a reproducible dataset, not a secret)
@@ -181,12 +190,7 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
     )
     insert_rows(engine, Decision, (decision(need_id) for need_id in decided))
     insert_rows(engine, Decision, own_decisions)
-    # As after any bulk load: planner statistics, or the first queries plan blind; on
-    # PostgreSQL also the visibility map and hint bits, or the first scenarios to read the
-    # new rows write them, and autovacuum does it later, during whichever is measured then.
-    statement = "VACUUM (ANALYZE)" if engine.dialect.name == "postgresql" else "ANALYZE"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(statement)
+    settle_after_bulk_load(engine)
     return Seeded(
         requests=requests,
         stakeholders=stakeholders,

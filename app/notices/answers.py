@@ -109,22 +109,28 @@ def last_told(session: Session, request_ids: Collection[int]) -> dict[int, Answe
 
 def told_when(session: Session, request_ids: Collection[int]) -> dict[int, tuple[Answer, datetime]]:
     """Per request, the answer of the last notice sent about it, and when it was sent."""
-    rows = session.execute(
+    # Two steps, each by its own index: these requests' items, then which of their notices
+    # went out. As one join, a planner whose statistics predate a burst of sending walked
+    # every sent notice for each of the sender's batches.
+    items = session.execute(
         select_columns(
+            col(NoticeItem.notice_id),
             col(NoticeItem.request_id),
             *(getattr(NoticeItem, name) for name in _ANSWER_FIELDS),
-            col(Notice.sent_at),
-        )
-        .join(Notice, col(Notice.id) == col(NoticeItem.notice_id))
-        .where(col(NoticeItem.request_id).in_(list(request_ids)))
-        # A notice has sent_at once sent, and only then. Asked so rather than by status,
-        # SQLite's planner starts from these requests' items, not from every sent notice.
-        .where(col(Notice.sent_at).is_not(None))
-        .order_by(col(Notice.sent_at), col(Notice.id))
+        ).where(col(NoticeItem.request_id).in_(list(request_ids)))
     ).all()
-    # Later notices overwrite earlier ones: the last one sent is what they know. Columns,
-    # not items: the sender asks this for every batch.
-    return {row.request_id: (Answer(*row[1:-1]), row.sent_at) for row in rows if row.sent_at}
+    sent = session.execute(
+        select_columns(col(Notice.id), col(Notice.sent_at))
+        .where(col(Notice.id).in_({item.notice_id for item in items}))
+        .where(col(Notice.sent_at).is_not(None))  # a notice has it once sent, and only then
+    )
+    sent_at: dict[int, datetime] = {row.id: row.sent_at for row in sent}
+    told = sorted(
+        (item for item in items if item.notice_id in sent_at),
+        key=lambda item: (sent_at[item.notice_id], item.notice_id),
+    )
+    # Later notices overwrite earlier ones: the last one sent is what they know.
+    return {item.request_id: (Answer(*item[2:]), sent_at[item.notice_id]) for item in told}
 
 
 def told_at(session: Session, request_ids: Collection[int]) -> dict[int, datetime]:

@@ -18,7 +18,15 @@ from app.core.types import utcnow
 from app.deciding.service import watch_decisions
 from app.decisions.models import Decision
 from app.notices.answers import InForce, answers_in_force, last_told
-from app.notices.models import GATHERING, Notice, NoticeChannel, NoticeItem, NoticeStatus
+from app.notices.models import (
+    GATHERING,
+    NOTICE_ITEM_TABLE,
+    NOTICE_TABLE,
+    Notice,
+    NoticeChannel,
+    NoticeItem,
+    NoticeStatus,
+)
 from app.requests.effective import accepted_into
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
@@ -94,7 +102,7 @@ def owe_notices(session: Session, request_ids: Collection[int]) -> None:
         for row in of_stakeholder
     ]
     if rows:
-        session.execute(insert(NoticeItem), rows)
+        session.execute(insert(NOTICE_ITEM_TABLE), rows)
     if untold:
         session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_([i.id for i in untold])))
     session.flush()
@@ -158,5 +166,5 @@ def _open_notices(
         }
         for stakeholder in stakeholders
     ]
-    opening = insert(Notice).returning(col(Notice.stakeholder_id), col(Notice.id))
+    opening = insert(NOTICE_TABLE).returning(NOTICE_TABLE.c.stakeholder_id, NOTICE_TABLE.c.id)
     return {row.stakeholder_id: row.id for row in session.execute(opening, rows)}

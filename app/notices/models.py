@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import pydantic
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.models import NEVER_REUSE_IDS, ServerId
@@ -92,6 +92,11 @@ class NoticeItem(SQLModel, table=True):
     roadmap_item_status: str | None = Field(default=None, sa_type=String(16))
     why: str = Field(sa_type=Text)
     stakeholder_message: str | None = Field(default=None, sa_type=Text)
+
+
+# The tables, for Core inserts: a decision on a need writes thousands of rows at once.
+NOTICE_TABLE: Table = Notice.__table__  # type: ignore[attr-defined]
+NOTICE_ITEM_TABLE: Table = NoticeItem.__table__  # type: ignore[attr-defined]
 
 
 class NoticeItemRead(SQLModel):

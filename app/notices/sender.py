@@ -6,9 +6,11 @@ webhook dispatcher."""
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.worker import PollingWorker, running
@@ -16,7 +18,7 @@ from app.mail.backends import MailBackend, backend_from_settings
 from app.notices.sending import Attempt, Claim, claim_due, has_due, record_attempts
 
 # Notices claimed per round; each is one message.
-BATCH = 20
+BATCH = 100
 
 
 @asynccontextmanager
@@ -38,26 +40,37 @@ class NoticeSender(PollingWorker):
         self.backend = backend or backend_from_settings(settings)
 
     async def work_once(self) -> bool:
-        """Claim, mail and record batches while they come full. The next batch is claimed
-        (and rendered) while one is being mailed: the database and the mail server work
-        at the same time, which is most of the sender's speed."""
+        """Claim, mail and record batches while they come full. While one batch is being
+        mailed, the one before it is recorded and the next claimed (and rendered), in one
+        transaction: the database and the mail server work at the same time."""
         if not await self.in_transaction(has_due, write=False):
             return False
-        claims = await self._claim()
+        claims = await self.in_transaction(self._claim)
         if not claims:
             return False
+        mailed: list[Attempt] = []
         while claims:
             mailing = asyncio.create_task(self._send(claims))
+            more = len(claims) == BATCH
             try:
-                following = await self._claim() if len(claims) == BATCH else []
-            finally:  # whatever became of the claim, what was mailed is recorded
-                await self._record(await mailing)
-            claims = following
+                claims = await self.in_transaction(
+                    partial(self._record_then_claim, attempts=mailed, claim_more=more)
+                )
+            except BaseException:
+                await self._record(mailed + await mailing)  # what went out is kept
+                raise
+            mailed = await mailing
+        await self._record(mailed)
         return True
 
-    async def _claim(self) -> list[Claim]:
-        settings = self.settings
-        return await self.in_transaction(lambda s: claim_due(s, settings=settings, limit=BATCH))
+    def _claim(self, session: Session) -> list[Claim]:
+        return claim_due(session, settings=self.settings, limit=BATCH)
+
+    def _record_then_claim(
+        self, session: Session, attempts: list[Attempt], claim_more: bool
+    ) -> list[Claim]:
+        record_attempts(session, attempts, settings=self.settings)
+        return self._claim(session) if claim_more else []
 
     async def _record(self, attempts: list[Attempt]) -> None:
         settings = self.settings

@@ -76,8 +76,7 @@ def claim_due(session: Session, *, settings: Settings, limit: int) -> list[Claim
         if notice.stakeholder_id in free:  # else due again next round
             free.discard(notice.stakeholder_id)
             chosen.append(notice)
-    _bring_up_to_date(session, chosen)
-    told = _what_each_tells(session, chosen)
+    told = _bring_up_to_date(session, chosen)
     stakeholders = _stakeholders_of(session, chosen)
     claims = []
     for notice in chosen:
@@ -115,31 +114,6 @@ def _free_stakeholders(session: Session, due: Sequence[Notice]) -> set[int]:
     return {stakeholder_id for stakeholder_id in free if stakeholder_id is not None} - set(busy)
 
 
-def _bring_up_to_date(session: Session, notices: Sequence[Notice]) -> None:
-    """Each item tells the answer in force; an item whose answer was already told, or
-    that nothing answers any more, goes."""
-    items = session.exec(
-        select(NoticeItem).where(col(NoticeItem.notice_id).in_([n.id for n in notices]))
-    ).all()
-    request_ids = [item.request_id for item in items]
-    # A stakeholder who unsubscribed while it waited is told nothing more.
-    in_force = {
-        found.request_id: found.answer if found.stakeholder_wants_notices else None
-        for found in answers_in_force(session, request_ids)
-    }
-    told = last_told(session, request_ids)
-    gone = []
-    for item in items:
-        answer = in_force.get(item.request_id)
-        if answer is None or answer.tells_the_same_as(told.get(item.request_id)):
-            gone.append(item.id)
-        elif answer != answer_of_item(item):  # unchanged items are not written again
-            item.sqlmodel_update(asdict(answer))
-    session.add_all(items)
-    session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_(gone)))
-    session.flush()
-
-
 @dataclass(frozen=True)
 class _Told:
     """One item of a notice as the message tells it."""
@@ -149,19 +123,44 @@ class _Told:
     roadmap_item: RoadmapItem | None
 
 
-def _what_each_tells(session: Session, notices: Sequence[Notice]) -> dict[int, list[_Told]]:
-    """Per notice, its items in request order, with what the message shows of each."""
+def _bring_up_to_date(session: Session, notices: Sequence[Notice]) -> dict[int, list[_Told]]:
+    """Each item tells the answer in force; an item whose answer was already told, or
+    that nothing answers any more, goes. Per notice, what is left, in request order."""
     rows = session.exec(
-        select(NoticeItem, Request.title, RoadmapItem)
+        select(NoticeItem, Request.title)
         .join(Request, col(Request.id) == col(NoticeItem.request_id))
-        .outerjoin(RoadmapItem, col(RoadmapItem.id) == col(NoticeItem.roadmap_item_id))
         .where(col(NoticeItem.notice_id).in_([n.id for n in notices]))
         .order_by(col(NoticeItem.request_id))
     ).all()
-    told: dict[int, list[_Told]] = defaultdict(list)
-    for item, title, roadmap_item in rows:
-        told[item.notice_id].append(_Told(item, title, roadmap_item))
-    return told
+    request_ids = [item.request_id for item, _ in rows]
+    # A stakeholder who unsubscribed while it waited is told nothing more.
+    in_force = {
+        found.request_id: found.answer if found.stakeholder_wants_notices else None
+        for found in answers_in_force(session, request_ids)
+    }
+    told = last_told(session, request_ids)
+    gone, left = [], []
+    for item, title in rows:
+        answer = in_force.get(item.request_id)
+        if answer is None or answer.tells_the_same_as(told.get(item.request_id)):
+            gone.append(item.id)
+            continue
+        if answer != answer_of_item(item):  # unchanged items are not written again
+            item.sqlmodel_update(asdict(answer))
+            session.add(item)
+        left.append((item, title))
+    session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_(gone)))
+    roadmap_items = _roadmap_items(session, {item.roadmap_item_id for item, _ in left})
+    tells: dict[int, list[_Told]] = defaultdict(list)
+    for item, title in left:
+        roadmap_item = roadmap_items.get(item.roadmap_item_id or 0)
+        tells[item.notice_id].append(_Told(item, title, roadmap_item))
+    return tells
+
+
+def _roadmap_items(session: Session, ids: set[int | None]) -> dict[int, RoadmapItem]:
+    found = session.exec(select(RoadmapItem).where(col(RoadmapItem.id).in_(ids - {None})))
+    return {roadmap_item.id or 0: roadmap_item for roadmap_item in found}
 
 
 def _stakeholders_of(session: Session, notices: Sequence[Notice]) -> dict[int, Stakeholder]:

@@ -1,16 +1,20 @@
 """What the notices tests share."""
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Engine, update
 from sqlmodel import col
 
 from app.core.config import Settings
 from app.core.types import utcnow
 from app.notices.models import GATHERING, Notice, NoticeStatus
+from app.notices.sender import NoticeSender
+from tests.mail.helpers import SENDER
 
 
 @contextmanager
@@ -22,6 +26,17 @@ def app_settings(app: FastAPI, **changes: Any) -> Iterator[Settings]:
         yield app.state.settings
     finally:
         app.state.settings = original
+
+
+def mailing(settings: Settings, smtp_url: str) -> Settings:
+    """The settings, sending to this SMTP server from the tests' sender address."""
+    return settings.model_copy(update={"smtp_url": SecretStr(smtp_url), "mail_from": SENDER})
+
+
+def send_due(engine: Engine, settings: Settings, smtp_url: str) -> bool:
+    """One round of the sender, as the server runs it; whether there was work."""
+    sender = NoticeSender(engine=engine, settings=mailing(settings, smtp_url))
+    return asyncio.run(sender.work_once())
 
 
 def told_everything(engine: Engine) -> None:

@@ -1,11 +1,10 @@
 """Due notices go out once each: by mail to a real SMTP server, or to the change feed for
 a stakeholder with no address; a mail server down loses nothing."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from app.core.config import Settings
@@ -13,37 +12,13 @@ from app.core.db import open_session
 from app.core.types import utcnow
 from app.notices.gathering import hold_stakeholders
 from app.notices.models import Notice
-from app.notices.sender import NoticeSender
 from app.notices.sending import Attempt, claim_due, record_attempts
 from app.notices.unsubscribe import unsubscribe_url
 from tests import factories
-from tests.mail.helpers import SENDER
-from tests.mail.smtp_server import Inbox, smtp_server, unused_port
-from tests.notices.helpers import app_settings
+from tests.mail.smtp_server import unused_port
+from tests.notices.helpers import mailing, send_due
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def no_delay(app):
-    """Notices due as soon as they are owed."""
-    with app_settings(app, notice_delay_seconds=0) as settings:
-        yield settings
-
-
-@pytest.fixture
-def inbox():
-    with smtp_server(Inbox()) as inbox:
-        yield inbox
-
-
-def mailing(settings, smtp_url):
-    return settings.model_copy(update={"smtp_url": SecretStr(smtp_url), "mail_from": SENDER})
-
-
-def send_due(engine, settings, smtp_url):
-    sender = NoticeSender(engine=engine, settings=mailing(settings, smtp_url))
-    return asyncio.run(sender.work_once())
 
 
 def decide(client, subject, **fields):

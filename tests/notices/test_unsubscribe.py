@@ -1,35 +1,20 @@
 """Every notice links to a page that stops them: signed, one click from a mail client
 (RFC 8058), and no use to anyone guessing."""
 
-import asyncio
-
 import pytest
-from pydantic import SecretStr
 
-from app.notices.sender import NoticeSender
 from app.notices.unsubscribe import unsubscribe_url
 from tests import factories
-from tests.mail.helpers import SENDER
-from tests.mail.smtp_server import Inbox, smtp_server
-from tests.notices.helpers import app_settings
+from tests.notices.helpers import app_settings, send_due
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def inbox():
-    with smtp_server(Inbox()) as inbox:
-        yield inbox
 
 
 def mailed_notice(client, app, engine, inbox, person):
     request = factories.request(client, stakeholder_id=person["id"])
     body = {"outcome": "declined", "why": "Not this year"}
     factories.created(client, f"/requests/{request['id']}/decisions", body)
-    settings = app.state.settings.model_copy(
-        update={"smtp_url": SecretStr(inbox.url), "mail_from": SENDER}
-    )
-    asyncio.run(NoticeSender(engine=engine, settings=settings).work_once())
+    send_due(engine, app.state.settings, inbox.url)
     return inbox.received[-1].message
 
 
