@@ -1,30 +1,33 @@
-"""Notices owed, gathered per stakeholder in the transaction of the change that owes
-them: a decision recorded (on a request, or on its need), or a roadmap item shipped,
-cancelled or reopened under an acceptance. Derived each time from the answers in force and what
-was last told, never remembered apart, so the two cannot drift."""
+"""Notices owed, gathered per stakeholder. A change that may alter answers (a decision on
+a request or on its need; a roadmap item shipped, cancelled or reopened under an
+acceptance) writes, in its own transaction, which requests it concerns (notice_owed: an
+outbox); the sender then gathers them into notices, deriving each from the answers in
+force and what was last told, never remembered apart, so the two cannot drift."""
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert
+from sqlalchemy import ColumnElement, delete, insert, literal
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings
-from app.core.db import settings_of
-from app.core.types import utcnow
+from app.core.types import UTCDateTime, utcnow
 from app.deciding.service import watch_decisions
 from app.decisions.models import Decision
 from app.notices.answers import InForce, answers_in_force, last_told
 from app.notices.models import (
     GATHERING,
     NOTICE_ITEM_TABLE,
+    NOTICE_OWED_TABLE,
     NOTICE_TABLE,
     Notice,
     NoticeChannel,
     NoticeItem,
+    NoticeOwed,
     NoticeStatus,
 )
 from app.requests.effective import accepted_into
@@ -33,38 +36,71 @@ from app.roadmap.models import RoadmapItem
 from app.roadmap.service import watch_endings
 from app.stakeholders.models import Stakeholder
 
+# Requests looked at per round: a need decision's thousands go in a few rounds.
+GATHER_BATCH = 5_000
+
 
 @watch_decisions
 def _decided(session: Session, decision: Decision) -> None:
     if decision.request_id is not None:
-        owe_notices(session, [decision.request_id])
+        _owed_for_requests_where(session, col(Request.id) == decision.request_id)
     else:
-        _owe_for_requests_where(session, col(Request.need_id) == decision.need_id)
+        _owed_for_requests_where(session, col(Request.need_id) == decision.need_id)
 
 
 @watch_endings
 def _item_ended_or_reopened(session: Session, item: RoadmapItem) -> None:
     assert item.id is not None
-    _owe_for_requests_where(session, accepted_into(item.id))
+    _owed_for_requests_where(session, accepted_into(item.id))
 
 
-def _owe_for_requests_where(session: Session, condition: ColumnElement[bool]) -> None:
-    found = session.exec(select(col(Request.id)).where(condition)).all()
-    owe_notices(session, [request_id for request_id in found if request_id is not None])
+def _owed_for_requests_where(session: Session, condition: ColumnElement[bool]) -> None:
+    """One statement in the change's transaction, however many requests it concerns:
+    the notices themselves are gathered by the sender (gather_owed)."""
+    requests = select(col(Request.id), literal(utcnow(), UTCDateTime)).where(condition)
+    session.execute(insert(NOTICE_OWED_TABLE).from_select(["request_id", "owed_at"], requests))
 
 
-def owe_notices(session: Session, request_ids: Collection[int]) -> None:
-    """Bring each stakeholder's gathering notice in line with these requests: an item
-    for each whose answer differs from what they were last told, none for the others;
-    a notice left with no item is cancelled. A few statements whatever the number of
-    requests: deciding a need with thousands of them queues its notices in one go."""
+def has_owed(session: Session) -> bool:
+    """Whether a change waits to be gathered (a cheap read, as has_due)."""
+    return session.exec(select(NoticeOwed.id).limit(1)).first() is not None
+
+
+def gather_owed(session: Session, *, settings: Settings, limit: int = GATHER_BATCH) -> bool:
+    """Bring notices in line with the oldest changes waiting, and let go of those;
+    whether there were any. Another sender's rows are skipped, not waited on."""
+    owed = session.execute(
+        select_columns(NOTICE_OWED_TABLE)
+        .order_by(NOTICE_OWED_TABLE.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not owed:
+        return False
+    first_owed: dict[int, datetime] = {}
+    for row in owed:  # oldest first: a request changed twice counts from the first change
+        first_owed.setdefault(row.request_id, row.owed_at)
+    owe_notices(session, first_owed, settings=settings)
+    session.execute(
+        delete(NOTICE_OWED_TABLE).where(NOTICE_OWED_TABLE.c.id.in_([row.id for row in owed]))
+    )
+    return True
+
+
+def owe_notices(session: Session, owed: Mapping[int, datetime], *, settings: Settings) -> None:
+    """Bring each stakeholder's gathering notice in line with these requests (each with
+    when it was first owed a look): an item for each whose answer differs from what they
+    were last told, none for the others; a notice left with no item is cancelled. A few
+    statements whatever the number of requests."""
+    request_ids = list(owed)
     if not request_ids:
         return
+    # Their stakeholders first, locked: what is read next is what no one else changes.
+    stakeholders = hold_stakeholders(session, _stakeholders_of(session, request_ids))
     told = last_told(session, request_ids)
     concerned: dict[int, list[InForce]] = defaultdict(list)
     for request in answers_in_force(session, request_ids):
         concerned[request.stakeholder_id].append(request)
-    stakeholders = hold_stakeholders(session, concerned)
     notices = _gathering_notices(session, concerned)
     items = _items_of(session, notices.values())
     untold: list[NoticeItem] = []
@@ -95,7 +131,11 @@ def owe_notices(session: Session, request_ids: Collection[int]) -> None:
             notice.finished_at = utcnow()
     unopened = [stakeholders[s] for s, rows in new_items.items() if rows and s not in notices]
     notice_ids = {s: notice.id for s, notice in notices.items()}
-    notice_ids |= _open_notices(session, unopened, settings_of(session))
+    opened_at = {
+        stakeholder_id: min(owed[request.request_id] for request in concerned[stakeholder_id])
+        for stakeholder_id in new_items
+    }
+    notice_ids |= _open_notices(session, unopened, opened_at, settings)
     rows = [
         {"notice_id": notice_ids[stakeholder_id], **row}
         for stakeholder_id, of_stakeholder in new_items.items()
@@ -106,6 +146,11 @@ def owe_notices(session: Session, request_ids: Collection[int]) -> None:
     if untold:
         session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_([i.id for i in untold])))
     session.flush()
+
+
+def _stakeholders_of(session: Session, request_ids: Collection[int]) -> set[int]:
+    found = select(col(Request.stakeholder_id)).where(col(Request.id).in_(request_ids))
+    return set(session.exec(found).all())
 
 
 def hold_stakeholders(session: Session, stakeholder_ids: Collection[int]) -> dict[int, Stakeholder]:
@@ -146,22 +191,25 @@ def _items_of(session: Session, notices: Iterable[Notice]) -> defaultdict[int, l
 
 
 def _open_notices(
-    session: Session, stakeholders: Collection[Stakeholder], settings: Settings
+    session: Session,
+    stakeholders: Collection[Stakeholder],
+    opened_at: Mapping[int, datetime],
+    settings: Settings,
 ) -> dict[int, int]:
-    """A new notice for each of these stakeholders, in one statement; their ids by
-    stakeholder."""
+    """A new notice for each of these stakeholders, in one statement, gathering from the
+    first change it tells of; their ids by stakeholder."""
     if not stakeholders:
         return {}
-    send_after = utcnow() + timedelta(seconds=settings.notice_delay_seconds)
+    delay = timedelta(seconds=settings.notice_delay_seconds)
     held = settings.notice_approval == "required"
     rows = [
         {
             "stakeholder_id": stakeholder.id,
             "status": NoticeStatus.held if held else NoticeStatus.pending,
             "channel": NoticeChannel.email if stakeholder.email else NoticeChannel.feed,
-            "created_at": utcnow(),
-            "send_after": send_after,
-            "next_attempt_at": send_after,
+            "created_at": opened_at[stakeholder.id or 0],
+            "send_after": opened_at[stakeholder.id or 0] + delay,
+            "next_attempt_at": opened_at[stakeholder.id or 0] + delay,
             "attempts_allowed": settings.notice_max_attempts,
         }
         for stakeholder in stakeholders

@@ -94,9 +94,26 @@ class NoticeItem(SQLModel, table=True):
     stakeholder_message: str | None = Field(default=None, sa_type=Text)
 
 
+class NoticeOwed(SQLModel, table=True):
+    """A request whose answer may have changed: the sender brings its stakeholder's
+    notice in line with the answers then in force, and deletes the row. Written in the
+    transaction of the change (an outbox): no change is missed, and the change's own
+    transaction stays as short as it was."""
+
+    __tablename__ = "notice_owed"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
+    request_id: int = Field(
+        sa_type=BigInteger, foreign_key="request.id", ondelete="CASCADE", index=True
+    )
+    owed_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # The tables, for Core inserts: a decision on a need writes thousands of rows at once.
 NOTICE_TABLE: Table = Notice.__table__  # type: ignore[attr-defined]
 NOTICE_ITEM_TABLE: Table = NoticeItem.__table__  # type: ignore[attr-defined]
+NOTICE_OWED_TABLE: Table = NoticeOwed.__table__  # type: ignore[attr-defined]
 
 
 class NoticeItemRead(SQLModel):

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.worker import PollingWorker, running
 from app.mail.backends import MailBackend, backend_from_settings
+from app.notices.gathering import gather_owed, has_owed
 from app.notices.sending import Attempt, Claim, claim_due, has_due, record_attempts
 
 # Notices claimed per round; each is one message.
@@ -40,6 +41,16 @@ class NoticeSender(PollingWorker):
         self.backend = backend or backend_from_settings(settings)
 
     async def work_once(self) -> bool:
+        """Gather the changes waiting into notices, then send what is due."""
+        gathered = await self._gather()
+        return await self._send_due() or gathered
+
+    async def _gather(self) -> bool:
+        if not await self.in_transaction(has_owed, write=False):
+            return False
+        return await self.in_transaction(partial(gather_owed, settings=self.settings))
+
+    async def _send_due(self) -> bool:
         """Claim, mail and record batches while they come full. While one batch is being
         mailed, the one before it is recorded and the next claimed (and rendered), in one
         transaction: the database and the mail server work at the same time."""

@@ -6,12 +6,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, update
 from sqlmodel import col
 
 from app.core.config import Settings
 from app.core.types import utcnow
+from app.core.db import open_session
+from app.notices.gathering import gather_owed
 from app.notices.models import GATHERING, Notice, NoticeStatus
 from app.notices.sender import NoticeSender
 from tests.mail.helpers import SENDER
@@ -39,9 +42,22 @@ def send_due(engine: Engine, settings: Settings, smtp_url: str) -> bool:
     return asyncio.run(sender.work_once())
 
 
-def told_everything(engine: Engine) -> None:
-    """As if the sender had run: every gathering notice went out, now."""
-    with engine.begin() as connection:
+def gathered(client: TestClient) -> None:
+    """What the sender does first each round: the changes waiting become notices."""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    with open_session(app.state.engine, write=True) as session:
+        while gather_owed(session, settings=app.state.settings):
+            pass
+        session.commit()
+
+
+def told_everything(client: TestClient) -> None:
+    """As if the sender had run: every change gathered, every notice gone out, now."""
+    gathered(client)
+    app = client.app
+    assert isinstance(app, FastAPI)
+    with app.state.engine.begin() as connection:
         connection.execute(
             update(Notice)
             .where(col(Notice.status).in_(GATHERING))

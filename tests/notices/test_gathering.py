@@ -7,12 +7,13 @@ from sqlalchemy import update
 from app.auth.models import Role
 from app.notices.models import Notice, NoticeStatus
 from tests import factories
-from tests.notices.helpers import app_settings, told_everything
+from tests.notices.helpers import app_settings, gathered, told_everything
 
 API = "/api/v1"
 
 
 def notices(client, **filters):
+    gathered(client)
     response = client.get(f"{API}/notices", params=filters | {"limit": 200})
     assert response.status_code == 200, response.text
     return response.json()["items"]
@@ -78,7 +79,7 @@ def test_a_quiet_decision_or_a_stakeholder_who_opted_out_owes_nothing(client):
 def test_an_answer_back_to_what_was_told_cancels_the_notice(client, engine):
     request = factories.request(client)
     decide(client, f"requests/{request['id']}", stakeholder_message="No.")
-    told_everything(engine)
+    told_everything(client)
 
     decide(client, f"requests/{request['id']}", outcome="deferred", why="Maybe later")
     assert [n["status"] for n in notices(client, status="pending")] == ["pending"]
@@ -99,7 +100,7 @@ def test_a_confirmation_that_changes_nothing_they_know_owes_nothing(client, engi
     accepted = decide(
         client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"]
     )
-    told_everything(engine)
+    told_everything(client)
     client.patch(f"{API}/roadmap-items/{item['id']}", json={"horizon": "later"})
 
     confirmed = client.post(f"{API}/decisions/{accepted['id']}/confirm", json={"why": "Still on"})
@@ -113,7 +114,7 @@ def test_an_item_shipped_or_cancelled_tells_those_promised_it(client, engine, en
     request = factories.request(client)
     item = factories.roadmap_item(client)
     decide(client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"])
-    told_everything(engine)
+    told_everything(client)
 
     client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": ending})
 
@@ -132,7 +133,7 @@ def test_an_item_reopened_or_ended_otherwise_corrects_what_was_told(
     item = factories.roadmap_item(client)
     decide(client, f"requests/{request['id']}", outcome="accepted", roadmap_item_id=item["id"])
     client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": first})
-    told_everything(engine)
+    told_everything(client)
 
     client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": then})
 
@@ -146,6 +147,7 @@ def test_an_item_reopened_or_ended_otherwise_corrects_what_was_told(
 def test_the_notices_of_a_stakeholder_and_of_a_request(client, shared_need):
     need, people = shared_need
     decide(client, f"needs/{need['id']}")
+    gathered(client)
     one_request = client.get(f"{API}/requests", params={"stakeholder_id": people[1]["id"]}).json()[
         "items"
     ][0]
@@ -170,6 +172,7 @@ def test_with_approval_required_a_notice_waits_held(client, app):
 
     with app_settings(app, notice_approval="required"):
         decide(client, f"requests/{request['id']}")
+        gathered(client)  # the sender's settings say whether a notice waits held
 
     assert [n["status"] for n in notices(client)] == ["held"]
 
@@ -178,6 +181,7 @@ def test_a_held_notice_is_released_and_a_pending_one_cancelled(client, app):
     request = factories.request(client)
     with app_settings(app, notice_approval="required"):
         decide(client, f"requests/{request['id']}")
+        gathered(client)  # the sender's settings say whether a notice waits held
     [held] = notices(client)
 
     released = client.post(f"{API}/notices/{held['id']}/release")

@@ -16,7 +16,7 @@ from app.notices.sending import Attempt, claim_due, record_attempts
 from app.notices.unsubscribe import unsubscribe_url
 from tests import factories
 from tests.mail.smtp_server import unused_port
-from tests.notices.helpers import mailing, send_due
+from tests.notices.helpers import gathered, mailing, send_due
 
 API = "/api/v1"
 
@@ -27,6 +27,7 @@ def decide(client, subject, **fields):
 
 
 def the_notice(client):
+    gathered(client)
     [notice] = client.get(f"{API}/notices").json()["items"]
     return notice
 
@@ -92,6 +93,7 @@ def test_a_sender_that_died_mid_send_is_replaced_with_the_same_message_id(
 ):
     request = factories.request(client)
     decide(client, f"requests/{request['id']}")
+    gathered(client)
     with open_session(engine, write=True) as session:
         [claim] = claim_due(session, settings=mailing(no_delay, inbox.url), limit=5)
         session.commit()
@@ -113,6 +115,7 @@ def test_a_stakeholders_next_notice_waits_for_the_one_in_flight_and_never_repeat
     item = factories.roadmap_item(client)
     decide(client, f"requests/{request['id']}", stakeholder_message="No.")
     settings = mailing(no_delay, inbox.url)
+    gathered(client)
     with open_session(engine, write=True) as session:
         [in_flight] = claim_due(session, settings=settings, limit=5)
         session.commit()
@@ -141,6 +144,7 @@ def test_no_notice_of_a_stakeholder_is_claimed_while_changes_for_them_are_gather
     request = factories.request(client)
     decide(client, f"requests/{request['id']}")
 
+    gathered(client)
     with open_session(engine, write=True) as gathering:
         hold_stakeholders(gathering, [request["stakeholder_id"]])
         with open_session(engine, write=True) as sender:
@@ -221,6 +225,7 @@ def test_a_sender_may_not_hold_a_notice_for_less_than_its_batch_may_take(setting
 def test_unsubscribing_while_a_notice_waits_stops_it(client, app, engine, no_delay, inbox):
     request = factories.request(client)
     decide(client, f"requests/{request['id']}")
+    gathered(client)  # the notice waits
     link = unsubscribe_url(app.state.settings, request["stakeholder_id"])
     client.post(link.removeprefix("http://127.0.0.1:8000"))
 

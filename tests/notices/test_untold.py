@@ -23,7 +23,7 @@ def test_never_told_changed_since_and_suspect_promises_are_listed(client, engine
     for request in (changed, kept):
         decide(client, request)
     decide(client, promised, outcome="accepted", roadmap_item_id=item["id"])
-    told_everything(engine)
+    told_everything(client)
     decide(client, never)
     decide(client, changed, outcome="deferred", why="Maybe in spring")
     decide(client, kept, why="Still no, for another reason")  # the same news
