@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	&& { echo $$p; break; }; done)
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run demo test lint format bench clean
+.PHONY: run demo test lint format bench bench-notices clean
 
 $(INSTALLED): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "reqtrack needs Python 3.11 or newer on PATH"; exit 1; }
@@ -46,6 +46,10 @@ format: $(INSTALLED)
 bench: $(INSTALLED)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk (Debian: apt-get install wrk)"; exit 1; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## Notices: queueing a need decision's 2 000 and sending them: make bench-notices BENCH_ARGS="--db postgresql"
+bench-notices: $(INSTALLED)
+	$(BIN)/python -m bench.notices $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -298,7 +298,8 @@ def admin_token(engine: Engine, settings: Settings) -> str:
             ),
         )
         session.commit()
-    return create_app(settings).state.token_issuer.issue(f"user:{admin.id}")
+    token: str = create_app(settings).state.token_issuer.issue(f"user:{admin.id}")
+    return token
 
 
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from app.core.config import Settings
 from app.core.types import UTCDateTime, utcnow
 from app.deciding.service import watch_decisions
 from app.decisions.models import Decision
-from app.notices.answers import InForce, answers_in_force, last_told
+from app.notices.answers import Answer, InForce, answers_in_force, last_told
 from app.notices.models import (
     GATHERING,
     NOTICE_ITEM_TABLE,
@@ -66,9 +66,9 @@ def has_owed(session: Session) -> bool:
     return session.exec(select(NoticeOwed.id).limit(1)).first() is not None
 
 
-def gather_owed(session: Session, *, settings: Settings, limit: int = GATHER_BATCH) -> bool:
-    """Bring notices in line with the oldest changes waiting, and let go of those;
-    whether there were any. Another sender's rows are skipped, not waited on."""
+def gather_owed(session: Session, *, settings: Settings, limit: int = GATHER_BATCH) -> int:
+    """Bring notices in line with the oldest changes waiting, and let go of those; how
+    many there were. Another sender's rows are skipped, not waited on."""
     owed = session.execute(
         select_columns(NOTICE_OWED_TABLE)
         .order_by(NOTICE_OWED_TABLE.c.id)
@@ -76,7 +76,7 @@ def gather_owed(session: Session, *, settings: Settings, limit: int = GATHER_BAT
         .with_for_update(skip_locked=True)
     ).all()
     if not owed:
-        return False
+        return 0
     first_owed: dict[int, datetime] = {}
     for row in owed:  # oldest first: a request changed twice counts from the first change
         first_owed.setdefault(row.request_id, row.owed_at)
@@ -84,7 +84,7 @@ def gather_owed(session: Session, *, settings: Settings, limit: int = GATHER_BAT
     session.execute(
         delete(NOTICE_OWED_TABLE).where(NOTICE_OWED_TABLE.c.id.in_([row.id for row in owed]))
     )
-    return True
+    return len(owed)
 
 
 def owe_notices(session: Session, owed: Mapping[int, datetime], *, settings: Settings) -> None:
@@ -105,26 +105,10 @@ def owe_notices(session: Session, owed: Mapping[int, datetime], *, settings: Set
     items = _items_of(session, notices.values())
     untold: list[NoticeItem] = []
     # New items as rows, per stakeholder: written in one statement once their notices are.
-    new_items: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    new_items: dict[int, list[dict[str, Any]]] = {}
     for stakeholder_id, requests in concerned.items():
-        kept = items[stakeholder_id]
-        for request in requests:
-            answer = request.answer
-            earlier = [item for item in kept if item.request_id == request.request_id]
-            if (
-                request.stakeholder_wants_notices
-                and answer is not None
-                and not answer.tells_the_same_as(told.get(request.request_id))
-            ):
-                # A later answer replaces an earlier one: the request appears once.
-                told_now: dict[str, Any] = asdict(answer)  # its fields are the item's
-                if earlier:
-                    earlier[0].sqlmodel_update(told_now)
-                else:
-                    new_items[stakeholder_id].append({"request_id": request.request_id, **told_now})
-            else:
-                untold += earlier
-                kept[:] = [item for item in kept if item.request_id != request.request_id]
+        new_items[stakeholder_id], gone = _in_line(items[stakeholder_id], requests, told)
+        untold += gone
     for stakeholder_id, notice in notices.items():
         if not items[stakeholder_id] and not new_items[stakeholder_id]:
             notice.status = NoticeStatus.cancelled
@@ -146,6 +130,34 @@ def owe_notices(session: Session, owed: Mapping[int, datetime], *, settings: Set
     if untold:
         session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_([i.id for i in untold])))
     session.flush()
+
+
+def _in_line(
+    kept: list[NoticeItem], requests: list[InForce], told: Mapping[int, Answer]
+) -> tuple[list[dict[str, Any]], list[NoticeItem]]:
+    """One stakeholder's gathering notice brought in line with these requests of theirs:
+    its items updated in place, and `kept` left with those still telling something. The
+    rows of the new items, and the items that go."""
+    new_rows: list[dict[str, Any]] = []
+    gone: list[NoticeItem] = []
+    for request in requests:
+        answer = request.answer
+        earlier = [item for item in kept if item.request_id == request.request_id]
+        if (
+            request.stakeholder_wants_notices
+            and answer is not None
+            and not answer.tells_the_same_as(told.get(request.request_id))
+        ):
+            # A later answer replaces an earlier one: the request appears once.
+            told_now: dict[str, Any] = asdict(answer)  # its fields are the item's
+            if earlier:
+                earlier[0].sqlmodel_update(told_now)
+            else:
+                new_rows.append({"request_id": request.request_id, **told_now})
+        else:
+            gone += earlier
+            kept[:] = [item for item in kept if item.request_id != request.request_id]
+    return new_rows, gone
 
 
 def _stakeholders_of(session: Session, request_ids: Collection[int]) -> set[int]:

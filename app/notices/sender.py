@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.worker import PollingWorker, running
 from app.mail.backends import MailBackend, backend_from_settings
-from app.notices.gathering import gather_owed, has_owed
+from app.notices.gathering import GATHER_BATCH, gather_owed, has_owed
 from app.notices.sending import Attempt, Claim, claim_due, has_due, record_attempts
 
 # Notices claimed per round; each is one message.
@@ -46,9 +46,13 @@ class NoticeSender(PollingWorker):
         return await self._send_due() or gathered
 
     async def _gather(self) -> bool:
+        """Whether more may wait: only a full batch goes round again at once. Changes
+        that trickle in wait for the next poll, gathered together, rather than keep the
+        sender spinning on a few at a time beside the requests that write them."""
         if not await self.in_transaction(has_owed, write=False):
             return False
-        return await self.in_transaction(partial(gather_owed, settings=self.settings))
+        taken = await self.in_transaction(partial(gather_owed, settings=self.settings))
+        return taken == GATHER_BATCH
 
     async def _send_due(self) -> bool:
         """Claim, mail and record batches while they come full. While one batch is being

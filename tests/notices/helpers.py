@@ -12,8 +12,8 @@ from sqlalchemy import Engine, update
 from sqlmodel import col
 
 from app.core.config import Settings
-from app.core.types import utcnow
 from app.core.db import open_session
+from app.core.types import utcnow
 from app.notices.gathering import gather_owed
 from app.notices.models import GATHERING, Notice, NoticeStatus
 from app.notices.sender import NoticeSender
@@ -48,7 +48,7 @@ def gathered(client: TestClient) -> None:
     assert isinstance(app, FastAPI)
     with open_session(app.state.engine, write=True) as session:
         while gather_owed(session, settings=app.state.settings):
-            pass
+            pass  # a need's thousands take several rounds
         session.commit()
 
 

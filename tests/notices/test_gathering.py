@@ -5,6 +5,8 @@ import pytest
 from sqlalchemy import update
 
 from app.auth.models import Role
+from app.core.db import open_session
+from app.notices.gathering import gather_owed
 from app.notices.models import Notice, NoticeStatus
 from tests import factories
 from tests.notices.helpers import app_settings, gathered, told_everything
@@ -47,6 +49,24 @@ def test_deciding_a_need_owes_one_notice_per_stakeholder(client, shared_need):
     assert (item["decision_id"], item["outcome"]) == (decision["id"], "declined")
     assert item["stakeholder_message"] == "Not in 2027, sorry."
     assert {n["status"] for n in owed} == {"pending"}
+
+
+def test_a_need_gathered_a_few_requests_at_a_time_still_owes_one_notice_each(
+    client, app, shared_need
+):
+    need, people = shared_need
+    decide(client, f"needs/{need['id']}")
+
+    rounds = 0
+    with open_session(app.state.engine, write=True) as session:
+        while gather_owed(session, settings=app.state.settings, limit=2):
+            rounds += 1
+        session.commit()
+
+    assert rounds == 3  # 5 requests, 2 at a time
+    owed = notices(client)
+    assert sorted(n["stakeholder_id"] for n in owed) == sorted(p["id"] for p in people)
+    assert sorted(len(n["items"]) for n in owed) == [1, 1, 3]
 
 
 def test_a_request_decided_twice_appears_once_with_the_later_answer(client):

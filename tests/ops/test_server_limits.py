@@ -4,6 +4,7 @@ can hold the server's memory or its database with what it sends."""
 import contextlib
 import json
 import secrets
+import select
 import socket
 import threading
 import time
@@ -138,6 +139,11 @@ def test_writes_answer_within_a_second_while_slow_uploads_are_in_progress(
                 started.wait()
                 try:
                     for byte in b"stakeholder_id\n" * 60:
+                        # As a careful client does: once the server has answered, stop
+                        # sending. Bytes sent after it closed make its side reset the
+                        # connection, and a reset can drop the answer before it is read.
+                        if select.select([connection], [], [], 0)[0]:
+                            break
                         connection.sendall(bytes([byte]))
                         time.sleep(0.2)
                 except (BrokenPipeError, ConnectionResetError):
