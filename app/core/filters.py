@@ -1,11 +1,13 @@
 """Conditions of queries: list filters that compare a column with a query parameter of the
 same name, and a column among many values."""
 
+from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, String, any_, bindparam, false
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
 Row = TypeVar("Row")
@@ -30,3 +32,13 @@ def one_of(column: Any, values: set[Any], postgres: bool) -> ColumnElement[bool]
         return cast(ColumnElement[bool], column.in_(values))
     item = BigInteger() if isinstance(next(iter(values)), int) else String()
     return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), ARRAY(item))))
+
+
+def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values` as `one_of` writes it for the session's database; none matches
+    no values. For lists of thousands (a need's requests): on PostgreSQL, psycopg spent
+    a second parsing a statement of ten thousand placeholders."""
+    chosen = set(values)
+    if not chosen:
+        return false()
+    return one_of(column, chosen, session.get_bind().dialect.name == "postgresql")

@@ -14,7 +14,7 @@ import random
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -118,6 +118,14 @@ class PollingWorker(ABC):
         self.engine = engine
         self.poll_seconds = poll_seconds
         self.logger = logging.getLogger(f"reqtrack.{self.name}")
+        self._woken: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Start the next round now, not at the next poll: work was just committed in
+        this process. Safe from any thread; nothing happens while the worker is not running."""
+        if self._loop is not None and self._woken is not None:
+            self._loop.call_soon_threadsafe(self._woken.set)
 
     @abstractmethod
     async def work_once(self) -> bool:
@@ -128,6 +136,7 @@ class PollingWorker(ABC):
         return nullcontext()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._loop, self._woken = asyncio.get_running_loop(), asyncio.Event()
         async with self.resources():
             while not stop.is_set():
                 try:
@@ -139,8 +148,15 @@ class PollingWorker(ABC):
                     self.logger.exception("%s: unexpected error; carrying on", self.name)
                     busy = False
                 if not busy:
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.poll_seconds)
+                    await self._idle(stop, self._woken)
+
+    async def _idle(self, stop: asyncio.Event, woken: asyncio.Event) -> None:
+        """Until the poll interval has passed, the worker is stopped, or it is woken."""
+        waiting = [asyncio.ensure_future(event.wait()) for event in (stop, woken)]
+        await asyncio.wait(waiting, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
+        for waiter in waiting:
+            waiter.cancel()
+        woken.clear()
 
     async def in_transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         """`work` in its own short transaction, in a thread: the event loop never waits on

@@ -4,11 +4,13 @@ told (the answer of the last notice sent about it): a notice is owed where they 
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import RowMapping
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
+from app.core.filters import among
 from app.decisions.models import Outcome
 from app.notices.models import Notice, NoticeItem
 from app.requests.effective import effective_field, join_current_decisions
@@ -26,6 +28,11 @@ class Answer:
     roadmap_item_status: str | None  # shipped or cancelled once the item ended
     why: str
     stakeholder_message: str | None
+
+    def columns(self) -> dict[str, Any]:
+        """Its fields, as a notice item's columns of the same names (a shallow copy:
+        dataclasses.asdict copies deeply, and took most of gathering a need's time)."""
+        return dict(vars(self))
 
     def tells_the_same_as(self, other: "Answer | None") -> bool:
         """The same news: a confirmation with a new why, or a new decision saying what
@@ -73,7 +80,7 @@ def answers_in_force(session: Session, request_ids: Collection[int]) -> list[InF
     statement = join_current_decisions(statement).outerjoin(
         RoadmapItem, col(RoadmapItem.id) == effective_field("roadmap_item_id")
     )
-    rows = session.execute(statement.where(col(Request.id).in_(list(request_ids)))).mappings()
+    rows = session.execute(statement.where(among(session, col(Request.id), request_ids))).mappings()
     return [
         InForce(
             request_id=row["request_id"],
@@ -85,6 +92,9 @@ def answers_in_force(session: Session, request_ids: Collection[int]) -> list[InF
     ]
 
 
+ACCEPTED = Outcome.accepted.value  # read once: an enum member read from its class is slow
+
+
 def _answer_of(row: RowMapping) -> Answer:
     ended = row["roadmap_item_status"]
     return Answer(
@@ -93,7 +103,7 @@ def _answer_of(row: RowMapping) -> Answer:
         roadmap_item_id=row["decision_roadmap_item_id"],
         # Only a promise ends with its item: a deferral to it is still a deferral.
         roadmap_item_status=(
-            ended if ended in ENDINGS and row["decision_outcome"] == Outcome.accepted else None
+            ended if ended in ENDINGS and row["decision_outcome"] == ACCEPTED else None
         ),
         why=row["decision_why"],
         stakeholder_message=row["decision_stakeholder_message"],
@@ -117,11 +127,11 @@ def told_when(session: Session, request_ids: Collection[int]) -> dict[int, tuple
             col(NoticeItem.notice_id),
             col(NoticeItem.request_id),
             *(getattr(NoticeItem, name) for name in _ANSWER_FIELDS),
-        ).where(col(NoticeItem.request_id).in_(list(request_ids)))
+        ).where(among(session, col(NoticeItem.request_id), request_ids))
     ).all()
     sent = session.execute(
         select_columns(col(Notice.id), col(Notice.sent_at))
-        .where(col(Notice.id).in_({item.notice_id for item in items}))
+        .where(among(session, col(Notice.id), (item.notice_id for item in items)))
         .where(col(Notice.sent_at).is_not(None))  # a notice has it once sent, and only then
     )
     sent_at: dict[int, datetime] = {row.id: row.sent_at for row in sent}

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.core.config import Settings
 from app.core.worker import PollingWorker, running
 from app.mail.backends import MailBackend, backend_from_settings
-from app.notices.gathering import GATHER_BATCH, gather_owed, has_owed
+from app.notices.gathering import GATHER_BATCH, gather_owed, has_owed, woken_when_owed
 from app.notices.sending import Attempt, Claim, claim_due, has_due, record_attempts
 
 # Notices claimed per round; each is one message.
@@ -25,9 +25,14 @@ BATCH = 100
 @asynccontextmanager
 async def running_sender(engine: Engine, settings: Settings) -> AsyncIterator[None]:
     """The sender as a task of the server, unless the settings leave it to another process."""
-    enabled = settings.notice_sender_enabled
-    async with running(NoticeSender(engine=engine, settings=settings) if enabled else None):
+    if not settings.notice_sender_enabled:
         yield
+        return
+    sender = NoticeSender(engine=engine, settings=settings)
+    # A decision committed here is gathered at once, not at the next poll.
+    with woken_when_owed(sender.wake):
+        async with running(sender):
+            yield
 
 
 class NoticeSender(PollingWorker):

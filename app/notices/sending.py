@@ -5,7 +5,7 @@ that dies mid-send loses nothing: the notice is sent again, with the same Messag
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
@@ -146,7 +146,7 @@ def _bring_up_to_date(session: Session, notices: Sequence[Notice]) -> dict[int, 
             gone.append(item.id)
             continue
         if answer != answer_of_item(item):  # unchanged items are not written again
-            item.sqlmodel_update(asdict(answer))
+            item.sqlmodel_update(answer.columns())
             session.add(item)
         left.append((item, title))
     session.execute(delete(NoticeItem).where(col(NoticeItem.id).in_(gone)))

@@ -1,13 +1,18 @@
 """A change of a request's answer owes its stakeholder a notice, gathered per
 stakeholder: one message, not a storm; never about what they were already told."""
 
+import asyncio
+import time
+
 import pytest
 from sqlalchemy import update
 
 from app.auth.models import Role
 from app.core.db import open_session
-from app.notices.gathering import gather_owed
+from app.core.worker import running
+from app.notices.gathering import gather_owed, woken_when_owed
 from app.notices.models import Notice, NoticeStatus
+from app.notices.sender import NoticeSender
 from tests import factories
 from tests.notices.helpers import app_settings, gathered, told_everything
 
@@ -229,3 +234,26 @@ def test_only_a_failed_notice_is_retried_with_a_new_round(client, engine):
 
     assert (retried.status_code, retried.json()["status"]) == (200, "pending")
     assert retried.json()["attempts"] == 8
+
+
+def test_a_decision_wakes_the_sender_of_its_process_rather_than_wait_for_its_poll(client, app):
+    request = factories.request(client)
+    settings = app.state.settings.model_copy(update={"notice_poll_seconds": 60})
+    sender = NoticeSender(engine=app.state.engine, settings=settings)
+
+    async def decide_while_it_idles() -> float:
+        with woken_when_owed(sender.wake):
+            async with running(sender):
+                await asyncio.sleep(0.3)  # its first round found nothing: it idles 60 s
+                started = time.monotonic()
+                await asyncio.to_thread(decide, client, f"requests/{request['id']}")
+                while not await asyncio.to_thread(listed, client):
+                    assert time.monotonic() - started < 10, "not gathered"
+                    await asyncio.sleep(0.05)
+                return time.monotonic() - started
+
+    assert asyncio.run(decide_while_it_idles()) < 5
+
+
+def listed(client):
+    return client.get(f"{API}/notices").json()["items"]
