@@ -46,24 +46,30 @@ def _decided(session: Session, decision: Decision) -> None:
     if decision.request_id is not None:
         _owed_for_requests_where(session, col(Request.id) == decision.request_id)
     else:
-        _owed_for_requests_where(session, col(Request.need_id) == decision.need_id)
+        _owed_for_requests_where(session, col(Request.need_id) == decision.need_id, wake=True)
 
 
 @watch_endings
 def _item_ended_or_reopened(session: Session, item: RoadmapItem) -> None:
     assert item.id is not None
-    _owed_for_requests_where(session, accepted_into(item.id))
+    _owed_for_requests_where(session, accepted_into(item.id), wake=True)
 
 
-def _owed_for_requests_where(session: Session, condition: ColumnElement[bool]) -> None:
+def _owed_for_requests_where(
+    session: Session, condition: ColumnElement[bool], *, wake: bool = False
+) -> None:
     """One statement in the change's transaction, however many requests it concerns:
-    the notices themselves are gathered by the sender (gather_owed)."""
+    the notices themselves are gathered by the sender (gather_owed). A change that may
+    concern many (a need decided, an item ended) wakes the senders of this process once
+    committed; a request's own decision waits for the poll with the others, gathered
+    together: waking for each kept the sender busy beside the requests."""
     requests = select(col(Request.id), literal(utcnow(), UTCDateTime)).where(condition)
     session.execute(insert(NOTICE_OWED_TABLE).from_select(["request_id", "owed_at"], requests))
-    session.info[_OWED] = True
+    if wake:
+        session.info[_OWED] = True
 
 
-# Senders in this process, woken when a transaction that owes notices commits.
+# Senders in this process, woken when a transaction that owes many notices commits.
 _OWED = "notices.owed"
 _wakers: set[Callable[[], None]] = set()
 

@@ -236,8 +236,9 @@ def test_only_a_failed_notice_is_retried_with_a_new_round(client, engine):
     assert retried.json()["attempts"] == 8
 
 
-def test_a_decision_wakes_the_sender_of_its_process_rather_than_wait_for_its_poll(client, app):
-    request = factories.request(client)
+def test_a_need_decided_wakes_its_process_sender_rather_than_wait_for_a_poll(client, app):
+    need = factories.need(client)
+    factories.request(client, need_id=need["id"])
     settings = app.state.settings.model_copy(update={"notice_poll_seconds": 60})
     sender = NoticeSender(engine=app.state.engine, settings=settings)
 
@@ -246,7 +247,7 @@ def test_a_decision_wakes_the_sender_of_its_process_rather_than_wait_for_its_pol
             async with running(sender):
                 await asyncio.sleep(0.3)  # its first round found nothing: it idles 60 s
                 started = time.monotonic()
-                await asyncio.to_thread(decide, client, f"requests/{request['id']}")
+                await asyncio.to_thread(decide, client, f"needs/{need['id']}")
                 while not await asyncio.to_thread(listed, client):
                     assert time.monotonic() - started < 10, "not gathered"
                     await asyncio.sleep(0.05)
