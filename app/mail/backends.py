@@ -113,6 +113,10 @@ class SmtpBackend(MailBackend):
             use_tls=server.security == "tls",
             start_tls=server.security == "starttls",
             timeout=self.timeout_seconds,
+            # Greet as the sender's domain. Left out, aiosmtplib asks the system for this
+            # host's name (a reverse DNS lookup) on every connection, which can take
+            # seconds where DNS is slow or unreachable.
+            local_hostname=self.sender.domain,
         )
         await client.connect()  # TLS and login as configured
         return client

@@ -104,6 +104,7 @@ def test_a_sender_that_died_mid_send_is_replaced_with_the_same_message_id(
     send_due(engine, no_delay, inbox.url)
 
     assert claim.message is not None
+    assert inbox.received, the_notice(client)["last_error"]  # why, if it did not go
     assert inbox.only().message["Message-ID"] == claim.message.message_id
     assert the_notice(client)["status"] == "sent"
 
