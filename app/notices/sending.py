@@ -233,6 +233,8 @@ def record_attempts(session: Session, attempts: Sequence[Attempt], *, settings: 
     """Store how each went: sent (and announced on the change feed), failed for good (at
     once when the mail server refused it for good), or due again after a backoff. One
     transaction for a batch: on SQLite each would wait its turn for the one writer."""
+    if not attempts:
+        return  # the sender's first round has nothing mailed yet to record
     by_id = {attempt.claim.notice_id: attempt for attempt in attempts}
     leased = session.exec(
         select(Notice)
