@@ -23,7 +23,8 @@ from sqlalchemy import Engine, and_, or_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
-from app.core.db import open_session
+from app.core.config import Settings
+from app.core.db import open_session, turn
 from app.core.types import utcnow
 
 T = TypeVar("T")
@@ -114,8 +115,9 @@ class PollingWorker(ABC):
 
     name: str
 
-    def __init__(self, *, engine: Engine, poll_seconds: float) -> None:
+    def __init__(self, *, engine: Engine, settings: Settings, poll_seconds: float) -> None:
         self.engine = engine
+        self.settings = settings
         self.poll_seconds = poll_seconds
         self.logger = logging.getLogger(f"reqtrack.{self.name}")
         self._woken: asyncio.Event | None = None
@@ -160,7 +162,9 @@ class PollingWorker(ABC):
 
     async def in_transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         """`work` in its own short transaction, in a thread: the event loop never waits on
-        the database."""
+        the database. In its turn beside this process's requests: on SQLite, a request
+        that found the write lock held by a worker would wait in SQLite's busy handler,
+        which sleeps in steps of up to 100 ms, holding up every write queued behind it."""
 
         def run() -> T:
             with open_session(self.engine, write=write) as session:
@@ -168,7 +172,8 @@ class PollingWorker(ABC):
                 session.commit()
                 return result
 
-        return await asyncio.to_thread(run)
+        async with turn(self.settings, write=write):
+            return await asyncio.to_thread(run)
 
 
 @asynccontextmanager

@@ -41,8 +41,9 @@ class NoticeSender(PollingWorker):
     def __init__(
         self, *, engine: Engine, settings: Settings, backend: MailBackend | None = None
     ) -> None:
-        super().__init__(engine=engine, poll_seconds=settings.notice_poll_seconds)
-        self.settings = settings
+        super().__init__(
+            engine=engine, settings=settings, poll_seconds=settings.notice_poll_seconds
+        )
         self.backend = backend or backend_from_settings(settings)
 
     async def work_once(self) -> bool:

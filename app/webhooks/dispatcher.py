@@ -55,8 +55,9 @@ class Dispatcher(PollingWorker):
     name = "webhooks"
 
     def __init__(self, *, engine: Engine, settings: Settings) -> None:
-        super().__init__(engine=engine, poll_seconds=settings.webhook_poll_seconds)
-        self.settings = settings
+        super().__init__(
+            engine=engine, settings=settings, poll_seconds=settings.webhook_poll_seconds
+        )
         self.destinations = Destinations.from_settings(settings)
         self.client: httpx.AsyncClient | None = None
 
