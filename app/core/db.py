@@ -71,8 +71,7 @@ def _make_sqlite_engine(settings: Settings) -> Engine:
         connect_args={"check_same_thread": False},
         # The connection used last first: SQLite keeps a page cache per connection, valid
         # until another connection writes; writers one after another on one connection
-        # keep it warm. With the notice sender's writes beside them, POST /requests/{id}/
-        # decisions lost 14 % to the commit before notices with FIFO, 9 % with LIFO.
+        # keep it warm (docs/performance.md, "Notices").
         pool_use_lifo=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,

@@ -44,8 +44,8 @@ GATHER_BATCH = 20_000
 @watch_decisions
 def _decided(session: Session, decision: Decision) -> None:
     if decision.request_id is not None:
-        # Its row as values: a third of the time of INSERT ... SELECT (34 against 114 us
-        # on SQLite), on the path of every decision.
+        # Its row as values: a third of the time of INSERT ... SELECT, on the path of
+        # every decision (docs/performance.md, "Notices").
         session.execute(
             insert(NOTICE_OWED_TABLE), {"request_id": decision.request_id, "owed_at": utcnow()}
         )
