@@ -18,6 +18,7 @@ from app.hot_reads import HotAnswer, HotRoute, hot_routes
 from app.needs.router import router as needs_router
 from app.notices.router import router as notices_router
 from app.notices.router import stakeholder_view
+from app.portal.router import router as portal_router
 from app.reports.router import router as reports_router
 from app.reports.router import trace_router
 from app.requests.router import answer_request, get_request
@@ -63,6 +64,7 @@ PROTECTED_ROUTERS = (
     audit_router,
     webhooks_router,
     notices_router,
+    portal_router,
     transfer_router,
 )
 

@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     notice_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
     # Where readers reach this server: the base of the links in notices.
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+")
+    # How long a stakeholder's portal link works.
+    portal_link_days: int = Field(default=90, ge=1, le=3650)
     # The sender runs inside the server unless disabled (then `reqtrack notices run`).
     notice_sender_enabled: bool = True
     # A sender that dies mid-send loses its notice after this; keep it above smtp_timeout.

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import pydantic
 from pydantic import Strict
-from sqlalchemy import Boolean, Column, String, true
+from sqlalchemy import Boolean, Column, Integer, String, text, true
 from sqlmodel import Field, SQLModel
 
 from app.core.models import (
@@ -78,6 +78,11 @@ class StakeholderBase(SQLModel):
 
 class Stakeholder(StakeholderBase, ResourceTable, table=True):
     __table_args__ = NEVER_REUSE_IDS
+
+    # Their portal links name it; revoking them all bumps it (app/portal/links.py).
+    portal_generation: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
 
 
 class StakeholderCreate(StakeholderBase, Body):

@@ -24,6 +24,7 @@ def test_a_batch_larger_than_one_statement_takes_is_written_whole(engine: Engine
             "organization": None,
             "weight": 1.0,
             "notify": True,
+            "portal_generation": 0,
             "created_at": now,
             "updated_at": now,
             "version": 1,
