@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from app.auth.dependencies import RequireManager
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
+from app.idempotency.dependencies import Idempotent
 from app.portal.links import portal_link, revoke_portal_links
 from app.stakeholders.dependencies import ValidStakeholder
 
@@ -20,7 +21,9 @@ class PortalLinkRead(BaseModel):
     expires_at: datetime = pydantic.Field(description="When the link stops working.")
 
 
-@router.post("/{stakeholder_id}/portal-links", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{stakeholder_id}/portal-links", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent]
+)
 def create_portal_link(stakeholder: ValidStakeholder, settings: SettingsDep) -> PortalLinkRead:
     """A new signed link to the stakeholder's page, valid REQTRACK_PORTAL_LINK_DAYS."""
     link = portal_link(settings, stakeholder)
