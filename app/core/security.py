@@ -1,6 +1,8 @@
-"""Password hashing, the signing key and JWT access tokens (HS256 only)."""
+"""Password hashing, the signing key, signed links and JWT access tokens (HS256 only)."""
 
+import base64
 import hashlib
+import hmac
 import math
 import os
 import secrets
@@ -46,6 +48,22 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         password_hasher.verify(password, _DUMMY_HASH)
         return False
     return password_hasher.verify(password, password_hash)
+
+
+def link_signature(settings: Settings, message: str) -> str:
+    """HMAC-SHA256 of `message` under the server's key, fit for a URL: only this server
+    makes one. Each kind of link signs its own prefix ("portal:..."), so a signature
+    made for one kind opens nothing of another."""
+    digest = hmac.new(
+        resolve_secret_key(settings).encode(), message.encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def is_link_signature(settings: Settings, message: str, given: str) -> bool:
+    """Whether `given` is this server's signature of `message`, in constant time. As
+    bytes: compare_digest refuses str with anything but ASCII, and a URL may hold any."""
+    return hmac.compare_digest(given.encode(), link_signature(settings, message).encode())
 
 
 def resolve_secret_key(settings: Settings) -> str:

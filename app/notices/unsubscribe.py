@@ -2,14 +2,10 @@
 only the server makes one, and good for as long as that key is (an old message's link
 still works). It names the stakeholder by id only: no personal data in the URL."""
 
-import base64
-import hashlib
-import hmac
-
 from sqlmodel import Session
 
 from app.core.config import Settings
-from app.core.security import resolve_secret_key
+from app.core.security import is_link_signature, link_signature
 from app.stakeholders import service as stakeholders
 from app.stakeholders.models import Stakeholder, StakeholderUpdate
 
@@ -21,13 +17,11 @@ def unsubscribe_url(settings: Settings, stakeholder_id: int) -> str:
 
 
 def _token(settings: Settings, stakeholder_id: int) -> str:
-    return f"{stakeholder_id}.{_signature(settings, stakeholder_id)}"
+    return f"{stakeholder_id}.{link_signature(settings, _signed(stakeholder_id))}"
 
 
-def _signature(settings: Settings, stakeholder_id: int) -> str:
-    key = resolve_secret_key(settings).encode()
-    digest = hmac.new(key, f"unsubscribe:{stakeholder_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+def _signed(stakeholder_id: int) -> str:
+    return f"unsubscribe:{stakeholder_id}"
 
 
 def stakeholder_of(session: Session, settings: Settings, token: str) -> Stakeholder | None:
@@ -36,7 +30,7 @@ def stakeholder_of(session: Session, settings: Settings, token: str) -> Stakehol
     if not given_id.isascii() or not given_id.isdigit() or len(given_id) > 19:
         return None
     stakeholder_id = int(given_id)
-    if not hmac.compare_digest(signature, _signature(settings, stakeholder_id)):
+    if not is_link_signature(settings, _signed(stakeholder_id), signature):
         return None
     return session.get(Stakeholder, stakeholder_id)
 

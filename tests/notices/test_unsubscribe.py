@@ -60,13 +60,16 @@ def test_one_click_stops_every_later_notice(client, app, engine, inbox):
     assert owed == []
 
 
-@pytest.mark.parametrize("tamper", ["other-id", "bad-signature", "not-a-token"])
+@pytest.mark.parametrize(
+    "tamper", ["other-id", "bad-signature", "non-ascii-signature", "not-a-token"]
+)
 def test_a_link_the_server_did_not_make_changes_nothing(client, app, tamper):
     person, other = factories.stakeholder(client), factories.stakeholder(client)
     token = unsubscribe_url(app.state.settings, person["id"]).rsplit("/", 1)[1]
     forged = {
         "other-id": f"{other['id']}.{token.split('.', 1)[1]}",
         "bad-signature": token[:-2] + "xx",
+        "non-ascii-signature": token[:-2] + "%C3%A9",
         "not-a-token": "%2e%2e",
     }[tamper]
 

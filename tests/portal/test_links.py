@@ -73,6 +73,7 @@ def test_an_expired_link_no_longer_opens(client, app, engine):
     "tamper",
     [
         lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature
+        lambda t: t[:-1] + "\u00e9",  # a signature that is not ASCII
         lambda t: ".".join([str(int(t.split(".")[0]) + 1), *t.split(".")[1:]]),  # the id
         lambda t: ".".join([*t.split(".")[:2], "99999999999", t.split(".")[3]]),  # expiry
         lambda t: t.partition(".")[2],
