@@ -36,6 +36,10 @@ def mail_by_person(inbox, since=0):
     return received
 
 
+def notices_of(client):
+    return client.get(f"{API}/notices").json()["items"]
+
+
 def decide(client, subject, **fields):
     return factories.created(client, f"/{subject}/decisions", fields)
 
@@ -125,10 +129,12 @@ def test_what_each_stakeholder_hears_over_a_week(client, engine, app, inbox):
     assert client.get(f"{API}/stakeholders/{kim['id']}/notices").json()["items"] == []
 
     # Friday: the item ships. Only what was promised into it is news.
-    client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": "shipped"})
+    shipped = client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": "shipped"})
+    assert shipped.status_code == 200, shipped.text
     the_delay_passes(client)
     send_due(engine, settings, inbox.url)
 
+    # Should a message be missing, the notices say where it stopped.
     assert mail_by_person(inbox, since=2) == {
         "dana@example.com": [
             (
@@ -156,7 +162,7 @@ def test_what_each_stakeholder_hears_over_a_week(client, engine, app, inbox):
                 ],
             )
         ],
-    }
+    }, [(n["stakeholder_id"], n["status"], n["last_error"]) for n in notices_of(client)]
     told = client.get(f"{API}/stakeholders/{dana['id']}/requests").json()["items"]
     assert all(request["told_at"] for request in told)
     # Only Kim, who asked for no messages, has not been sent the answer: hers to tell.
