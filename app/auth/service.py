@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import Field
-from sqlalchemy import Table, bindparam, case, delete, or_, tuple_, update
+from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -24,7 +24,6 @@ from app.auth.models import (
     throttled_address,
 )
 from app.core.config import Settings
-from app.core.db import insert_on_conflict
 from app.core.direct import DirectQuery, DirectReads
 from app.core.errors import Conflict, NotFound
 from app.core.filters import where_equal
@@ -41,13 +40,15 @@ from app.core.security import (
     new_service_token,
     verify_password,
 )
-from app.core.types import MAX_ID, FilterText, UTCDateTime, utcnow
+from app.core.throttle import Throttle
+from app.core.types import MAX_ID, FilterText, utcnow
 
 # last_used_at is refreshed at most this often: not a write on every read.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Expired login_throttle rows deleted by each counted login, at most.
 PRUNED_PER_LOGIN = 100
 _THROTTLE: Table = LoginThrottle.__table__  # type: ignore[attr-defined]
+_LOGINS = Throttle(_THROTTLE, keys=("email", "client_address"), count="failures")
 
 
 class UserFilters(PageParams):
@@ -171,61 +172,14 @@ def count_login_attempt(
         (EVERY_EMAIL, settings.login_max_failures_per_address, "your address"),
     )
     for counted_as, limit, whose in limits:
-        failures, expires_at = _counted(session, counted_as, client_address, limit, now, until)
+        counts = {"email": counted_as, "client_address": client_address}
+        failures, expires_at = _LOGINS.attempt(session, counts, limit=limit, now=now, until=until)
         if failures > limit:  # refused: rolled back, so not counted either
             retry_after = int((expires_at - now).total_seconds()) + 1
             raise LoginRefused(f"Too many failed logins for {whose}.", retry_after)
-    _prune_expired(session, now)
+    _LOGINS.prune(session, now, at_most=PRUNED_PER_LOGIN)
     user = session.exec(select(User).where(User.email == email)).first()
     return LoginAttempt(email=key, client_address=client_address, user=user)
-
-
-def _counted(
-    session: Session,
-    email: str,
-    client_address: str,
-    limit: int,
-    now: datetime,
-    until: datetime,
-) -> tuple[int, datetime]:
-    """One more attempt on this key, as one statement (parallel logins queue on its row
-    lock, the first of them too): the attempts now counted, and until when."""
-    expired = _THROTTLE.c.expires_at <= now
-    failures = case((expired, 1), else_=_THROTTLE.c.failures + 1)
-    later = bindparam("until", until, type_=UTCDateTime)
-    upsert = insert_on_conflict(session, _THROTTLE).values(
-        email=email, client_address=client_address, failures=1, expires_at=until
-    )
-    statement = upsert.on_conflict_do_update(
-        index_elements=[_THROTTLE.c.email, _THROTTLE.c.client_address],
-        set_={
-            "failures": failures,
-            # A new window, or the limit reached: refused for the whole lockout from now.
-            "expires_at": case(
-                (or_(expired, failures == limit), later), else_=_THROTTLE.c.expires_at
-            ),
-        },
-    ).returning(_THROTTLE.c.failures, _THROTTLE.c.expires_at)
-    counted, expires_at = session.execute(statement).one()
-    return counted, expires_at
-
-
-def _prune_expired(session: Session, now: datetime) -> None:
-    """Delete a batch of expired rows: each attempt adds at most two, so the table holds
-    little more than the rows still counting."""
-    expired = (
-        select_columns(_THROTTLE.c.email, _THROTTLE.c.client_address)
-        .where(_THROTTLE.c.expires_at <= now)
-        .order_by(_THROTTLE.c.expires_at)
-        .limit(PRUNED_PER_LOGIN)
-        .with_for_update(skip_locked=True)  # PostgreSQL: never wait for another login's row
-    )
-    session.execute(
-        delete(_THROTTLE).where(
-            tuple_(_THROTTLE.c.email, _THROTTLE.c.client_address).in_(expired),
-            _THROTTLE.c.expires_at <= now,
-        )
-    )
 
 
 def log_in(
