@@ -5,16 +5,14 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
+from app.core.pages import page_templates, render_page
 from app.notices.unsubscribe import PATH, stakeholder_of, stop_notices
 
 router = APIRouter(include_in_schema=False)
-pages = Jinja2Templates(directory=Path(__file__).parent / "templates")
-# A page about one person: never kept by a shared cache.
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+pages = page_templates(Path(__file__).parent / "templates")
 
 
 @router.get(f"{PATH}/{{token}}")
@@ -42,6 +40,4 @@ def _page(
     request: Request, state: str, title: str, *, name: str = "", status_code: int = 200
 ) -> HTMLResponse:
     context = {"state": state, "title": title, "name": name}
-    return pages.TemplateResponse(
-        request, "unsubscribe.html", context, status_code=status_code, headers=PRIVATE
-    )
+    return render_page(pages, request, "unsubscribe.html", context, status_code=status_code)
