@@ -7,6 +7,7 @@ from app.events.models import Event
 from app.idempotency.models import IdempotencyKey
 from app.needs.models import Need
 from app.notices.models import Notice, NoticeItem
+from app.portal.models import PortalThrottle
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
@@ -21,6 +22,7 @@ __all__ = [
     "Need",
     "Notice",
     "NoticeItem",
+    "PortalThrottle",
     "Request",
     "RoadmapItem",
     "ServiceToken",

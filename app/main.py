@@ -33,6 +33,7 @@ from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.metrics import router as metrics_router
 from app.ops.middleware import OpsMiddleware
+from app.portal import pages as portal_pages
 from app.webhooks.dispatcher import running_dispatcher
 
 logger = logging.getLogger("reqtrack")
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_api(app)  # before the probes: the API's routes are matched first
     app.include_router(health.router)
     app.include_router(notice_pages.router)
+    app.include_router(portal_pages.router)
     app.include_router(metrics_router)
     install_openapi(app)
     # Innermost: a read answered before routing is still counted, logged and limited.

@@ -35,12 +35,15 @@ class AuditEntryRead(SQLModel):
     id: ServerId
     occurred_at: datetime = Field(description="When the change was made (UTC, ISO 8601).")
     actor_type: str = Field(
-        description="Who made it: user, service_token, or system (no caller, such as the "
-        "command line)."
+        description="Who made it: user, service_token, stakeholder (on their portal page), "
+        "or system (no caller, such as the command line)."
     )
-    actor_id: int | None = Field(description="The user's or service token's id; null for system.")
+    actor_id: int | None = Field(
+        description="The user's, service token's or stakeholder's id; null for system."
+    )
     actor_label: str | None = Field(
-        description="The user's e-mail or the token's name at the time; null for system."
+        description="The user's e-mail, the token's name, or the stakeholder's e-mail (else "
+        "name) at the time; null for system."
     )
     entity: str = Field(
         description="What changed: stakeholder, request, need, roadmap_item, decision, user, "

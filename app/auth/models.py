@@ -219,9 +219,10 @@ class Me(SQLModel):
 
 @dataclass(frozen=True)
 class Principal:
-    """Whoever is calling: a signed-in user or an integration's service token."""
+    """Whoever is calling: a signed-in user, an integration's service token, or a
+    stakeholder on their portal page (through their signed link)."""
 
-    kind: Literal["user", "service_token"]
+    kind: Literal["user", "service_token", "stakeholder"]
     id: int
     role: Role
     label: str

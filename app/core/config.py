@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+")
     # How long a stakeholder's portal link works.
     portal_link_days: int = Field(default=90, ge=1, le=3650)
+    # How often the portal's form may be sent in an hour: through one stakeholder's
+    # links, and from one client address.
+    portal_requests_per_hour: int = Field(default=10, ge=1, le=10_000)
+    portal_requests_per_address_per_hour: int = Field(default=30, ge=1, le=10_000)
     # The sender runs inside the server unless disabled (then `reqtrack notices run`).
     notice_sender_enabled: bool = True
     # A sender that dies mid-send loses its notice after this; keep it above smtp_timeout.

@@ -9,7 +9,11 @@ from sqlmodel import Session, col
 
 from app.core.types import Money
 from app.needs.models import Demand
-from app.requests.effective import effective_accepted_item, join_current_decisions
+from app.requests.effective import (
+    accepted_into,
+    effective_accepted_item,
+    join_current_decisions,
+)
 from app.requests.models import URGENCY_FACTOR, Request
 from app.stakeholders.models import Stakeholder
 
@@ -37,8 +41,9 @@ def demand_by_roadmap_item(
 ) -> dict[int, Demand]:
     """The demand of the requests effectively accepted into each item (all items if None)."""
     item = effective_accepted_item()
-    conditions = [item.is_not(None)] if item_ids is None else [item.in_(list(item_ids))]
-    return rollup(session, item, *conditions, through_decisions=True)
+    # Named items: their requests found by the decisions' index, not by reading them all.
+    condition = item.is_not(None) if item_ids is None else accepted_into(*item_ids)
+    return rollup(session, item, condition, through_decisions=True)
 
 
 def rollup(

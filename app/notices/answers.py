@@ -15,7 +15,7 @@ from app.decisions.models import Outcome
 from app.notices.models import Notice, NoticeItem
 from app.requests.effective import effective_field, join_current_decisions
 from app.requests.models import Request
-from app.roadmap.models import RoadmapItem
+from app.roadmap.models import RoadmapItem, RoadmapStatus, Visibility
 from app.roadmap.service import ENDINGS
 from app.stakeholders.models import Stakeholder
 
@@ -119,6 +119,13 @@ def last_told(session: Session, request_ids: Collection[int]) -> dict[int, Answe
 
 def told_when(session: Session, request_ids: Collection[int]) -> dict[int, tuple[Answer, datetime]]:
     """Per request, the answer of the last notice sent about it, and when it was sent."""
+    return {request_id: told[-1] for request_id, told in told_history(session, request_ids).items()}
+
+
+def told_history(
+    session: Session, request_ids: Collection[int]
+) -> dict[int, list[tuple[Answer, datetime]]]:
+    """Per request, every answer sent about it and when, oldest first."""
     # Two steps, each by its own index: these requests' items, then which of their notices
     # went out. As one join, a planner whose statistics predate a burst of sending walked
     # every sent notice for each of the sender's batches.
@@ -139,8 +146,10 @@ def told_when(session: Session, request_ids: Collection[int]) -> dict[int, tuple
         (item for item in items if item.notice_id in sent_at),
         key=lambda item: (sent_at[item.notice_id], item.notice_id),
     )
-    # Later notices overwrite earlier ones: the last one sent is what they know.
-    return {item.request_id: (Answer(*item[2:]), sent_at[item.notice_id]) for item in told}
+    history: dict[int, list[tuple[Answer, datetime]]] = {}
+    for item in told:
+        history.setdefault(item.request_id, []).append((Answer(*item[2:]), sent_at[item.notice_id]))
+    return history
 
 
 def told_at(session: Session, request_ids: Collection[int]) -> dict[int, datetime]:
@@ -164,3 +173,31 @@ def answer_of_item(item: NoticeItem) -> Answer:
         why=item.why,
         stakeholder_message=item.stakeholder_message,
     )
+
+
+def in_words(answer: Answer, roadmap_item: RoadmapItem | None) -> str:
+    """The answer as a stakeholder reads it, in a notice and on their page."""
+    if answer.roadmap_item_status == RoadmapStatus.shipped:
+        return "Done: it has shipped."
+    if answer.roadmap_item_status == RoadmapStatus.cancelled:
+        return "The work it was planned into has been cancelled."
+    if answer.outcome == Outcome.accepted:
+        # Only what the item shows stakeholders: an internal title stays internal.
+        title = public_title_of(roadmap_item)
+        return f"Yes: it is on our roadmap ({title})." if title else "Yes: it is on our roadmap."
+    return _ANSWERS[Outcome(answer.outcome)]
+
+
+def public_title_of(roadmap_item: RoadmapItem | None) -> str | None:
+    """What stakeholders may read of an item's name: its public title, if it shows."""
+    if roadmap_item is None or roadmap_item.visibility != Visibility.portal:
+        return None
+    return roadmap_item.public_title
+
+
+_ANSWERS = {
+    Outcome.declined: "Not this time.",
+    Outcome.deferred: "Not now: we will look at it again.",
+    Outcome.duplicate: "It is the same as another request we are tracking.",
+    Outcome.needs_info: "We need more information from you first.",
+}

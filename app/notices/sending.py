@@ -14,17 +14,16 @@ from sqlmodel import Session, col, select
 from app.core.config import Settings
 from app.core.types import utcnow
 from app.core.worker import Backoff
-from app.decisions.models import Outcome
 from app.events.outbox import announce
 from app.events.types import register
 from app.mail.message import OutgoingMessage, list_unsubscribe, message_id_for
 from app.mail.templates import render
-from app.notices.answers import answer_of_item, answers_in_force, last_told
+from app.notices.answers import answer_of_item, answers_in_force, in_words, last_told
 from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
 from app.notices.unsubscribe import unsubscribe_url
 from app.requests.models import Request
-from app.roadmap.models import RoadmapItem, RoadmapStatus, Visibility
+from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
 
 ERROR_CHARS = 500
@@ -176,7 +175,7 @@ def _rendered(
     items = [
         {
             "title": each.request_title,
-            "answer": _answer_in_words(each.item, each.roadmap_item),
+            "answer": in_words(answer_of_item(each.item), each.roadmap_item),
             "why": each.item.why,
             "stakeholder_message": each.item.stakeholder_message,
         }
@@ -200,27 +199,6 @@ def _rendered(
         # One click (RFC 8058) needs https; over plain http the link is in the text only.
         extra_headers=list_unsubscribe(unsubscribe) if unsubscribe.startswith("https:") else {},
     )
-
-
-def _answer_in_words(item: NoticeItem, roadmap_item: RoadmapItem | None) -> str:
-    if item.roadmap_item_status == RoadmapStatus.shipped:
-        return "Done: it has shipped."
-    if item.roadmap_item_status == RoadmapStatus.cancelled:
-        return "The work it was planned into has been cancelled."
-    if item.outcome == Outcome.accepted:
-        # Only what the item shows stakeholders: an internal title stays internal.
-        shown = roadmap_item is not None and roadmap_item.visibility == Visibility.portal
-        title = roadmap_item.public_title if shown and roadmap_item else None
-        return f"Yes: it is on our roadmap ({title})." if title else "Yes: it is on our roadmap."
-    return ANSWERS[Outcome(item.outcome)]
-
-
-ANSWERS = {
-    Outcome.declined: "Not this time.",
-    Outcome.deferred: "Not now: we will look at it again.",
-    Outcome.duplicate: "It is the same as another request we are tracking.",
-    Outcome.needs_info: "We need more information from you first.",
-}
 
 
 def _subject(items: list[dict[str, Any]]) -> str:

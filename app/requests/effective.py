@@ -70,15 +70,16 @@ def effective_accepted_item() -> ColumnElement[int | None]:
     return case((accepted, effective_field("roadmap_item_id")))
 
 
-def accepted_into(item_id: int) -> ColumnElement[bool]:
-    """SQL on Request: its effective decision accepted it into this item. Driven by the
-    decisions' roadmap_item_id index, so one item's requests cost no scan of them all."""
+def accepted_into(*item_ids: int) -> ColumnElement[bool]:
+    """SQL on Request: its effective decision accepted it into one of these items. Driven
+    by the decisions' roadmap_item_id index, so an item's requests cost no scan of them
+    all."""
     acceptances = (
         select(Decision.request_id, Decision.need_id)
         .where(
             col(Decision.is_current),
             col(Decision.outcome) == Outcome.accepted,
-            col(Decision.roadmap_item_id) == item_id,
+            col(Decision.roadmap_item_id).in_(item_ids),
         )
         .subquery()
     )

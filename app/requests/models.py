@@ -33,6 +33,7 @@ class Channel(StrEnum):
     meeting = "meeting"
     survey = "survey"
     chat = "chat"
+    portal = "portal"  # the stakeholder, on their own portal page
     other = "other"
 
 

@@ -1,0 +1,134 @@
+"""A stakeholder's portal (outside /api/v1, no login: the signed link is the key): their
+requests with what we decided and why, a form to ask for something, and the roadmap
+items meant for them. Every bad link gets the same 404 page, which tells nothing."""
+
+from datetime import timedelta
+from math import ceil
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.core.config import SettingsDep
+from app.core.db import SessionDep
+from app.core.pages import page_templates, render_page
+from app.portal.asking import AskForm, file_request, form_token, is_form_token, read_form
+from app.portal.limits import count_form_use
+from app.portal.links import PATH, stakeholder_of
+from app.portal.reads import MOST_SHOWN, public_roadmap, stakeholder_page
+from app.roadmap.models import Horizon
+from app.stakeholders.models import Stakeholder
+
+router = APIRouter(prefix=f"{PATH}/{{token}}", include_in_schema=False)
+pages = page_templates(Path(__file__).parent / "templates")
+# Each a form this page sends: a few fields, never a file.
+MAX_FORM_FIELDS = 20
+
+
+async def sent_form(request: Request) -> dict[str, str]:
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+SentForm = Annotated[dict[str, str], Depends(sent_form)]
+
+
+@router.get("")
+def show_requests(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, asked: bool = False
+) -> HTMLResponse:
+    stakeholder = stakeholder_of(session, settings, token)
+    if stakeholder is None:
+        return _no_longer_valid(request)
+    page = stakeholder_page(session, stakeholder)
+    context = {"page": page, "most_shown": MOST_SHOWN, "asked": asked}
+    return _page(request, "requests.html", "Your requests", stakeholder, context)
+
+
+@router.get("/requests/new")
+def show_form(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    stakeholder = stakeholder_of(session, settings, token)
+    if stakeholder is None:
+        return _no_longer_valid(request)
+    return _form_page(request, settings, stakeholder, AskForm())
+
+
+@router.post("/requests")
+def ask(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, sent: SentForm
+) -> Response:
+    stakeholder = stakeholder_of(session, settings, token)
+    if stakeholder is None or stakeholder.id is None:
+        return _no_longer_valid(request)
+    form, asked = read_form(sent)
+    if not is_form_token(settings, stakeholder, sent.get("csrf_token", "")):
+        form.errors = {"form": "This form had expired. Check your answers and send it again."}
+        return _form_page(request, settings, stakeholder, form, status.HTTP_403_FORBIDDEN)
+    client_host = request.client.host if request.client else ""
+    wait = count_form_use(session, settings, stakeholder_id=stakeholder.id, client_host=client_host)
+    if wait is not None:
+        session.rollback()
+        form.errors = {"form": f"This form was sent too often. Try again in {_minutes(wait)}."}
+        retry = {"Retry-After": str(ceil(wait.total_seconds()))}
+        return _form_page(request, settings, stakeholder, form, 429, retry)
+    if asked is None:
+        return _form_page(request, settings, stakeholder, form, 422)
+    file_request(session, stakeholder, asked)
+    # See Other: reloading the page it lands on does not send the form again.
+    return RedirectResponse(f"{PATH}/{token}?asked=true", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/roadmap")
+def show_roadmap(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    stakeholder = stakeholder_of(session, settings, token)
+    if stakeholder is None:
+        return _no_longer_valid(request)
+    context = {"roadmap": public_roadmap(session), "horizons": list(Horizon)}
+    return _page(request, "roadmap.html", "Our roadmap", stakeholder, context)
+
+
+def _form_page(
+    request: Request,
+    settings: SettingsDep,
+    stakeholder: Stakeholder,
+    form: AskForm,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    context = {"form": form, "csrf_token": form_token(settings, stakeholder)}
+    title = "Ask for something"
+    return _page(request, "ask.html", title, stakeholder, context, status_code, headers)
+
+
+def _page(
+    request: Request,
+    template: str,
+    title: str,
+    stakeholder: Stakeholder,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    token = request.path_params["token"]
+    context = context | {
+        "title": title,
+        "name": stakeholder.name,
+        "home": f"{PATH}/{token}",
+        "current": request.url.path,
+    }
+    return render_page(pages, request, template, context, status_code=status_code, headers=headers)
+
+
+def _no_longer_valid(request: Request) -> HTMLResponse:
+    context = {"title": "This link is no longer valid"}
+    return render_page(pages, request, "invalid.html", context, status_code=404)
+
+
+def _minutes(wait: timedelta) -> str:
+    minutes = max(1, ceil(wait.total_seconds() / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
