@@ -24,6 +24,7 @@ from app.core.migrations import current_revision, head_revision
 from app.core.worker import PollingWorker
 from app.demo.cli import demo
 from app.notices.sender import NoticeSender
+from app.portal.cli import portal_link_command
 from app.transfer.cli import export, import_cli
 from app.webhooks.dispatcher import Dispatcher
 
@@ -44,6 +45,7 @@ cli.add_typer(notices_cli, name="notices")
 cli.add_typer(import_cli, name="import", no_args_is_help=True)
 cli.command("export")(export)
 cli.command("demo")(demo)
+cli.command("portal-link")(portal_link_command)
 
 
 @cli.command()

@@ -22,11 +22,13 @@ from app.notices.answers import answer_of_item, answers_in_force, in_words, last
 from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
 from app.notices.unsubscribe import unsubscribe_url
+from app.portal.links import portal_link
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
 
 ERROR_CHARS = 500
+PORTAL_LINK_KEPT_AS = "[your page: the link in the message]"
 # A sent notice is announced on the change feed, so a webhook can relay it to chat.
 register("notice", ["sent"])
 
@@ -182,10 +184,18 @@ def _rendered(
         for each in told
     ]
     unsubscribe = unsubscribe_url(settings, stakeholder.id or 0)
-    context = {"name": stakeholder.name, "items": items, "unsubscribe_url": unsubscribe}
+    portal = portal_link(settings, stakeholder).url
+    context = {
+        "name": stakeholder.name,
+        "items": items,
+        "unsubscribe_url": unsubscribe,
+        "portal_url": portal,
+    }
     notice.subject = _subject(items)
     bodies = render("notice", context | {"subject": notice.subject}, settings=settings)
-    notice.body_text = bodies.text
+    # The copy kept (read on the API, relayed by the change feed) leaves the link out: it
+    # is the key to the stakeholder's page, for their eyes alone.
+    notice.body_text = bodies.text.replace(portal, PORTAL_LINK_KEPT_AS)
     notice.channel = NoticeChannel.email if stakeholder.email else NoticeChannel.feed
     if stakeholder.email is None:
         return None

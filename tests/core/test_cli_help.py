@@ -4,7 +4,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-COMMANDS = ("serve", "demo", "db", "users", "webhooks", "import", "export")
+COMMANDS = ("serve", "demo", "db", "users", "webhooks", "import", "export", "portal-link")
 
 
 def test_help_lists_every_command_with_a_one_line_summary():

@@ -24,6 +24,9 @@ def the_delay_passes(client):
         )
 
 
+FOOTER = ("Everything you asked us for", "To stop these messages")
+
+
 def mail_by_person(inbox, since=0):
     """What each address received after the first `since` messages: subject, and the
     plain text's lines that matter (the greeting, the requests, answers and whys)."""
@@ -31,7 +34,9 @@ def mail_by_person(inbox, since=0):
     for each in inbox.received[since:]:
         text = each.message.get_body(("plain",)).get_content()
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        said = [line for line in lines if not line.startswith("To stop these messages")]
+        # Up to the footer: their page's link, and how to stop these messages.
+        footer = next(i for i, line in enumerate(lines) if line.startswith(FOOTER))
+        said = lines[:footer]
         received.setdefault(each.rcpt_tos[0], []).append((each.message["Subject"], said))
     return received
 

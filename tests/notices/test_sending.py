@@ -1,6 +1,7 @@
 """Due notices go out once each: by mail to a real SMTP server, or to the change feed for
 a stakeholder with no address; a mail server down loses nothing."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from app.core.db import open_session
 from app.core.types import utcnow
 from app.notices.gathering import hold_stakeholders
 from app.notices.models import Notice
-from app.notices.sending import Attempt, claim_due, record_attempts
+from app.notices.sending import PORTAL_LINK_KEPT_AS, Attempt, claim_due, record_attempts
 from app.notices.unsubscribe import unsubscribe_url
 from tests import factories
 from tests.mail.smtp_server import unused_port
@@ -52,9 +53,36 @@ def test_a_due_notice_is_mailed_once_with_the_why_and_the_message(client, engine
         assert said in text
     assert (notice["status"], notice["channel"], notice["attempts"]) == ("sent", "email", 1)
     assert notice["sent_at"] is not None
-    assert notice["body_text"] == text.replace("\r\n", "\n")
+    link = portal_link_in(text)
+    assert notice["body_text"] == text.replace("\r\n", "\n").replace(link, PORTAL_LINK_KEPT_AS)
     sent = client.get(f"{API}/events", params={"type": "notice.sent"}).json()["items"]
     assert [event["data"]["id"] for event in sent] == [notice["id"]]
+
+
+def portal_link_in(text):
+    (link,) = re.findall(r"http://127\.0\.0\.1:8000/portal/\S+", text)
+    return link
+
+
+def test_a_mail_carries_a_fresh_link_to_the_stakeholders_page_and_keeps_no_copy(
+    client, engine, no_delay, inbox
+):
+    dana = factories.stakeholder(client, name="Dana Reyes")
+    request = factories.request(client, stakeholder_id=dana["id"], title="Dark mode")
+    decide(client, f"requests/{request['id']}", why="Few asked for it.")
+
+    send_due(engine, no_delay, inbox.url)
+
+    message = inbox.only().message
+    link = portal_link_in(message.get_body(("plain",)).get_content())
+    assert f'href="{link}"' in message.get_body(("html",)).get_content()
+    page = client.get(link.removeprefix("http://127.0.0.1:8000"))
+    assert page.status_code == 200
+    assert "Dark mode" in page.text
+    assert "Few asked for it." in page.text
+    token = link.rpartition("/")[2]
+    assert token not in client.get(f"{API}/notices").text
+    assert token not in client.get(f"{API}/events").text
 
 
 def test_a_stakeholder_without_an_address_is_told_on_the_feed_only(client, engine, no_delay, inbox):
