@@ -2,6 +2,7 @@
 migrated database that is emptied after each test."""
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,9 @@ from tests.databases import (
 BACKENDS = ["sqlite", "postgresql"]
 RoleClient = Callable[[Role | None], TestClient]
 POSTGRES_SKIPPED = "PostgreSQL not reachable, skipped"
+BROWSER_SKIPPED = "No browser for the browser tests, skipped"
+# Set by CI (.ci/run), which installs the browser: there, a missing one fails.
+REQUIRE_BROWSER = "TEST_REQUIRE_BROWSER"
 TESTED_ON = "database"  # the user property of a test's report that names its database
 
 
@@ -180,6 +184,36 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[En
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def browser_session() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by its chromedriver (no browser download)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver is None:
+        missing = "chromium" if chromium is None else "chromedriver"
+        if os.environ.get(REQUIRE_BROWSER):
+            pytest.fail(f"{REQUIRE_BROWSER} is set but {missing} is not on PATH", pytrace=False)
+        pytest.skip(f"{BROWSER_SKIPPED}: {missing} is not on PATH")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=1280,900")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def browser(browser_session: Any) -> Iterator[Any]:
+    yield browser_session
+    browser_session.get("about:blank")
+    browser_session.set_window_size(1280, 900)
+
+
 @pytest.fixture
 def backend(engine: Engine) -> str:
     return engine.dialect.name
@@ -241,15 +275,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"Databases tested: {', '.join(tested) or 'none (no test of this run used one)'}"
     )
-    reasons = [
-        " ".join(str(report.longrepr[2]).removeprefix("Skipped: ").split())
-        for report in terminalreporter.stats.get("skipped", [])
-        if isinstance(report.longrepr, tuple) and POSTGRES_SKIPPED in str(report.longrepr[2])
-    ]
-    if reasons:
+    if reasons := _skipped_for(terminalreporter, POSTGRES_SKIPPED):
         stop = "" if reasons[0].endswith((".", "?")) else "."
         terminalreporter.section("PostgreSQL", sep="!", yellow=True, bold=True)
         terminalreporter.write_line(
             "PostgreSQL was SKIPPED: only SQLite was tested. "
             f"Reason: {reasons[0]}{stop} Set TEST_DATABASE_URL to run it."
         )
+    if reasons := _skipped_for(terminalreporter, BROWSER_SKIPPED):
+        terminalreporter.section("Browser", sep="!", yellow=True, bold=True)
+        terminalreporter.write_line(
+            f"The browser tests were SKIPPED ({len(reasons)}). Reason: {reasons[0]}. "
+            "Install Debian's chromium and chromium-driver to run them (.ci/run does)."
+        )
+
+
+def _skipped_for(terminalreporter: pytest.TerminalReporter, marker: str) -> list[str]:
+    """The reasons of the tests skipped with this marker in their reason."""
+    return [
+        " ".join(str(report.longrepr[2]).removeprefix("Skipped: ").split())
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and marker in str(report.longrepr[2])
+    ]

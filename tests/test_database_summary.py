@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_SKIPPED, database_label
+from tests.conftest import POSTGRES_SKIPPED, REQUIRE_BROWSER, database_label
 from tests.databases import PostgresUnavailable, postgres_admin_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,12 +17,22 @@ ONE_TEST_PER_DATABASE = "tests/core/test_health_and_startup.py::test_healthz_and
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/test"
 
 
-def run_suite(tmp_path: Path, *, test_database_url: str | None, plugin: str = "") -> str:
+def run_suite(
+    tmp_path: Path,
+    *,
+    test_database_url: str | None,
+    plugin: str = "",
+    tests: str = ONE_TEST_PER_DATABASE,
+    path: str | None = None,
+) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "REQTRACK_"))}
-    env.pop("TEST_DATABASE_URL", None)
+    for name in ("TEST_DATABASE_URL", REQUIRE_BROWSER):
+        env.pop(name, None)
     if test_database_url is not None:
         env["TEST_DATABASE_URL"] = test_database_url
-    arguments = ["-p", "no:cacheprovider", "-n", "2", ONE_TEST_PER_DATABASE]
+    if path is not None:
+        env["PATH"] = path
+    arguments = ["-p", "no:cacheprovider", "-n", "2", tests]
     if plugin:
         (tmp_path / "suite_plugin.py").write_text(plugin)
         env["PYTHONPATH"] = str(tmp_path)
@@ -83,3 +93,19 @@ def test_a_databases_name_leaves_out_the_password_of_its_url():
     named = database_label("postgresql+psycopg://app:hunter2-secret@db.internal:6543/reqtrack")
 
     assert named == "PostgreSQL (db.internal:6543)"
+
+
+def test_a_run_without_a_browser_says_its_browser_tests_were_skipped(tmp_path):
+    # A PATH with Python's own folder alone: no chromium, no chromedriver.
+    output = run_suite(
+        tmp_path,
+        test_database_url=None,
+        tests="tests/portal/test_in_a_browser.py",
+        path=str(Path(sys.executable).parent),
+    )
+
+    assert "passed" not in output, output
+    assert "skipped" in output, output
+    assert "The browser tests were SKIPPED" in output, output
+    assert "chromium is not on PATH" in output
+    assert "Install Debian's chromium and chromium-driver" in output
