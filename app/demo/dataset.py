@@ -23,7 +23,13 @@ from app.notices import gathering  # noqa: F401  (the demo's decisions owe notic
 from app.requests import service as requests
 from app.requests.models import Channel, Request, RequestCreate, Urgency
 from app.roadmap import service as roadmap
-from app.roadmap.models import Horizon, RoadmapItem, RoadmapItemCreate, RoadmapStatus
+from app.roadmap.models import (
+    Horizon,
+    RoadmapItem,
+    RoadmapItemCreate,
+    RoadmapStatus,
+    Visibility,
+)
 from app.stakeholders import service as stakeholders
 from app.stakeholders.models import Stakeholder, StakeholderCreate, StakeholderGroup
 
@@ -155,6 +161,10 @@ _ROADMAP: dict[str, dict[str, Any]] = {
         "target_date": _in(45),
         "theme": "Enterprise readiness",
         "description": "SAML 2.0 SSO with just-in-time provisioning; SCIM follows.",
+        "public_title": "Sign in with your company account",
+        "public_description": "Single sign-on with Okta or Azure AD: your team signs in "
+        "with the accounts it already has.",
+        "visibility": Visibility.portal,
     },
     "exports": {
         "title": "Self-serve scheduled exports",
@@ -163,6 +173,9 @@ _ROADMAP: dict[str, dict[str, Any]] = {
         "target_date": _in(100),
         "theme": "Data access",
         "description": "CSV and Parquet exports on a schedule, to S3 or e-mail.",
+        "public_title": "Scheduled exports",
+        "public_description": "Your data as CSV or Parquet on a schedule, to S3 or by e-mail.",
+        "visibility": Visibility.portal,
     },
     "public_roadmap": {
         "title": "Public roadmap page",
