@@ -2,7 +2,6 @@
 mistake in words beside its field, the form's CSRF token, and the request it files
 (channel `portal`, arriving as `new` like any other)."""
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -13,7 +12,7 @@ from sqlmodel import Session
 from app.auth.models import Principal, Role
 from app.core.config import Settings
 from app.core.security import is_link_signature, link_signature
-from app.core.types import MoneyAmount
+from app.core.types import MoneyAmount, utcnow
 from app.requests import service as requests
 from app.requests.models import Channel, Customer, Description, RequestCreate, Title, Urgency
 from app.stakeholders.models import Stakeholder
@@ -24,7 +23,7 @@ FIELDS = ("title", "description", "customer", "revenue_at_stake", "urgency")
 FORM_TOKEN_SECONDS = 12 * 3600
 
 
-class _Asked(BaseModel):
+class AskedFor(BaseModel):
     """What the form files: the API's own rules for each field."""
 
     model_config = ConfigDict(extra="ignore")
@@ -45,7 +44,7 @@ class AskForm:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_form(sent: Mapping[str, str]) -> tuple[AskForm, _Asked | None]:
+def read_form(sent: Mapping[str, str]) -> tuple[AskForm, AskedFor | None]:
     """The form as sent, and what it asks for (None when it has a mistake)."""
     typed = {name: str(sent.get(name, "")) for name in FIELDS}
     values: dict[str, str | None] = {
@@ -57,7 +56,7 @@ def read_form(sent: Mapping[str, str]) -> tuple[AskForm, _Asked | None]:
         "urgency": typed["urgency"] or None,
     }
     try:
-        asked = _Asked.model_validate({k: v for k, v in values.items() if v is not None})
+        asked = AskedFor.model_validate({k: v for k, v in values.items() if v is not None})
     except pydantic.ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
@@ -82,7 +81,7 @@ _RULES = {
 }
 
 
-def file_request(session: Session, stakeholder: Stakeholder, asked: _Asked) -> int:
+def file_request(session: Session, stakeholder: Stakeholder, asked: AskedFor) -> int:
     """The new request's id. Its creator is the stakeholder themselves, through their
     portal: no user, no service token."""
     assert stakeholder.id is not None
@@ -100,7 +99,7 @@ def file_request(session: Session, stakeholder: Stakeholder, asked: _Asked) -> i
 
 def form_token(settings: Settings, stakeholder: Stakeholder) -> str:
     """The form's CSRF token: for this stakeholder's current links, for a working day."""
-    issued = int(time.time())
+    issued = int(utcnow().timestamp())
     return f"{issued}.{link_signature(settings, _signed(stakeholder, issued))}"
 
 
@@ -108,7 +107,7 @@ def is_form_token(settings: Settings, stakeholder: Stakeholder, given: str) -> b
     issued, _, signature = given.partition(".")
     if not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
         return False
-    if not 0 <= time.time() - int(issued) <= FORM_TOKEN_SECONDS:
+    if not 0 <= utcnow().timestamp() - int(issued) <= FORM_TOKEN_SECONDS:
         return False
     return is_link_signature(settings, _signed(stakeholder, int(issued)), signature)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.core.config import SettingsDep
+from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
 from app.core.pages import page_templates, render_page
 from app.portal.asking import AskForm, file_request, form_token, is_form_token, read_form
@@ -94,7 +94,7 @@ def show_roadmap(
 
 def _form_page(
     request: Request,
-    settings: SettingsDep,
+    settings: Settings,
     stakeholder: Stakeholder,
     form: AskForm,
     status_code: int = 200,

@@ -3,9 +3,11 @@ floods, whose mistakes are shown beside their fields, keeping what was typed; wh
 files arrives as a new request like any other."""
 
 import re
+from datetime import timedelta
 from html import unescape
 
 from app.auth.models import Role
+from app.core.types import utcnow
 from tests import factories
 from tests.notices.helpers import app_settings
 from tests.portal.helpers import API, link_path, page_text
@@ -145,3 +147,17 @@ def test_the_form_is_limited_per_stakeholder_and_per_address(client, app):
     assert from_same_address.status_code == 429
     assert len(requests_of(client, dana["id"])) == 1
     assert len(requests_of(client, raj["id"])) == 1
+
+
+def test_a_form_left_open_longer_than_a_working_day_is_shown_again(client, monkeypatch):
+    dana = factories.stakeholder(client)
+    home = link_path(client, dana["id"])
+    _, token = form_of(client, home)
+
+    later = utcnow() + timedelta(hours=12, minutes=1)
+    monkeypatch.setattr("app.portal.asking.utcnow", lambda: later)
+    page = send(client, home, ASKED, token)
+
+    assert page.status_code == 403
+    assert "This form had expired" in unescape(page.text)
+    assert requests_of(client, dana["id"]) == []
