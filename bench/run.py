@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine
@@ -32,9 +33,11 @@ from app.core.db import make_engine, open_session
 from app.core.migrations import upgrade_to_head
 from app.core.pagination import encode_cursor
 from app.main import create_app
+from app.portal.links import portal_link
 from app.requests.listing import REQUESTS
 from app.requests.service import RequestFilters
-from bench.seed import Seeded, seed
+from app.stakeholders.models import Stakeholder
+from bench.seed import Seeded, seed, seed_portal
 from tests.databases import fresh_postgres_database, postgres_admin_url
 
 RESULTS = Path(__file__).with_name("results")
@@ -62,7 +65,8 @@ class Result:
     peak_rss_growth_mib: float | None = None
 
 
-def scenarios(seeded: Seeded) -> list[Scenario]:
+def scenarios(seeded: Seeded, portal_path: str = "") -> list[Scenario]:
+    """What is measured; the portal's page when its path is given (`seed_portal`)."""
     n = seeded.requests
     deep = encode_cursor(max(2, n // 10), list_name=REQUESTS, params=RequestFilters())
     return [
@@ -77,6 +81,15 @@ def scenarios(seeded: Seeded) -> list[Scenario]:
             "q search, one client", f'"/api/v1/requests?q={seeded.search_word}"', connections=1
         ),
         Scenario("trace, 1k requests", f'"/api/v1/roadmap-items/{seeded.traced_item_id}/trace"'),
+        *(
+            [
+                Scenario("portal page, 500 requests", json.dumps(portal_path)),
+                # What the stakeholder waits for, with no queue in front of them.
+                Scenario("portal page, one client", json.dumps(portal_path), connections=1),
+            ]
+            if portal_path
+            else []
+        ),
         Scenario("reports/summary", '"/api/v1/reports/summary"'),
         Scenario(
             "POST /requests",
@@ -328,10 +341,12 @@ def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
         seeded = seed(engine, requests=requests)
         seed_seconds = time.perf_counter() - started
         token = admin_token(engine, settings)
+        portal_stakeholder = Stakeholder(id=seed_portal(engine, seeded), portal_generation=0)
+        portal_path = urlsplit(portal_link(settings, portal_stakeholder).url).path
         engine.dispose()
         env = server_env(settings)
         load = {"duration": args.duration, "connections": args.connections}
-        ceiling, *chosen = scenarios(seeded)
+        ceiling, *chosen = scenarios(seeded, portal_path)
         chosen = [s for s in chosen if args.only in s.name]
         served = ("app.main:app", "bench.ceiling:app")
         apps = [server(name, env, workers=args.workers) for name in served]

@@ -14,13 +14,18 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, update
+from sqlalchemy import select as select_columns
+from sqlmodel import col
 
+from app.core.db import open_session
 from app.core.types import utcnow
 from app.decisions.models import Decision
 from app.needs.models import Need
+from app.notices.answers import answers_in_force
+from app.notices.models import Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.requests.models import Channel, Request, Urgency
-from app.roadmap.models import RoadmapItem
+from app.roadmap.models import RoadmapItem, Visibility
 from app.stakeholders.models import Stakeholder, StakeholderGroup
 
 BATCH = 5_000
@@ -200,3 +205,49 @@ def seed(engine: Engine, *, requests: int, seed: int = 7) -> Seeded:
         traced_item_id=items,
         search_word=SEARCH_WORD,
     )
+
+
+PORTAL_REQUESTS = 500
+
+
+def seed_portal(engine: Engine, seeded: Seeded) -> int:
+    """The portal scenario's stakeholder (its id): 500 requests spread through the table,
+    one sent notice telling the answers of those decided, and every other roadmap item
+    shown on the portal."""
+    now = utcnow()
+    step = max(1, seeded.requests // PORTAL_REQUESTS)
+    with open_session(engine, write=True) as session:
+        stakeholder = Stakeholder(name="Portal Stakeholder", email="portal@example.com")
+        session.add(stakeholder)
+        session.flush()
+        assert stakeholder.id is not None
+        theirs = select_columns(col(Request.id)).where(col(Request.id) % step == 0)
+        ids = list(session.execute(theirs.limit(PORTAL_REQUESTS)).scalars())
+        session.execute(
+            update(Request).where(col(Request.id).in_(ids)).values(stakeholder_id=stakeholder.id)
+        )
+        session.execute(
+            update(RoadmapItem)
+            .where(col(RoadmapItem.id) % 2 == 1)
+            .values(visibility=Visibility.portal, public_title="A public title", horizon="next")
+        )
+        notice = Notice(
+            stakeholder_id=stakeholder.id,
+            status=NoticeStatus.sent,
+            channel=NoticeChannel.email,
+            send_after=now,
+            sent_at=now,
+            next_attempt_at=now,
+            attempts_allowed=1,
+        )
+        session.add(notice)
+        session.flush()
+        told = [
+            NoticeItem(notice_id=notice.id, request_id=found.request_id, **found.answer.columns())
+            for found in answers_in_force(session, ids)
+            if found.answer is not None
+        ]
+        session.add_all(told)
+        session.commit()
+    settle_after_bulk_load(engine)
+    return stakeholder.id

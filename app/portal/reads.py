@@ -80,7 +80,8 @@ def stakeholder_page(session: Session, stakeholder: Stakeholder) -> StakeholderP
     ).all()
     shown = rows[:MOST_SHOWN]
     ids = [row.id for row in shown]
-    answers = {found.request_id: found.answer for found in answers_in_force(session, ids)}
+    in_force = answers_in_force(session, ids, of_stakeholder=stakeholder.id)
+    answers = {found.request_id: found.answer for found in in_force}
     history = told_history(session, ids)
     items = _public_items(
         session,
