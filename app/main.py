@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(notice_pages.router)
     app.include_router(portal_pages.router)
+    app.add_exception_handler(portal_pages.LinkNoLongerValid, portal_pages.no_longer_valid)
     app.include_router(metrics_router)
     install_openapi(app)
     # Innermost: a read answered before routing is still counted, logged and limited.

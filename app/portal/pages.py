@@ -34,35 +34,48 @@ async def sent_form(request: Request) -> dict[str, str]:
 SentForm = Annotated[dict[str, str], Depends(sent_form)]
 
 
+class LinkNoLongerValid(Exception):
+    """The token is unknown, tampered with, expired or revoked: which, the page never says."""
+
+
+def link_holder(token: str, session: SessionDep, settings: SettingsDep) -> Stakeholder:
+    stakeholder = stakeholder_of(session, settings, token)
+    if stakeholder is None or stakeholder.id is None:
+        raise LinkNoLongerValid
+    return stakeholder
+
+
+LinkHolder = Annotated[Stakeholder, Depends(link_holder)]
+
+
+def no_longer_valid(request: Request, _: Exception) -> HTMLResponse:
+    context = {"title": "This link is no longer valid"}
+    return render_page(pages, request, "invalid.html", context, status_code=404)
+
+
 @router.get("")
 def show_requests(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep, asked: bool = False
+    stakeholder: LinkHolder, request: Request, session: SessionDep, asked: bool = False
 ) -> HTMLResponse:
-    stakeholder = stakeholder_of(session, settings, token)
-    if stakeholder is None:
-        return _no_longer_valid(request)
     page = stakeholder_page(session, stakeholder)
     context = {"page": page, "most_shown": MOST_SHOWN, "asked": asked}
     return _page(request, "requests.html", "Your requests", stakeholder, context)
 
 
 @router.get("/requests/new")
-def show_form(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
-) -> HTMLResponse:
-    stakeholder = stakeholder_of(session, settings, token)
-    if stakeholder is None:
-        return _no_longer_valid(request)
+def show_form(stakeholder: LinkHolder, request: Request, settings: SettingsDep) -> HTMLResponse:
     return _form_page(request, settings, stakeholder, AskForm())
 
 
 @router.post("/requests")
 def ask(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep, sent: SentForm
+    stakeholder: LinkHolder,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    sent: SentForm,
 ) -> Response:
-    stakeholder = stakeholder_of(session, settings, token)
-    if stakeholder is None or stakeholder.id is None:
-        return _no_longer_valid(request)
+    assert stakeholder.id is not None
     form, asked = read_form(sent)
     if not is_form_token(settings, stakeholder, sent.get("csrf_token", "")):
         form.errors = {"form": "This form had expired. Check your answers and send it again."}
@@ -78,16 +91,12 @@ def ask(
         return _form_page(request, settings, stakeholder, form, 422)
     file_request(session, stakeholder, asked)
     # See Other: reloading the page it lands on does not send the form again.
-    return RedirectResponse(f"{PATH}/{token}?asked=true", status.HTTP_303_SEE_OTHER)
+    home = f"{PATH}/{request.path_params['token']}"
+    return RedirectResponse(f"{home}?asked=true", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/roadmap")
-def show_roadmap(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
-) -> HTMLResponse:
-    stakeholder = stakeholder_of(session, settings, token)
-    if stakeholder is None:
-        return _no_longer_valid(request)
+def show_roadmap(stakeholder: LinkHolder, request: Request, session: SessionDep) -> HTMLResponse:
     context = {"roadmap": public_roadmap(session), "horizons": list(Horizon)}
     return _page(request, "roadmap.html", "Our roadmap", stakeholder, context)
 
@@ -101,8 +110,10 @@ def _form_page(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     context = {"form": form, "csrf_token": form_token(settings, stakeholder)}
-    title = "Ask for something"
-    return _page(request, "ask.html", title, stakeholder, context, status_code, headers)
+    return _page(
+        request, "ask.html", "Ask for something", stakeholder, context,
+        status_code=status_code, headers=headers,
+    )  # fmt: skip
 
 
 def _page(
@@ -111,22 +122,12 @@ def _page(
     title: str,
     stakeholder: Stakeholder,
     context: dict[str, Any],
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    **response: Any,
 ) -> HTMLResponse:
-    token = request.path_params["token"]
-    context = context | {
-        "title": title,
-        "name": stakeholder.name,
-        "home": f"{PATH}/{token}",
-        "current": request.url.path,
-    }
-    return render_page(pages, request, template, context, status_code=status_code, headers=headers)
-
-
-def _no_longer_valid(request: Request) -> HTMLResponse:
-    context = {"title": "This link is no longer valid"}
-    return render_page(pages, request, "invalid.html", context, status_code=404)
+    """A page of the portal: its navigation leads to the other pages of the same link."""
+    home = f"{PATH}/{request.path_params['token']}"
+    shared = {"title": title, "name": stakeholder.name, "home": home, "current": request.url.path}
+    return render_page(pages, request, template, context | shared, **response)
 
 
 def _minutes(wait: timedelta) -> str:
