@@ -33,10 +33,10 @@ from app.core.db import make_engine, open_session
 from app.core.migrations import upgrade_to_head
 from app.core.pagination import encode_cursor
 from app.main import create_app
-from app.portal.links import portal_link
 from app.requests.listing import REQUESTS
 from app.requests.service import RequestFilters
 from app.stakeholders.models import Stakeholder
+from app.stakeholders.portal_links import portal_link
 from bench.seed import Seeded, seed, seed_portal
 from tests.databases import fresh_postgres_database, postgres_admin_url
 

@@ -22,10 +22,10 @@ from app.notices.answers import answer_of_item, answers_in_force, in_words, last
 from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
 from app.notices.unsubscribe import unsubscribe_url
-from app.portal.links import portal_link
 from app.requests.models import Request
 from app.roadmap.models import RoadmapItem
 from app.stakeholders.models import Stakeholder
+from app.stakeholders.portal_links import portal_link
 
 ERROR_CHARS = 500
 PORTAL_LINK_KEPT_AS = "[your page: the link in the message]"

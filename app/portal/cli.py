@@ -8,8 +8,8 @@ from sqlmodel import select
 from app.core.commands import fail, migrated_engine
 from app.core.config import get_settings
 from app.core.db import open_session
-from app.portal.links import portal_link
 from app.stakeholders.models import Stakeholder
+from app.stakeholders.portal_links import portal_link
 
 
 def portal_link_command(

@@ -15,10 +15,10 @@ from app.core.db import SessionDep
 from app.core.pages import page_templates, render_page
 from app.portal.asking import AskForm, file_request, form_token, is_form_token, read_form
 from app.portal.limits import count_form_use
-from app.portal.links import PATH, stakeholder_of
 from app.portal.reads import MOST_SHOWN, public_roadmap, stakeholder_page
 from app.roadmap.models import Horizon
 from app.stakeholders.models import Stakeholder
+from app.stakeholders.portal_links import PATH, stakeholder_of
 
 router = APIRouter(prefix=f"{PATH}/{{token}}", include_in_schema=False)
 pages = page_templates(Path(__file__).parent / "templates")

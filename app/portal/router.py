@@ -10,8 +10,8 @@ from app.auth.dependencies import RequireManager
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.idempotency.dependencies import Idempotent
-from app.portal.links import portal_link, revoke_portal_links
 from app.stakeholders.dependencies import ValidStakeholder
+from app.stakeholders.portal_links import portal_link, revoke_portal_links
 
 router = APIRouter(prefix="/stakeholders", tags=["portal"], dependencies=[RequireManager])
 

@@ -79,7 +79,7 @@ class StakeholderBase(SQLModel):
 class Stakeholder(StakeholderBase, ResourceTable, table=True):
     __table_args__ = NEVER_REUSE_IDS
 
-    # Their portal links name it; revoking them all bumps it (app/portal/links.py).
+    # Their portal links name it; revoking them all bumps it (app/stakeholders/portal_links.py).
     portal_generation: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
     )

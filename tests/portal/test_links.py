@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from app.auth.models import Role
-from app.portal.links import stakeholder_of
+from app.stakeholders.portal_links import stakeholder_of
 from tests import factories
 from tests.notices.helpers import app_settings
 
@@ -65,7 +65,7 @@ def test_an_expired_link_no_longer_opens(client, app, engine):
 
     later = datetime.fromisoformat(link["expires_at"]) + timedelta(seconds=1)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("app.portal.links.utcnow", lambda: later)
+        patch.setattr("app.stakeholders.portal_links.utcnow", lambda: later)
         assert holder(app, engine, token) is None
 
 
