@@ -203,6 +203,7 @@ def browser_session() -> Iterator[Any]:
     options.add_argument("--window-size=1280,900")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    browser.implicitly_wait(10)  # an element a busy machine has not drawn yet is waited for
     yield browser
     browser.quit()
 
