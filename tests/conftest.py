@@ -83,6 +83,10 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Webhook and notice tests run their own dispatcher and sender, with short timings.
         webhook_dispatcher_enabled=False,
         notice_sender_enabled=False,
+        # Half a server's pools: each xdist worker keeps its app's all run long, beside
+        # the server processes some tests start, and PostgreSQL has 100 connections.
+        db_pool_size=5,
+        db_max_overflow=5,
         data_dir=tmp_path_factory.mktemp("data"),
     )
 

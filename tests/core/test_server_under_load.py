@@ -35,6 +35,10 @@ def uvicorn_url(database_url, settings, engine, tmp_path_factory) -> Iterator[st
         # It lives for the whole session: its dispatcher would take other tests' deliveries.
         "REQTRACK_WEBHOOK_DISPATCHER_ENABLED": "false",
         "REQTRACK_SECRET_KEY": settings.secret_key.get_secret_value(),
+        # Few connections: it holds them all session long, and PostgreSQL's 100 are
+        # shared with the tests and server processes running beside it.
+        "REQTRACK_DB_POOL_SIZE": "4",
+        "REQTRACK_DB_MAX_OVERFLOW": "4",
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
     log = tmp_path_factory.mktemp("uvicorn") / "stderr.log"

@@ -12,6 +12,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.ops.server_process import Served, serve
 
 API = "/api/v1"
+# Few database connections: PostgreSQL's 100 are shared with the tests running beside.
+FEW_CONNECTIONS = {"db_pool_size": "2", "db_max_overflow": "1"}
 
 
 def made(client: httpx.Client, path: str, body: dict) -> dict:
@@ -73,7 +75,7 @@ def submitted(browser: WebDriver) -> None:
 
 
 def test_a_stakeholder_reads_asks_and_follows_the_roadmap(browser, own_database_url, tmp_path):
-    with serve(own_database_url, tmp_path) as server:
+    with serve(own_database_url, tmp_path, **FEW_CONNECTIONS) as server:
         path = dana_with_a_decision(server)
         browser.get(f"{server.url}{path}")
 
@@ -141,7 +143,7 @@ def test_a_stakeholder_reads_asks_and_follows_the_roadmap(browser, own_database_
 
 @pytest.mark.parametrize("width", [360])
 def test_the_page_fits_a_phone(browser, own_database_url, tmp_path, width):
-    with serve(own_database_url, tmp_path) as server:
+    with serve(own_database_url, tmp_path, **FEW_CONNECTIONS) as server:
         path = dana_with_a_decision(server)
         browser.set_window_size(width, 800)
         browser.get(f"{server.url}{path}")
