@@ -84,6 +84,11 @@ class PreconditionFailed(ProblemError):
     slug = "precondition-failed"
 
 
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    slug = "unsupported-media-type"
+
+
 class Unprocessable(ProblemError):
     """Well-formed input the data refuses (a broken reference, a merge into itself): no
     schema can say it in advance, so it has its own problem type."""

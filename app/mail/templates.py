@@ -29,9 +29,14 @@ def render(name_stem: str, context: Mapping[str, Any], *, settings: Settings) ->
     the text; a name the template uses but the context lacks is an error, not a blank."""
     templates = mail_templates(settings.templates_dir)
     return RenderedBodies(
-        text=templates.get_template(f"{name_stem}.txt").render(context),
+        text=render_text(name_stem, context, settings=settings),
         html=templates.get_template(f"{name_stem}.html").render(context),
     )
+
+
+def render_text(name_stem: str, context: Mapping[str, Any], *, settings: Settings) -> str:
+    """The plain text body alone."""
+    return mail_templates(settings.templates_dir).get_template(f"{name_stem}.txt").render(context)
 
 
 @lru_cache(maxsize=8)

@@ -131,9 +131,11 @@ def told_when(session: Session, request_ids: Collection[int]) -> dict[int, tuple
 
 
 def told_history(
-    session: Session, request_ids: Collection[int]
+    session: Session, request_ids: Collection[int], *, to_stakeholder: int | None = None
 ) -> dict[int, list[tuple[Answer, datetime]]]:
-    """Per request, every answer sent about it and when, oldest first."""
+    """Per request, every answer sent about it and when, oldest first; `to_stakeholder`:
+    only what was sent to them (a request moved to another stakeholder keeps its notices,
+    which told the one who asked then)."""
     # Two steps, each by its own index: these requests' items, then which of their notices
     # went out. As one join, a planner whose statistics predate a burst of sending walked
     # every sent notice for each of the sender's batches.
@@ -144,11 +146,14 @@ def told_history(
             *(getattr(NoticeItem, name) for name in _ANSWER_FIELDS),
         ).where(among(session, col(NoticeItem.request_id), request_ids))
     ).all()
-    sent = session.execute(
+    sending = (
         select_columns(col(Notice.id), col(Notice.sent_at))
         .where(among(session, col(Notice.id), (item.notice_id for item in items)))
         .where(col(Notice.sent_at).is_not(None))  # a notice has it once sent, and only then
     )
+    if to_stakeholder is not None:
+        sending = sending.where(col(Notice.stakeholder_id) == to_stakeholder)
+    sent = session.execute(sending)
     sent_at: dict[int, datetime] = {row.id: row.sent_at for row in sent}
     told = sorted(
         (item for item in items if item.notice_id in sent_at),

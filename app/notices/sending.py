@@ -17,7 +17,7 @@ from app.core.worker import Backoff
 from app.events.outbox import announce
 from app.events.types import register
 from app.mail.message import OutgoingMessage, list_unsubscribe, message_id_for
-from app.mail.templates import render
+from app.mail.templates import render, render_text
 from app.notices.answers import answer_of_item, answers_in_force, in_words, last_told
 from app.notices.models import NOTICES, Notice, NoticeChannel, NoticeItem, NoticeStatus
 from app.notices.service import to_reads
@@ -192,10 +192,12 @@ def _rendered(
         "portal_url": portal,
     }
     notice.subject = _subject(items)
-    bodies = render("notice", context | {"subject": notice.subject}, settings=settings)
-    # The copy kept (read on the API, relayed by the change feed) leaves the link out: it
-    # is the key to the stakeholder's page, for their eyes alone.
-    notice.body_text = bodies.text.replace(portal, PORTAL_LINK_KEPT_AS)
+    context["subject"] = notice.subject
+    bodies = render("notice", context, settings=settings)
+    # The copy kept (read on the API, relayed by the change feed) is made without the
+    # link, whatever a template does with it: it is the key to one person's page.
+    kept = {"portal_url": PORTAL_LINK_KEPT_AS if stakeholder.email else None}
+    notice.body_text = render_text("notice", context | kept, settings=settings)
     notice.channel = NoticeChannel.email if stakeholder.email else NoticeChannel.feed
     if stakeholder.email is None:
         return None

@@ -6,11 +6,11 @@ from datetime import timedelta
 from sqlalchemy import Table
 from sqlmodel import Session
 
-from app.auth.models import throttled_address
 from app.core.config import Settings
 from app.core.throttle import Throttle
 from app.core.types import utcnow
 from app.portal.models import PortalThrottle
+from app.stakeholders.models import Stakeholder
 
 WINDOW = timedelta(hours=1)
 PRUNED_PER_ATTEMPT = 100
@@ -19,14 +19,14 @@ _FORM_USES = Throttle(_TABLE, keys=("key",), count="attempts")
 
 
 def count_form_use(
-    session: Session, settings: Settings, *, stakeholder_id: int, client_host: str
+    session: Session, settings: Settings, stakeholder: Stakeholder, *, client_address: str
 ) -> timedelta | None:
     """Count a use of the form and return None; or, over a limit, how long until it may be
     used again (then roll back: a refused use is not counted either)."""
     now = utcnow()
     limits = {
-        f"link:{stakeholder_id}": settings.portal_requests_per_hour,
-        f"address:{throttled_address(client_host)}": settings.portal_requests_per_address_per_hour,
+        f"stakeholder:{stakeholder.id}": settings.portal_requests_per_hour,
+        f"address:{client_address}": settings.portal_requests_per_address_per_hour,
     }
     for key, limit in limits.items():
         attempts, expires_at = _FORM_USES.attempt(

@@ -9,8 +9,8 @@ from app.core.types import UTCDateTime
 
 
 class PortalThrottle(SQLModel, table=True):
-    """Uses of the request form in the current window, per stakeholder (`link:<id>`: all
-    their links alike) and per client address (`address:<address>`); in the database,
+    """Uses of the request form in the current window, per stakeholder (`stakeholder:<id>`:
+    all their links alike) and per client address (`address:<address>`); in the database,
     so every server process counts the same ones (app/core/throttle.py)."""
 
     __tablename__ = "portal_throttle"

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.auth.dependencies import ClientAddress
 from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
+from app.core.errors import UnsupportedMediaType
 from app.core.pages import page_templates, render_page
 from app.portal.asking import AskForm, file_request, form_token, is_form_token, read_form
 from app.portal.limits import count_form_use
@@ -22,12 +24,19 @@ from app.stakeholders.portal_links import PATH, stakeholder_of
 
 router = APIRouter(prefix=f"{PATH}/{{token}}", include_in_schema=False)
 pages = page_templates(Path(__file__).parent / "templates")
-# Each a form this page sends: a few fields, never a file.
+FORM_TYPE = "application/x-www-form-urlencoded"
+# The form has six fields: more is not a browser sending it.
 MAX_FORM_FIELDS = 20
 
 
 async def sent_form(request: Request) -> dict[str, str]:
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    """The fields as the page's form sends them: URL-encoded, which decodes to text
+    whatever the bytes. Anything else (multipart decodes by the charset it names, which
+    can make text no database stores) is refused."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise UnsupportedMediaType(f"Send the form as {FORM_TYPE}, as its page does.")
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
     return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
@@ -40,7 +49,7 @@ class LinkNoLongerValid(Exception):
 
 def link_holder(token: str, session: SessionDep, settings: SettingsDep) -> Stakeholder:
     stakeholder = stakeholder_of(session, settings, token)
-    if stakeholder is None or stakeholder.id is None:
+    if stakeholder is None:
         raise LinkNoLongerValid
     return stakeholder
 
@@ -53,16 +62,17 @@ def no_longer_valid(request: Request, _: Exception) -> HTMLResponse:
     return render_page(pages, request, "invalid.html", context, status_code=404)
 
 
-@router.get("")
+# HEAD too: mail scanners check a link before a person opens it.
+@router.api_route("", methods=["GET", "HEAD"])
 def show_requests(
-    stakeholder: LinkHolder, request: Request, session: SessionDep, asked: bool = False
+    stakeholder: LinkHolder, request: Request, session: SessionDep, asked: str = ""
 ) -> HTMLResponse:
     page = stakeholder_page(session, stakeholder)
-    context = {"page": page, "most_shown": MOST_SHOWN, "asked": asked}
+    context = {"page": page, "most_shown": MOST_SHOWN, "asked": asked == "true"}
     return _page(request, "requests.html", "Your requests", stakeholder, context)
 
 
-@router.get("/requests/new")
+@router.api_route("/requests/new", methods=["GET", "HEAD"])
 def show_form(stakeholder: LinkHolder, request: Request, settings: SettingsDep) -> HTMLResponse:
     return _form_page(request, settings, stakeholder, AskForm())
 
@@ -74,14 +84,13 @@ def ask(
     session: SessionDep,
     settings: SettingsDep,
     sent: SentForm,
+    client_address: ClientAddress,
 ) -> Response:
-    assert stakeholder.id is not None
     form, asked = read_form(sent)
     if not is_form_token(settings, stakeholder, sent.get("csrf_token", "")):
         form.errors = {"form": "This form had expired. Check your answers and send it again."}
         return _form_page(request, settings, stakeholder, form, status.HTTP_403_FORBIDDEN)
-    client_host = request.client.host if request.client else ""
-    wait = count_form_use(session, settings, stakeholder_id=stakeholder.id, client_host=client_host)
+    wait = count_form_use(session, settings, stakeholder, client_address=client_address)
     if wait is not None:
         session.rollback()
         form.errors = {"form": f"This form was sent too often. Try again in {_minutes(wait)}."}
@@ -91,11 +100,10 @@ def ask(
         return _form_page(request, settings, stakeholder, form, 422)
     file_request(session, stakeholder, asked)
     # See Other: reloading the page it lands on does not send the form again.
-    home = f"{PATH}/{request.path_params['token']}"
-    return RedirectResponse(f"{home}?asked=true", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"{_home(request)}?asked=true", status.HTTP_303_SEE_OTHER)
 
 
-@router.get("/roadmap")
+@router.api_route("/roadmap", methods=["GET", "HEAD"])
 def show_roadmap(stakeholder: LinkHolder, request: Request, session: SessionDep) -> HTMLResponse:
     context = {"roadmap": public_roadmap(session), "horizons": list(Horizon)}
     return _page(request, "roadmap.html", "Our roadmap", stakeholder, context)
@@ -125,9 +133,14 @@ def _page(
     **response: Any,
 ) -> HTMLResponse:
     """A page of the portal: its navigation leads to the other pages of the same link."""
-    home = f"{PATH}/{request.path_params['token']}"
+    home = _home(request)
     shared = {"title": title, "name": stakeholder.name, "home": home, "current": request.url.path}
     return render_page(pages, request, template, context | shared, **response)
+
+
+def _home(request: Request) -> str:
+    """The stakeholder's page, under the link the request came by."""
+    return f"{PATH}/{request.path_params['token']}"
 
 
 def _minutes(wait: timedelta) -> str:

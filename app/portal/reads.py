@@ -82,7 +82,7 @@ def stakeholder_page(session: Session, stakeholder: Stakeholder) -> StakeholderP
     ids = [row.id for row in shown]
     in_force = answers_in_force(session, ids, of_stakeholder=stakeholder.id)
     answers = {found.request_id: found.answer for found in in_force}
-    history = told_history(session, ids)
+    history = told_history(session, ids, to_stakeholder=stakeholder.id)
     items = _public_items(
         session,
         {answer.roadmap_item_id for answer in answers.values() if answer is not None}
@@ -135,11 +135,14 @@ def public_roadmap(session: Session) -> dict[Horizon, list[RoadmapEntry]]:
 
 
 def _public_items(session: Session, ids: Collection[int | None]) -> dict[int, RoadmapItem]:
+    """The items among these that stakeholders may see: meant for them, and not cancelled
+    (the request's status says that the plans changed)."""
     wanted = [item_id for item_id in ids if item_id is not None]
     found = session.exec(
         select(RoadmapItem)
         .where(among(session, col(RoadmapItem.id), wanted))
         .where(col(RoadmapItem.visibility) == Visibility.portal)
+        .where(col(RoadmapItem.status) != RoadmapStatus.cancelled)
     )
     return {item.id or 0: item for item in found}
 

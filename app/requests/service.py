@@ -104,8 +104,9 @@ def to_read(*, session: Session, request: Request) -> RequestRead:
 def new_row(
     data: RequestCreate, creator: Principal, *, answered: bool, now: datetime
 ) -> dict[str, Any]:
-    """The columns of a request about to be inserted, all but its id. Its creator is a user
-    or an integration's service token; `answered`: filed under a need already decided."""
+    """The columns of a request about to be inserted, all but its id. Its creator is a user,
+    an integration's service token, or the stakeholder on their portal (neither column
+    set); `answered`: filed under a need already decided."""
     return data.model_dump() | {
         "created_by": creator.user_id,
         "created_by_service_token_id": creator.id if creator.kind == "service_token" else None,

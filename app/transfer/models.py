@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.core.errors import ProblemError, Unprocessable
+from app.core.errors import Unprocessable
 from app.decisions.models import DecisionRead
 from app.decisions.service import DecisionFieldFilters
 from app.requests.models import RequestCreate, RequestRead
@@ -53,11 +53,6 @@ class ImportResult(BaseModel):
         "last_id, though other writers' requests may take ids in between."
     )
     last_id: int = Field(description="The last new request's id.")
-
-
-class UnsupportedMediaType(ProblemError):
-    status = 415
-    slug = "unsupported-media-type"
 
 
 class InvalidImport(Unprocessable):

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import CurrentPrincipal, RequireContributor
 from app.core.db import SessionDep
+from app.core.errors import UnsupportedMediaType
 from app.idempotency.dependencies import Idempotent
 from app.transfer import exporter, importer
 from app.transfer.models import (
@@ -18,7 +19,6 @@ from app.transfer.models import (
     ImportFormat,
     ImportResult,
     RequestExportFilters,
-    UnsupportedMediaType,
 )
 from app.transfer.parsing import ChunkedBody
 

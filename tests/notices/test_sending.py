@@ -278,3 +278,21 @@ def test_a_deferral_to_an_item_that_shipped_is_still_told_as_a_deferral(
     assert "Not now: we will look at it again." in text
     assert "shipped" not in text
     assert the_notice(client)["items"][0]["roadmap_item_status"] is None
+
+
+def test_the_kept_copy_has_no_link_whatever_an_operators_template_does_with_it(
+    client, engine, no_delay, inbox, tmp_path
+):
+    (tmp_path / "notice.txt").write_text(
+        "Hello {{ name }}. Your page: {{ portal_url | replace('/portal/', '/PORTAL/') }}\n"
+    )
+    request = factories.request(client)
+    decide(client, f"requests/{request['id']}")
+
+    send_due(engine, no_delay.model_copy(update={"templates_dir": tmp_path}), inbox.url)
+
+    sent = inbox.only().message.get_body(("plain",)).get_content()
+    (token,) = re.findall(r"/PORTAL/(\S+)", sent)
+    kept = the_notice(client)["body_text"]
+    assert token not in kept
+    assert PORTAL_LINK_KEPT_AS in kept

@@ -161,3 +161,37 @@ def test_a_form_left_open_longer_than_a_working_day_is_shown_again(client, monke
     assert page.status_code == 403
     assert "This form had expired" in unescape(page.text)
     assert requests_of(client, dana["id"]) == []
+
+
+def test_a_form_sent_any_other_way_than_its_page_sends_it_is_refused(client):
+    dana = factories.stakeholder(client)
+    home = link_path(client, dana["id"])
+    _, token = form_of(client, home)
+    # Multipart decodes by the charset it names: UTF-7 makes a lone surrogate of this.
+    utf7 = b"+2AA-"
+    boundary = "b0und"
+    multipart = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n'
+            f"Content-Type: text/plain; charset=utf-7\r\n\r\n"
+        ).encode()
+        + utf7
+        + (
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{token}\r\n--{boundary}--\r\n"
+        ).encode()
+    )
+
+    refused = [
+        client.post(
+            f"{home}/requests",
+            content=multipart,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}; charset=utf-7"},
+        ),
+        client.post(f"{home}/requests", json=ASKED | {"csrf_token": token}),
+        client.post(f"{home}/requests", files={"title": ("t.txt", b"x")}),
+    ]
+
+    assert [r.status_code for r in refused] == [415, 415, 415]
+    assert refused[0].headers["content-type"] == "application/problem+json"
+    assert requests_of(client, dana["id"]) == []

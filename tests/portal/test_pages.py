@@ -233,3 +233,47 @@ def test_the_link_never_reaches_the_log_or_the_metrics(client_as, caplog):
     metrics = client_as(Role.admin).get("/metrics").text
     assert 'route="/portal/{token}"' in metrics
     assert token[-12:] not in metrics
+
+
+def test_a_request_moved_to_another_stakeholder_shows_nothing_told_to_the_first(client):
+    dana = factories.stakeholder(client)
+    raj = factories.stakeholder(client)
+    asked = factories.request(client, stakeholder_id=dana["id"])
+    decide(client, asked["id"], outcome="declined", why="No.", stakeholder_message="Dana, sorry.")
+    told_everything(client)
+    moved = client.patch(f"{API}/requests/{asked['id']}", json={"stakeholder_id": raj["id"]})
+    assert moved.status_code == 200, moved.text
+
+    text = page_text(client.get(link_path(client, raj["id"])))
+
+    assert asked["title"] in text
+    assert "Dana, sorry." in text  # the answer in force is Raj's to know now
+    assert "What we told you" not in text
+
+
+def test_a_cancelled_item_is_not_shown_as_the_plan(client):
+    dana = factories.stakeholder(client)
+    item = factories.roadmap_item(client, **VISIBLE_ITEM)
+    asked = factories.request(client, stakeholder_id=dana["id"])
+    decide(client, asked["id"], outcome="accepted", roadmap_item_id=item["id"], why="Yes.")
+    client.patch(f"{API}/roadmap-items/{item['id']}", json={"status": "cancelled"})
+
+    text = page_text(client.get(link_path(client, dana["id"])))
+
+    assert "Plans changed" in text
+    assert "The work it was planned into has been cancelled." in text
+    assert "On our roadmap" not in text
+    assert "Sign in with your company account" not in text
+
+
+def test_a_head_or_an_odd_query_gets_the_page_not_an_error(client):
+    home = link_path(client, factories.stakeholder(client)["id"])
+
+    for path in (home, f"{home}/roadmap", f"{home}/requests/new"):
+        checked = client.head(path)
+        assert checked.status_code == 200, path
+        assert checked.headers["content-type"].startswith("text/html")
+        assert checked.content == b""
+    odd = client.get(home, params={"asked": "maybe"})
+    assert odd.status_code == 200
+    assert "Thank you" not in odd.text
