@@ -52,14 +52,23 @@ class Summary(SQLModel):
 class DemandBy(StrEnum):
     need = "need"
     roadmap_item = "roadmap_item"
+    group = "group"
+    stakeholder = "stakeholder"
+    customer = "customer"
 
 
 class RankedDemand(SQLModel):
     model_config = {"json_schema_extra": described_like(Demand)}
 
     rank: int = Field(description="Its place in the ranking: 1 has the most weighted demand.")
-    id: int = Field(description="The need's or the roadmap item's id.")
-    label: str = Field(description="The need's statement or the roadmap item's title.")
+    id: int | None = Field(
+        description="The need's, roadmap item's or stakeholder's id; null for a group or a "
+        "customer, which label names."
+    )
+    label: str = Field(
+        description="The need's statement, the roadmap item's title, the stakeholder's "
+        "name, the group, or the customer."
+    )
     request_count: int
     stakeholder_count: int
     groups: dict[str, int]
@@ -69,9 +78,13 @@ class RankedDemand(SQLModel):
 
 
 class DemandReport(SQLModel):
-    by: DemandBy = Field(description="What is ranked: needs, or roadmap items.")
+    by: DemandBy = Field(
+        description="What is ranked: needs, roadmap items, stakeholder groups, stakeholders "
+        "or customers."
+    )
     items: list[RankedDemand] = Field(
-        description="The top ones, by weighted_demand, highest first (a tie: the lower id first)."
+        description="The top ones, by weighted_demand, highest first (a tie: the lower id, or "
+        "the name first in order)."
     )
 
 

@@ -39,14 +39,15 @@ async def report_demand(
     by: Annotated[
         DemandBy,
         Query(
-            description="Rank needs (by the requests under them) or roadmap items (by the "
-            "requests accepted into them)."
+            description="Rank needs (by the requests under them), roadmap items (by the "
+            "requests accepted into them), stakeholder groups, stakeholders or customers "
+            "(by the requests they made or are for)."
         ),
     ] = DemandBy.need,
     limit: Annotated[int, Query(ge=1, le=200, description="How many to rank: the top ones.")] = 20,
 ) -> Response:
-    """Needs or roadmap items ranked by weighted demand, each with the per-group
-    breakdown that explains its rank."""
+    """Needs, roadmap items, groups, stakeholders or customers ranked by weighted demand,
+    each with the per-group breakdown that explains its rank."""
     return await cache.answer(
         ("demand", by, limit),
         reads=reads,

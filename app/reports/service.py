@@ -149,15 +149,15 @@ def _undecided_by_age(session: Session, decided: ColumnElement[bool]) -> dict[st
 
 
 def demand(*, session: Session, by: DemandBy, limit: int) -> DemandReport:
-    """The top `limit` needs or roadmap items by weighted demand, with the rollup that
-    explains each rank: one ranking query, then one rollup query for those."""
+    """The top `limit` needs, roadmap items, groups, stakeholders or customers by weighted
+    demand, with the rollup that explains each rank: one ranking query, then one rollup
+    query for those."""
     weighted = weighted_demand_sum()
-    if by is DemandBy.need:
-        key: Any = col(Request.need_id)
-        ranking = select(key, weighted).where(key.is_not(None))
-    else:
-        key = effective_accepted_item()
-        ranking = join_current_decisions(select(key, weighted)).where(key.is_not(None))
+    key = _demand_key(by)
+    through_decisions = by is DemandBy.roadmap_item
+    ranking = select(key, weighted).where(key.is_not(None))
+    if through_decisions:
+        ranking = join_current_decisions(ranking)
     top = session.execute(
         ranking.select_from(Request)
         .join(Stakeholder, col(Stakeholder.id) == col(Request.stakeholder_id))
@@ -165,31 +165,54 @@ def demand(*, session: Session, by: DemandBy, limit: int) -> DemandReport:
         .order_by(weighted.desc(), key)
         .limit(limit)
     ).all()
-    ids = [row[0] for row in top]
-    if not ids:
+    keys = [row[0] for row in top]
+    if not keys:
         return DemandReport(by=by, items=[])
-    rollups = rollup(session, key, key.in_(ids), through_decisions=by is DemandBy.roadmap_item)
-    labels = _labels(session, by, ids)
+    rollups = rollup(session, key, key.in_(keys), through_decisions=through_decisions)
+    labels = _labels(session, by, keys)
     return DemandReport(
         by=by,
         items=[
-            RankedDemand(rank=rank, id=i, label=labels[i], **rollups[i].model_dump())
-            for rank, i in enumerate(ids, start=1)
-            if i in rollups and i in labels
+            RankedDemand(
+                rank=rank,
+                id=k if by in _BY_ID else None,
+                label=labels[k],
+                **rollups[k].model_dump(),
+            )
+            for rank, k in enumerate(keys, start=1)
         ],
     )
 
 
-def _labels(session: Session, by: DemandBy, ids: list[int]) -> dict[int, str]:
-    if by is DemandBy.need:
-        rows = session.execute(
-            select(col(Need.id), col(Need.statement)).where(col(Need.id).in_(ids))
-        )
-    else:
-        rows = session.execute(
-            select(col(RoadmapItem.id), col(RoadmapItem.title)).where(col(RoadmapItem.id).in_(ids))
-        )
-    return {int(i): str(label) for i, label in rows}
+# What is ranked by an id (needs, items, stakeholders); groups and customers by name.
+_BY_ID = {DemandBy.need, DemandBy.roadmap_item, DemandBy.stakeholder}
+
+
+def _demand_key(by: DemandBy) -> Any:
+    """SQL: what a request's demand counts toward, ranked by `by` (NULL: toward none)."""
+    if by is DemandBy.roadmap_item:
+        return effective_accepted_item()
+    return {
+        DemandBy.need: col(Request.need_id),
+        DemandBy.group: col(Stakeholder.group),
+        DemandBy.stakeholder: col(Request.stakeholder_id),
+        DemandBy.customer: col(Request.customer),
+    }[by]
+
+
+def _labels(session: Session, by: DemandBy, keys: list[Any]) -> dict[Any, str]:
+    """What each ranked key is called: a need's statement, an item's title, a
+    stakeholder's name; a group or a customer is its own name."""
+    named = {
+        DemandBy.need: (Need.id, Need.statement),
+        DemandBy.roadmap_item: (RoadmapItem.id, RoadmapItem.title),
+        DemandBy.stakeholder: (Stakeholder.id, Stakeholder.name),
+    }.get(by)
+    if named is None:
+        return {key: str(key) for key in keys}
+    key_column, label = map(col, named)
+    rows = session.execute(select(key_column, label).where(key_column.in_(keys)))
+    return {int(key): str(name) for key, name in rows}
 
 
 def coverage(*, session: Session, older_than_days: int, limit: int) -> Coverage:

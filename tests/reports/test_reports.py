@@ -123,6 +123,41 @@ def test_demand_by_roadmap_item_follows_effective_acceptances(client):
     assert [(i["label"], i["request_count"]) for i in body["items"]] == [("SSO", 2)]
 
 
+def test_demand_by_group_stakeholder_and_customer_explains_each_rank(client):
+    exec_ = factories.stakeholder(client, name="Eve Exec", group="executive", weight=3)
+    sales = factories.stakeholder(client, name="Sam Sales", group="sales")
+    support = factories.stakeholder(client, name="Sue Support", group="support")
+    for who, customer, urgency in [
+        (exec_, "Acme Corp", "critical"),  # 3 x 5 = 15
+        (sales, "Acme Corp", "high"),  # 3
+        (sales, "Globex", "medium"),  # 2
+        (support, None, "low"),  # 1
+    ]:
+        fields = {"customer": customer} if customer else {}
+        factories.request(
+            client, stakeholder_id=who["id"], urgency=urgency, revenue_at_stake=1000, **fields
+        )
+
+    groups = report(client, "demand", by="group")["items"]
+    people = report(client, "demand", by="stakeholder")["items"]
+    customers = report(client, "demand", by="customer")["items"]
+
+    assert [(g["rank"], g["id"], g["label"], g["weighted_demand"]) for g in groups] == [
+        (1, None, "executive", 15), (2, None, "sales", 5), (3, None, "support", 1),
+    ]  # fmt: skip
+    assert [(p["id"], p["label"], p["request_count"]) for p in people] == [
+        (exec_["id"], "Eve Exec", 1), (sales["id"], "Sam Sales", 2),
+        (support["id"], "Sue Support", 1),
+    ]  # fmt: skip
+    acme = customers[0]
+    assert [(c["id"], c["label"]) for c in customers] == [(None, "Acme Corp"), (None, "Globex")]
+    assert acme["weighted_demand_by_group"] == {"executive": 15, "sales": 3}
+    assert acme["groups"] == {"executive": 1, "sales": 1}
+    assert acme["stakeholder_count"] == 2
+    assert acme["revenue_at_stake"] == 2000
+    assert len(report(client, "demand", by="customer", limit=1)["items"]) == 1
+
+
 @pytest.mark.parametrize(
     "params", [{"by": "team"}, {"limit": 0}, {"limit": 201}, {"older_than_days": -1}]
 )
