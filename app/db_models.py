@@ -5,7 +5,7 @@ from app.auth.models import LoginThrottle, ServiceToken, User
 from app.decisions.models import Decision
 from app.events.models import Event
 from app.idempotency.models import IdempotencyKey
-from app.needs.models import Need
+from app.needs.models import MergedNeed, Need
 from app.notices.models import Notice, NoticeItem
 from app.portal.models import PortalThrottle
 from app.requests.models import Request
@@ -19,6 +19,7 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "LoginThrottle",
+    "MergedNeed",
     "Need",
     "Notice",
     "NoticeItem",

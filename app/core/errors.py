@@ -35,11 +35,14 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
         self.headers = headers
+        # Members of the problem of its own kind (RFC 9457 extensions), e.g. merged_into.
+        self.extensions = extensions
 
 
 class Unauthorized(ProblemError):
@@ -84,6 +87,10 @@ class PreconditionFailed(ProblemError):
     slug = "precondition-failed"
 
 
+class Gone(ProblemError):
+    status = 410
+
+
 class UnsupportedMediaType(ProblemError):
     status = 415
     slug = "unsupported-media-type"
@@ -114,8 +121,9 @@ def problem_response(
     slug: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
-    body = problem_body(status, detail, slug=slug)
+    body = problem_body(status, detail, slug=slug) | dict(extensions or {})
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
@@ -194,7 +202,12 @@ def _answered_fields(request: Request) -> frozenset[str]:
 async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
     return problem_response(
-        exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        errors=exc.errors,
+        headers=exc.headers,
+        extensions=exc.extensions,
     )
 
 

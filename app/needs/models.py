@@ -1,10 +1,11 @@
 """Needs: the underlying problem behind many requests, with its demand rolled up."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 import pydantic
-from sqlalchemy import String, Text
+from sqlalchemy import BigInteger, Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from app.core.models import (
@@ -18,7 +19,7 @@ from app.core.models import (
     described_like,
 )
 from app.core.pagination import Page
-from app.core.types import Id, MoneyTotal, NoNul, NotNull, Trimmed
+from app.core.types import Id, MoneyTotal, NoNul, NotNull, Trimmed, UTCDateTime
 from app.requests.models import URGENCY_FACTORS_IN_WORDS
 
 Statement = Annotated[str, pydantic.Field(min_length=1, max_length=500), NoNul, Trimmed]
@@ -46,6 +47,20 @@ class NeedBase(SQLModel):
 
 class Need(NeedBase, ResourceTable, table=True):
     __table_args__ = NEVER_REUSE_IDS
+
+
+class MergedNeed(SQLModel, table=True):
+    """A need folded into another by a merge: its id answers 410 with where it went, and
+    the need it went into lists it. Kept as long as that need is."""
+
+    __tablename__ = "merged_need"
+
+    # The merged need's own id, which no need has any more.
+    need_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    merged_into: int = Field(
+        sa_type=BigInteger, foreign_key="need.id", ondelete="CASCADE", index=True
+    )
+    merged_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class NeedCreate(NeedBase, Body):
@@ -114,6 +129,11 @@ class NeedRead(Demand, NeedBase):
     created_at: CreatedAt
     updated_at: UpdatedAt
     version: Version
+    merged_need_ids: list[int] = pydantic.Field(
+        default_factory=list,
+        description="The needs merged into this one, by id (each now answers 410 with "
+        "merged_into this one).",
+    )
 
 
 class NeedPage(Page[NeedRead]):

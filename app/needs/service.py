@@ -4,12 +4,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import Field
-from sqlalchemy import exists
+from sqlalchemy import exists, insert
 from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
 from app.audit import recorder as audit
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.audit.models import AuditEntry
+from app.audit.recorder import audit_row
+from app.core.db import ACTOR_KEY
+from app.core.errors import Conflict, Gone, NotFound, Unprocessable
 from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
@@ -18,7 +21,7 @@ from app.core.types import FilterText, utcnow
 from app.decisions.models import Decision
 from app.events.outbox import announce, publish_resources
 from app.needs.demand import demand_by_need
-from app.needs.models import Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
+from app.needs.models import MergedNeed, Need, NeedCreate, NeedMerge, NeedRead, NeedUpdate
 from app.requests.models import Request
 from app.requests.service import mark_answered
 
@@ -35,9 +38,20 @@ class NeedFilters(PageParams):
 
 
 def to_reads(*, session: Session, needs: Sequence[Need]) -> list[NeedRead]:
-    demands = demand_by_need(session=session, need_ids=[n.id for n in needs if n.id is not None])
+    ids = [n.id for n in needs if n.id is not None]
+    demands = demand_by_need(session=session, need_ids=ids)
+    merged: dict[int, list[int]] = {}
+    for need_id, into in session.exec(
+        select(MergedNeed.need_id, MergedNeed.merged_into)
+        .where(col(MergedNeed.merged_into).in_(ids))
+        .order_by(col(MergedNeed.need_id))
+    ):
+        merged.setdefault(into, []).append(need_id)
     return [
-        NeedRead.model_validate(need, update=demands[need.id].model_dump())
+        NeedRead.model_validate(
+            need,
+            update=demands[need.id].model_dump() | {"merged_need_ids": merged.get(need.id, [])},
+        )
         for need in needs
         if need.id is not None
     ]
@@ -46,8 +60,24 @@ def to_reads(*, session: Session, needs: Sequence[Need]) -> list[NeedRead]:
 def get(*, session: Session, need_id: int, for_update: bool = False) -> Need:
     need = session.get(Need, need_id, with_for_update=for_update, populate_existing=for_update)
     if need is None:
+        into = session.exec(
+            select(MergedNeed.merged_into).where(col(MergedNeed.need_id) == need_id)
+        ).first()
+        if into is not None:
+            raise NeedMerged(need_id, into)
         raise NotFound(f"Need {need_id} does not exist.")
     return need
+
+
+class NeedMerged(Gone):
+    """The need was merged into another: its requests and decisions are there now."""
+
+    slug = "merged"
+
+    def __init__(self, need_id: int, into: int) -> None:
+        super().__init__(
+            f"Need {need_id} was merged into need {into}.", extensions={"merged_into": into}
+        )
 
 
 def list_needs(*, session: Session, filters: NeedFilters) -> tuple[Sequence[Need], str | None]:
@@ -117,10 +147,12 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
         )
     _ensure_answers_agree(session, target.id, source_ids)
     now = utcnow()
-    moved_requests = _move_requests(session, source_ids, target.id, now)
+    moved = _move_requests(session, source_ids, target.id, now)
+    moved_requests = list(moved)
     decisions, current_id = _move_decisions(session, source_ids, target.id)
     if current_id is not None:
         mark_answered(session, col(Request.id).in_(moved_requests), at=now)
+    _leave_a_trail(session, source_ids, target.id, moved, now)
     for source_id in source_ids:
         session.delete(locked[source_id])
     apply_changes(target, {"updated_at": now})
@@ -144,15 +176,50 @@ def merge(*, session: Session, target: Need, data: NeedMerge) -> Need:
 
 def _move_requests(
     session: Session, source_ids: list[int], target_id: int, now: datetime
-) -> list[int]:
-    """The sources' requests now under the target; their ids."""
-    moved = list(session.exec(select(Request.id).where(col(Request.need_id).in_(source_ids))))
+) -> dict[int, int]:
+    """The sources' requests now under the target: each one's id, and the need it left."""
+    moved = session.exec(
+        select(Request.id, Request.need_id).where(col(Request.need_id).in_(source_ids))
+    ).all()
     session.execute(
         sql_update(Request)
         .where(col(Request.need_id).in_(source_ids))
         .values(need_id=target_id, version=col(Request.version) + 1, updated_at=now)
     )
-    return [request_id for request_id in moved if request_id is not None]
+    return {request_id: left for request_id, left in moved if request_id and left}
+
+
+def _leave_a_trail(
+    session: Session, source_ids: list[int], target_id: int, moved: dict[int, int], now: datetime
+) -> None:
+    """Where the sources went, for their ids (410 merged_into) and the target's read; and
+    each moved request's own audit entry, so its history shows its need changing."""
+    # Needs merged into a source earlier now lead to the target too.
+    session.execute(
+        sql_update(MergedNeed)
+        .where(col(MergedNeed.merged_into).in_(source_ids))
+        .values(merged_into=target_id)
+    )
+    session.add_all(
+        MergedNeed(need_id=source_id, merged_into=target_id, merged_at=now)
+        for source_id in source_ids
+    )
+    session.flush()
+    actor = session.info.get(ACTOR_KEY)
+    entries = [
+        audit_row(
+            actor,
+            "request",
+            request_id,
+            "update",
+            {"need_id": left},
+            {"need_id": target_id},
+            at=now,
+        )
+        for request_id, left in moved.items()
+    ]
+    if entries:
+        session.execute(insert(AuditEntry), entries)
 
 
 def _move_decisions(

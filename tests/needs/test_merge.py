@@ -27,7 +27,7 @@ def test_merge_moves_requests_and_decisions_and_removes_the_sources(client):
     for request in [kept, *moved]:
         assert client.get(f"/api/v1/requests/{request['id']}").json()["need_id"] == target["id"]
     for source in (first, second):
-        assert client.get(f"{URL}/{source['id']}").status_code == 404
+        assert client.get(f"{URL}/{source['id']}").status_code == 410
     history = client.get(f"{URL}/{target['id']}/decisions").json()["items"]
     assert [d["id"] for d in history] == [old["id"]]
 
@@ -59,7 +59,8 @@ def test_opposite_merges_at_once_do_not_deadlock(app, client):
 
     codes = sorted(r.status_code for r in run_together(app, client, merge_one_way, count=2))
 
-    assert codes in ([200, 404], [200, 422])
+    # The loser's target, or its source, was merged away by the winner.
+    assert codes in ([200, 404], [200, 410], [200, 422])
     survivors = [n for n in (first, second) if client.get(f"{URL}/{n['id']}").status_code == 200]
     assert len(survivors) == 1
 
@@ -154,3 +155,37 @@ def test_merge_is_for_managers(client_as):
         manager.post(f"{URL}/{target['id']}/merge", json={"source_ids": [source["id"]]}).status_code
         == 200
     )
+
+
+def test_a_merged_need_says_where_it_went_and_its_requests_history_shows_the_move(client):
+    target, first, second = (factories.need(client) for _ in range(3))
+    moved = factories.request(client, need_id=first["id"])
+    client.post(f"{URL}/{second['id']}/merge", json={"source_ids": [first["id"]]})
+
+    merged = client.post(f"{URL}/{target['id']}/merge", json={"source_ids": [second["id"]]})
+
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["merged_need_ids"] == [first["id"], second["id"]]
+    assert client.get(f"{URL}/{target['id']}").json()["merged_need_ids"] == [
+        first["id"],
+        second["id"],
+    ]
+    for gone in (first, second):  # merged twice: it leads to where its requests are now
+        for method in ("GET", "PATCH", "DELETE"):
+            body = {"theme": "x"} if method == "PATCH" else None
+            answer = client.request(method, f"{URL}/{gone['id']}", json=body)
+            assert answer.status_code == 410, (method, answer.text)
+            problem = answer.json()
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert problem["type"] == "urn:reqtrack:problem:merged"
+            assert problem["merged_into"] == target["id"]
+    history = client.get(
+        "/api/v1/audit", params={"entity": "request", "entity_id": moved["id"]}
+    ).json()["items"]
+    moves = [(e["before"], e["after"]) for e in history if e["action"] == "update"]
+    assert moves == [
+        ({"need_id": second["id"]}, {"need_id": target["id"]}),
+        ({"need_id": first["id"]}, {"need_id": second["id"]}),
+    ]
+    assert {e["actor_type"] for e in history} == {"user"}
+    assert client.get(f"{URL}/999999").status_code == 404  # never was: still 404
