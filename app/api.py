@@ -26,6 +26,7 @@ from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
 from app.stakeholders.router import router as stakeholders_router
 from app.transfer.router import router as transfer_router
+from app.triage.router import router as triage_router
 from app.webhooks.router import router as webhooks_router
 
 PREFIX = "/api/v1"
@@ -66,6 +67,7 @@ PROTECTED_ROUTERS = (
     notices_router,
     portal_router,
     transfer_router,
+    triage_router,
 )
 
 # Answered before routing when plain (app/hot_reads.py): endpoint -> its answer. The hot

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.dependencies import (
     CurrentContributor,
@@ -32,6 +33,19 @@ from app.requests.models import (
 from app.requests.service import RequestFilters, to_read
 
 router = APIRouter(prefix="/requests", tags=["requests"])
+
+
+class _RequestIdSegment(StringConvertor):
+    """Where a request's id stands in a path: any segment but `triage`, which names
+    POST /requests/triage. Else PATCH /requests/triage would be a 422 for a bad id, not a
+    405 for a method that path does not take (the id itself is checked as PathId)."""
+
+    regex = "(?!triage$)[^/]+"
+
+
+register_url_convertor("request_id", _RequestIdSegment())
+# The routes of one request: `triage` is not one.
+ONE_REQUEST = "/{request_id:request_id}"
 
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
 SourceSystemPath = Annotated[
@@ -136,7 +150,7 @@ def upsert_external_request(
     return upserted
 
 
-@router.get("/{request_id}", response_model=RequestRead)
+@router.get(ONE_REQUEST, response_model=RequestRead)
 async def get_request(request_id: PathId, reads: DirectReadsDep) -> Response:
     return await answer_request(reads, request_id)
 
@@ -147,7 +161,7 @@ async def answer_request(reads: DirectReads, request_id: int) -> Response:
     return model_response(found, etag=found.version)
 
 
-@router.patch("/{request_id}")
+@router.patch(ONE_REQUEST)
 def update_request(
     request: EditableRequest,
     body: RequestUpdate,
@@ -161,9 +175,7 @@ def update_request(
     return to_read(session=session, request=request)
 
 
-@router.delete(
-    "/{request_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireManager]
-)
+@router.delete(ONE_REQUEST, status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequireManager])
 def delete_request(request: ValidRequest, session: SessionDep, if_match: IfMatch = None) -> None:
     check_if_match(if_match, request.version)
     service.delete(session=session, request=request)

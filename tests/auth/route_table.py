@@ -266,6 +266,9 @@ PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
     "confirm_decision": lambda _: {"why": "Matrix stands by it"},
     # A fresh source each call: a merge removes it.
     "merge_needs": lambda t: {"source_ids": [factories.need(t.admin)["id"]]},
+    "triage_requests": lambda t: {
+        "items": [{"request_id": t.request["id"], "need_id": t.need["id"]}]
+    },
 }
 
 

@@ -10,7 +10,8 @@ def test_the_matrix_covers_the_route_table_of_the_app_under_test(app):
     assert f"POST {API}/auth/token" not in names
     for expected in [
         f"GET {API}/auth/me",
-        f"PATCH {API}/requests/{{request_id}}",
+        f"PATCH {API}/requests/{{request_id:request_id}}",
+        f"POST {API}/requests/triage",
         f"PUT {API}/requests/external/{{source_system}}/{{external_id:path}}",
         f"POST {API}/users",
         f"DELETE {API}/service-tokens/{{token_id}}",
