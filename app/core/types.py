@@ -267,3 +267,12 @@ MoneyAmount = Annotated[
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # A text filter in a query-parameter model.
 FilterText = Annotated[str, Field(max_length=500), NoNul]
+
+
+def _in_utc(value: datetime) -> datetime:
+    # A time without an offset is read as UTC, as every time this API answers with.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# A time in a query (created_after=2026-12-01T09:00:00Z); a date alone is its midnight UTC.
+QueryDateTime = Annotated[datetime, AfterValidator(_in_utc)]

@@ -44,6 +44,8 @@ class _Shape:
     status: RequestStatus | None
     searched: bool
     after_cursor: bool
+    created_after: bool = False
+    created_before: bool = False
 
 
 _queries: dict[Hashable, DirectQuery] = {}
@@ -79,11 +81,16 @@ def _query_for(
         status=filters.status,
         searched=bool(filters.q),  # an empty search box lists everything, as before
         after_cursor=filters.cursor is not None,
+        created_after=filters.created_after is not None,
+        created_before=filters.created_before is not None,
     )
     query = _queries.get(shape)
     if query is None:
         query = _queries[shape] = DirectQuery(_statement(shape), search=shape.searched)
     parameters: dict[str, Any] = {name: _plain(getattr(filters, name)) for name in shape.equal}
+    for bound in ("created_after", "created_before"):
+        if getattr(shape, bound):
+            parameters[bound] = getattr(filters, bound)
     parameters["limit"] = filters.limit + 1  # one more: is there a next page?
     if filters.q:
         terms = search_terms(filters.q, dialect=dialect)
@@ -134,6 +141,10 @@ def _with_decision(shape: _Shape) -> AnySelect:
 def _filtered(statement: AnySelect, shape: _Shape) -> AnySelect:
     for name in shape.equal:
         statement = statement.where(getattr(Request, name) == bindparam(name))
+    if shape.created_after:
+        statement = statement.where(col(Request.created_at) >= bindparam("created_after"))
+    if shape.created_before:
+        statement = statement.where(col(Request.created_at) < bindparam("created_before"))
     if shape.status is RequestStatus.new:
         statement = statement.where(col(Request.need_id).is_(None), request_undecided_condition())
     elif shape.status is RequestStatus.triaged:

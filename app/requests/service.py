@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Table, bindparam, or_
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, U
 from app.core.etags import check_if_match
 from app.core.models import apply_changes
 from app.core.pagination import PageParams
-from app.core.types import FilterText, QueryId, utcnow
+from app.core.types import FilterText, QueryDateTime, QueryId, utcnow
 from app.decisions.models import Decision, DecisionRead
 from app.decisions.reads import current_decisions_of_needs, need_is_decided
 from app.events.journal import AUDIT_TABLE, journal_of
@@ -80,6 +80,21 @@ class RequestFieldFilters(BaseModel):
         description="Words to find in the title or description, each as a word or the start "
         f"of one (at most {MAX_SEARCH_WORDS} words).",
     )
+    created_after: QueryDateTime | None = Field(
+        default=None,
+        description="Only requests created at or after this time (ISO 8601; UTC when it "
+        "names no offset).",
+    )
+    created_before: QueryDateTime | None = Field(
+        default=None, description="Only requests created before this time (ISO 8601)."
+    )
+
+    @model_validator(mode="after")
+    def range_in_order(self) -> "RequestFieldFilters":
+        after, before = self.created_after, self.created_before
+        if after is not None and before is not None and after >= before:
+            raise ValueError("created_after must be earlier than created_before")
+        return self
 
 
 class RequestFilters(RequestFieldFilters, PageParams):
