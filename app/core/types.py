@@ -274,5 +274,15 @@ def _in_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\S+)?")
+
+
+def _iso_time_text(value: Any) -> Any:
+    # pydantic would also read 0.5 as a Unix time: the schema says ISO 8601, so only that.
+    if isinstance(value, str) and not _ISO_TIME.fullmatch(value):
+        raise PydanticCustomError("datetime_parsing", "must be an ISO 8601 time or date")
+    return value
+
+
 # A time in a query (created_after=2026-12-01T09:00:00Z); a date alone is its midnight UTC.
-QueryDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+QueryDateTime = Annotated[datetime, BeforeValidator(_iso_time_text), AfterValidator(_in_utc)]

@@ -91,9 +91,13 @@ class RequestFieldFilters(BaseModel):
 
     @model_validator(mode="after")
     def range_in_order(self) -> "RequestFieldFilters":
+        # A rule between two parameters, which no schema states: a rule-violation (422).
         after, before = self.created_after, self.created_before
         if after is not None and before is not None and after >= before:
-            raise ValueError("created_after must be earlier than created_before")
+            raise Unprocessable(
+                "created_after must be earlier than created_before.",
+                loc=["query", "created_before"],
+            )
         return self
 
 

@@ -81,16 +81,23 @@ def test_the_export_takes_the_same_range(client, a_month_of_requests):
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "kind"),
     [
-        {"created_after": "2026-12-02T00:00:00Z", "created_before": "2026-12-01T00:00:00Z"},
-        {"created_after": "2026-12-01T00:00:00Z", "created_before": "2026-12-01T00:00:00Z"},
-        {"created_after": "yesterday"},
-        {"created_before": "2026-13-01"},
+        (
+            {"created_after": "2026-12-02T00:00:00Z", "created_before": "2026-12-01"},
+            "rule-violation",
+        ),
+        (
+            {"created_after": "2026-12-01T00:00:00Z", "created_before": "2026-12-01"},
+            "rule-violation",
+        ),
+        ({"created_after": "yesterday"}, "validation-error"),
+        ({"created_before": "2026-13-01"}, "validation-error"),
     ],
 )
-def test_a_reversed_or_unreadable_range_is_a_422(client, params):
+def test_a_reversed_or_unreadable_range_is_a_422(client, params, kind):
     for path in ("/requests", "/exports/requests.csv"):
         refused = client.get(f"{API}{path}", params=params)
         assert refused.status_code == 422, (path, refused.text)
         assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == f"urn:reqtrack:problem:{kind}"
