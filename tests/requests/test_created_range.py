@@ -4,22 +4,12 @@ creation times, keyset-paginated like the rest; a reversed range is a 422."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
 from app.core.types import utcnow
-from app.requests.models import Request
 from tests import factories
+from tests.reports.test_reports import filed_ago
 
 API = "/api/v1"
-
-
-def filed_days_ago(engine, request_id, days):
-    with engine.begin() as connection:
-        connection.execute(
-            update(Request)
-            .where(Request.id == request_id)
-            .values(created_at=utcnow() - timedelta(days=days))
-        )
 
 
 @pytest.fixture
@@ -28,7 +18,7 @@ def a_month_of_requests(client, engine):
     made = {}
     for days in (30, 20, 10, 0):
         request = factories.request(client, title=f"{days} days ago")
-        filed_days_ago(engine, request["id"], days)
+        filed_ago(engine, request["id"], hours=24 * days)
         made[days] = request
     return made
 
