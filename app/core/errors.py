@@ -103,8 +103,16 @@ class Unprocessable(ProblemError):
     status = 422
     slug = "rule-violation"
 
-    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
-        errors = [{"loc": loc, "msg": detail}] if loc is not None else None
+    def __init__(
+        self,
+        detail: str,
+        *,
+        loc: list[str | int] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """`loc`: the one place refused; `errors`: each of several, as {"loc", "msg"}."""
+        if loc is not None:
+            errors = [{"loc": loc, "msg": detail}]
         super().__init__(detail, errors=errors)
 
 

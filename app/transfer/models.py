@@ -1,7 +1,6 @@
 """Import and export of requests (and export of decisions): formats, columns, filters."""
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -58,10 +57,6 @@ class ImportResult(BaseModel):
 class InvalidImport(Unprocessable):
     """The file is refused as a whole; `errors` locates each problem by line. Whatever
     its problems, the body's schema (a string) could not have foretold them."""
-
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]]) -> None:
-        super().__init__(detail)
-        self.errors = errors
 
 
 # An export is not paged: it takes the lists' filters, and limit or cursor is a 422.

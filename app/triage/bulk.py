@@ -36,14 +36,6 @@ class TriageBatch(Body):
     )
 
 
-class TriageRefused(Unprocessable):
-    """Some items cannot be filed: `errors` names each by index; nothing was written."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(errors)} problem(s) in the batch; nothing was filed.")
-        self.errors = errors
-
-
 class TriageResult(pydantic.BaseModel):
     items: list[RequestRead] = pydantic.Field(description="The requests as filed, in order.")
 
@@ -71,7 +63,10 @@ def triage(*, session: Session, batch: TriageBatch) -> TriageResult:
         first_at.setdefault(item.request_id, index)
         errors += _errors(index, item, requests, needs)
     if errors:
-        raise TriageRefused(errors)
+        # Each item refused, by index; nothing was written.
+        raise Unprocessable(
+            f"{len(errors)} problem(s) in the batch; nothing was filed.", errors=errors
+        )
     filed = [
         service.update(
             session=session,
