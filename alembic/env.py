@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 import app.db_models  # noqa: F401  (registers every table on the metadata)
 from app.core.config import get_settings
 from app.core.db import make_engine
-from app.requests.search import compared_with_models
+from app.requests.search import compared_object, compared_with_models
 
 config = context.config
 if config.config_file_name is not None:
@@ -32,6 +32,7 @@ def run_migrations(engine: Engine) -> None:
                 render_as_batch=is_sqlite,
                 compare_type=True,
                 include_name=compared_with_models,
+                include_object=compared_object,
             )
             with context.begin_transaction():
                 if not is_sqlite:

@@ -31,10 +31,13 @@ from app.auth.models import Role, UserCreate
 from app.core.config import Settings
 from app.core.db import make_engine, open_session
 from app.core.migrations import upgrade_to_head
-from app.core.pagination import encode_cursor
+from app.core.pagination import AFTER, encode_cursor
 from app.main import create_app
 from app.requests.listing import REQUESTS
-from app.requests.service import RequestFilters
+from app.requests.models import Request as TrackedRequest
+from app.requests.models import RequestSort
+from app.requests.orders import ORDERS
+from app.requests.service import RequestFilters, to_read
 from app.stakeholders.models import Stakeholder
 from app.stakeholders.portal_links import portal_link
 from bench.seed import Seeded, seed, seed_portal
@@ -65,15 +68,40 @@ class Result:
     peak_rss_growth_mib: float | None = None
 
 
-def scenarios(seeded: Seeded, portal_path: str = "") -> list[Scenario]:
-    """What is measured; the portal's page when its path is given (`seed_portal`)."""
+def scenarios(
+    seeded: Seeded, portal_path: str = "", deep: dict[RequestSort, str] | None = None
+) -> list[Scenario]:
+    """What is measured; the portal's page when its path is given (`seed_portal`), and
+    each order's deep page when its cursors are (`deep_cursors`)."""
     n = seeded.requests
-    deep = encode_cursor(max(2, n // 10), list_name=REQUESTS, params=RequestFilters())
+    deep = deep or {}
+    other_orders = [order for order in RequestSort if order is not RequestSort.newest]
     return [
         Scenario("ceiling: bare FastAPI JSON route", '"/ceiling"', target="ceiling"),
         Scenario("GET /requests/{id}", f'"/api/v1/requests/" .. math.random(1, {n})'),
         Scenario("list page 1", '"/api/v1/requests?limit=50"'),
-        Scenario("list deep page", f'"/api/v1/requests?limit=50&cursor={deep}"'),
+        *(
+            [
+                Scenario(
+                    "list deep page",
+                    f'"/api/v1/requests?limit=50&cursor={deep[RequestSort.newest]}"',
+                )
+            ]
+            if deep
+            else []
+        ),
+        *(
+            Scenario(f"list page 1, sort={order}", f'"/api/v1/requests?limit=50&sort={order}"')
+            for order in other_orders
+        ),
+        *(
+            Scenario(
+                f"list deep page, sort={order}",
+                f'"/api/v1/requests?limit=50&sort={order}&cursor={deep[order]}"',
+            )
+            for order in other_orders
+            if deep
+        ),
         Scenario("filtered list", '"/api/v1/requests?status=triaged&channel=email"'),
         Scenario("q search", f'"/api/v1/requests?q={seeded.search_word}"'),
         # The latency one person sees when searching, with no queue in front of them.
@@ -104,6 +132,24 @@ def scenarios(seeded: Seeded, portal_path: str = "") -> list[Scenario]:
             body=json.dumps({"outcome": "declined", "why": "Benchmark"}),
         ),
     ]
+
+
+def deep_cursors(engine: Engine, seeded: Seeded) -> dict[RequestSort, str]:
+    """For each order, the cursor after the request a tenth of the way into the ids: the
+    page it leads to is deep in every order (and mid-way through an urgency's requests)."""
+    with open_session(engine, write=False) as session:
+        tracked = session.get(TrackedRequest, max(2, seeded.requests // 10))
+        assert tracked is not None
+        answered = to_read(session=session, request=tracked)
+    return {
+        order: encode_cursor(
+            [ORDERS[order].in_cursor(answered), answered.id],
+            list_name=REQUESTS,
+            params=RequestFilters(sort=None if order is RequestSort.newest else order),
+            kind=AFTER,
+        )
+        for order in RequestSort
+    }
 
 
 def free_port() -> int:
@@ -343,10 +389,11 @@ def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
         token = admin_token(engine, settings)
         portal_stakeholder = Stakeholder(id=seed_portal(engine, seeded), portal_generation=0)
         portal_path = urlsplit(portal_link(settings, portal_stakeholder).url).path
+        deep = deep_cursors(engine, seeded)
         engine.dispose()
         env = server_env(settings)
         load = {"duration": args.duration, "connections": args.connections}
-        ceiling, *chosen = scenarios(seeded, portal_path)
+        ceiling, *chosen = scenarios(seeded, portal_path, deep)
         chosen = [s for s in chosen if args.only in s.name]
         served = ("app.main:app", "bench.ceiling:app")
         apps = [server(name, env, workers=args.workers) for name in served]

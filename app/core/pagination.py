@@ -5,8 +5,8 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Generic, TypeGuard, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -54,8 +54,9 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-# Keyset cursors carry the last id; ranked (search) pages how many results came before.
-ID, RANKED = "id", "ranked"
+# Keyset cursors carry the last id (or, in a list sorted by a value, that value and the
+# id: AFTER); ranked (search) pages how many results came before.
+ID, AFTER, RANKED = "id", "after", "ranked"
 # Fields of a list's parameters that move along it rather than choose what it holds.
 PAGING_FIELDS = frozenset({"limit", "cursor", "after"})
 # List names are their paths: /requests, /webhooks/3/deliveries.
@@ -69,7 +70,9 @@ def filters_digest(params: BaseModel) -> str:
     return hashlib.blake2b(canonical.encode(), digest_size=6).hexdigest()
 
 
-def encode_cursor(position: int, *, list_name: str, params: BaseModel, kind: str = ID) -> str:
+def encode_cursor(
+    position: int | list[object], *, list_name: str, params: BaseModel, kind: str = ID
+) -> str:
     """An opaque cursor that belongs to one list under one set of filters."""
     payload = {kind: position, "list": list_name, "filters": filters_digest(params)}
     raw = json.dumps(payload, separators=(",", ":")).encode()
@@ -91,19 +94,45 @@ def decode_cursor(
     `unbound_ok` takes a bare position too, as issued before cursors named their list
     (the change feed's pollers keep theirs across upgrades)."""
     payload = _payload(cursor)
-    malformed = InvalidParameter(
-        "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
-    )
     if "list" in payload:
         _ensure_issued_here(payload, list_name, params, param)
     elif not unbound_ok:
-        raise malformed
+        raise _malformed(param)
     position = payload.get(kind)
-    if not isinstance(position, int) or isinstance(position, bool):
-        raise malformed
-    if not minimum <= position <= MAX_ID:
-        raise malformed
+    if not _is_position(position, minimum):
+        raise _malformed(param)
     return position
+
+
+def decode_after(
+    cursor: str, *, list_name: str, params: BaseModel, value_of: Callable[[object], Any]
+) -> tuple[Any, int]:
+    """The sort value and id the previous page of a sorted list ended at. `value_of` reads
+    the value back from the cursor, None when it cannot be one of that list's."""
+    payload = _payload(cursor)
+    if "list" not in payload:
+        raise _malformed("cursor")
+    _ensure_issued_here(payload, list_name, params, "cursor")
+    after = payload.get(AFTER)
+    if isinstance(after, list) and len(after) == 2 and _is_position(after[1], 1):
+        value = value_of(after[0])
+        if value is not None:
+            return value, after[1]
+    raise _malformed("cursor")
+
+
+def _is_position(position: object, minimum: int) -> TypeGuard[int]:
+    return (
+        isinstance(position, int)
+        and not isinstance(position, bool)
+        and minimum <= position <= MAX_ID
+    )
+
+
+def _malformed(param: str) -> InvalidParameter:
+    return InvalidParameter(
+        "The cursor is malformed; pass next_cursor as given.", loc=["query", param]
+    )
 
 
 def _ensure_issued_here(

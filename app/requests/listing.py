@@ -2,29 +2,30 @@
 
 A page is one statement: the requests with their effective decisions (none joined when
 the status filter says there are none), filtered, in keyset or rank order. Its shape
-(which filters are given, the status, search or not, first page or not) decides the SQL;
-the values are bound parameters. So each shape is compiled once and then only executed:
-through the driver for the list (no session, no worker thread), or through the export's
-session.
+(which filters are given, the status, the order, search or not, first page or not)
+decides the SQL; the values are bound parameters. So each shape is compiled once and then
+only executed: through the driver for the list (no session, no worker thread), or through
+the export's session.
 """
 
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Subquery, and_, bindparam, select, union_all
 from sqlmodel import Session, col
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
-from app.core.pagination import ID, RANKED, decode_cursor, encode_cursor
+from app.core.pagination import AFTER, RANKED, decode_after, decode_cursor, encode_cursor
 from app.requests.effective import (
     request_decided_condition,
     request_undecided_condition,
     with_effective_decision,
     with_no_decision,
 )
-from app.requests.models import Request, RequestPage, RequestStatus
-from app.requests.search import search, search_terms
+from app.requests.models import Request, RequestPage, RequestSort, RequestStatus
+from app.requests.orders import ORDERS, REQUEST_ID, Order
+from app.requests.search import matching, search, search_terms
 from app.requests.service import REQUEST_COLUMNS, RequestFilters, answered
 
 # Filters that compare a column with the parameter of the same name.
@@ -43,6 +44,7 @@ class _Shape:
     equal: tuple[str, ...]
     status: RequestStatus | None
     searched: bool
+    order: RequestSort | None  # None: a search, best match first
     after_cursor: bool
     created_after: bool = False
     created_before: bool = False
@@ -55,7 +57,7 @@ async def page(
     *, reads: DirectReads, filters: RequestFilters, list_name: str = REQUESTS
 ) -> RequestPage:
     """One page of the list, newest first (best first when searching), through the driver."""
-    query, parameters = _query_for(filters, reads.dialect.name, list_name)
+    query, parameters = query_for(filters, reads.dialect.name, list_name)
     if parameters is None:
         return RequestPage(items=[], next_cursor=None)
     rows = await reads.all(query, **parameters)
@@ -64,14 +66,14 @@ async def page(
 
 def export_page(*, session: Session, filters: RequestFilters) -> RequestPage:
     """The same page read in the export's session (its own snapshot, batch after batch)."""
-    query, parameters = _query_for(filters, session.get_bind().dialect.name, REQUESTS)
+    query, parameters = query_for(filters, session.get_bind().dialect.name, REQUESTS)
     if parameters is None:
         return RequestPage(items=[], next_cursor=None)
     rows = session.execute(query.statement, parameters).mappings()
     return _page([dict(row) for row in rows], filters, REQUESTS)
 
 
-def _query_for(
+def query_for(
     filters: RequestFilters, dialect: str, list_name: str
 ) -> tuple[DirectQuery, dict[str, Any] | None]:
     """The shape's query and this page's parameters; None when nothing can match."""
@@ -80,6 +82,7 @@ def _query_for(
         equal=tuple(name for name in EQUAL_FILTERS if getattr(filters, name) is not None),
         status=filters.status,
         searched=bool(filters.q),  # an empty search box lists everything, as before
+        order=_order_of(filters),
         after_cursor=filters.cursor is not None,
         created_after=filters.created_after is not None,
         created_before=filters.created_before is not None,
@@ -97,19 +100,53 @@ def _query_for(
         if terms is None:
             return query, None
         parameters["search_terms"] = terms
+    if shape.order is None:
         parameters["skip"] = _skipped(filters, list_name)
     elif filters.cursor is not None:
-        parameters["before_id"] = decode_cursor(filters.cursor, list_name=list_name, params=filters)
+        parameters["after_value"], parameters["after_id"] = decode_after(
+            filters.cursor,
+            list_name=list_name,
+            params=filters,
+            value_of=ORDERS[shape.order].from_cursor,
+        )
     return query, parameters
 
 
+def _order_of(filters: RequestFilters) -> RequestSort | None:
+    if filters.sort is None and filters.q:
+        return None  # a search comes best match first
+    return filters.sort or RequestSort.newest
+
+
 def _statement(shape: _Shape) -> AnySelect:
-    if shape.searched:
+    if shape.order is None:
         return _ranked_statement(shape)
-    statement = _filtered(_with_decision(shape), shape)
-    if shape.after_cursor:
-        statement = statement.where(col(Request.id) < bindparam("before_id"))
-    return statement.order_by(col(Request.id).desc()).limit(bindparam("limit"))
+    order = ORDERS[shape.order]
+    if not shape.after_cursor:
+        statement = _filtered(_with_decision(shape), shape)
+        return statement.order_by(*order.by(order.value, REQUEST_ID)).limit(bindparam("limit"))
+    after = _after_cursor(shape, order)
+    statement = _with_decision(shape).join(after, after.c.id == Request.id)
+    return statement.order_by(*order.by(after.c.value, after.c.id)).limit(bindparam("limit"))
+
+
+def _after_cursor(shape: _Shape, order: Order) -> Subquery:
+    """The ids (and values) of the page after the cursor: the rest of the cursor's value,
+    then the values beyond it, each a range of the order's index. (As one condition,
+    (value, id) beyond the cursor's, SQLite read the whole of a common value from its
+    start, as for an urgency shared by a quarter of all requests.)"""
+    value, id_ = order.value, REQUEST_ID
+    after_value = bindparam("after_value", type_=value.type)
+    ties = and_(value == after_value, order.beyond(id_, bindparam("after_id")))
+    parts = (
+        _filtered(select(id_.label("id"), value.label("value")), shape)
+        .where(condition)
+        .order_by(*order.by(value, id_))
+        .limit(bindparam("limit"))
+        .subquery()
+        for condition in (ties, order.beyond(value, after_value))
+    )
+    return union_all(*(select(part) for part in parts)).subquery("after_cursor")
 
 
 def _ranked_statement(shape: _Shape) -> AnySelect:
@@ -139,6 +176,8 @@ def _with_decision(shape: _Shape) -> AnySelect:
 
 
 def _filtered(statement: AnySelect, shape: _Shape) -> AnySelect:
+    if shape.searched and shape.order is not None:  # a search in an order of its own
+        statement = statement.where(matching(dialect=shape.dialect))
     for name in shape.equal:
         statement = statement.where(getattr(Request, name) == bindparam(name))
     if shape.created_after:
@@ -160,10 +199,12 @@ def _page(rows: list[Row], filters: RequestFilters, list_name: str) -> RequestPa
     items = [answered(row) for row in rows[: filters.limit]]
     if len(rows) <= filters.limit:
         return RequestPage(items=items, next_cursor=None)
-    if filters.q:
-        position, kind = _skipped(filters, list_name) + filters.limit, RANKED
+    order = _order_of(filters)
+    if order is None:
+        position: int | list[object] = _skipped(filters, list_name) + filters.limit
+        kind = RANKED
     else:
-        position, kind = items[-1].id, ID
+        position, kind = [ORDERS[order].in_cursor(items[-1]), items[-1].id], AFTER
     next_cursor = encode_cursor(position, list_name=list_name, params=filters, kind=kind)
     return RequestPage(items=items, next_cursor=next_cursor)
 

@@ -49,6 +49,31 @@ URGENCY_FACTOR = {Urgency.low: 1, Urgency.medium: 2, Urgency.high: 3, Urgency.cr
 URGENCY_FACTORS_IN_WORDS = ", ".join(f"{u.value} {f}" for u, f in URGENCY_FACTOR.items())
 
 
+class RequestSort(StrEnum):
+    """The orders of the requests list: a leading '-' puts the largest first. Each is a
+    keyset (the value, then the id), so every page is read from an index."""
+
+    newest = "-created_at"
+    oldest = "created_at"
+    most_revenue = "-revenue_at_stake"
+    most_urgent = "-urgency"
+
+
+# What the revenue and urgency orders compare, as SQL of the table's columns ({table} is
+# "" or "request."): their indexes are on these very expressions, which is how both
+# databases find them. No revenue sorts below any amount.
+REVENUE_ORDER_SQL = "coalesce({table}revenue_at_stake, -1)"
+URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(Urgency, start=1)}
+URGENCY_ORDER_SQL = (
+    "(CASE {table}urgency "
+    + " ".join(f"WHEN '{urgency.value}' THEN {rank}" for urgency, rank in URGENCY_RANK.items())
+    + " END)"
+)
+# SQLAlchemy cannot read indexes on expressions back from SQLite: the schema comparison
+# leaves them out, and tests/requests/test_sorting.py checks them.
+EXPRESSION_INDEXES = frozenset({"ix_request_revenue_order", "ix_request_urgency_order"})
+
+
 class RequestStatus(StrEnum):
     """Derived, never stored: from whether a decision answers it, else whether it has a
     need."""
@@ -150,8 +175,10 @@ ANSWERED = "first_answered_at IS NOT NULL"
 class Request(RequestFields, ResourceTable, table=True):
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
-        # The list's created_after / created_before: a narrow range read by its index.
-        Index("ix_request_created_at", "created_at"),
+        # The list's orders and its created_after / created_before, each read by an index.
+        Index("ix_request_created_at", "created_at", "id"),
+        Index("ix_request_revenue_order", text(REVENUE_ORDER_SQL.format(table="")), "id"),
+        Index("ix_request_urgency_order", text(URGENCY_ORDER_SQL.format(table="")), "id"),
         # What "time to first decision" reads of each answered request, narrow enough to
         # scan instead of the rows (far faster on SQLite once there are many requests).
         Index(

@@ -35,6 +35,7 @@ from app.requests.models import (
     Request,
     RequestCreate,
     RequestRead,
+    RequestSort,
     RequestStatus,
     RequestUpdate,
     RequestUpsert,
@@ -79,6 +80,13 @@ class RequestFieldFilters(BaseModel):
         default=None,
         description="Words to find in the title or description, each as a word or the start "
         f"of one (at most {MAX_SEARCH_WORDS} words).",
+    )
+    sort: RequestSort | None = Field(
+        default=None,
+        description="The order: `-created_at` (newest first; the default, but for a search "
+        "`q`, which comes best match first), `created_at` (oldest first), "
+        "`-revenue_at_stake` (largest first, none last) or `-urgency` (critical first). "
+        "Ties go by id, in the same direction.",
     )
     created_after: QueryDateTime | None = Field(
         default=None,

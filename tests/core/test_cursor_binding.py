@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bench.run import scenarios
+from app.requests.models import RequestSort
+from bench.run import deep_cursors, scenarios
 from bench.seed import Seeded
 from tests import factories
 from tests.core.helpers import API, assert_validation_problem
@@ -110,17 +111,20 @@ def test_an_events_cursor_is_bound_to_its_type(client, two_of_everything):
     assert following.status_code == 200, following.text
 
 
-def test_the_benchmarks_deep_page_is_a_page_the_list_accepts(client, two_of_everything):
+def test_the_benchmarks_deep_pages_are_pages_the_list_accepts(client, engine):
+    older, middle, _newer = (factories.request(client) for _ in range(3))
     seeded = Seeded(
-        requests=40, stakeholders=1, needs=2, roadmap_items=0, decisions=0,
+        requests=10 * middle["id"], stakeholders=1, needs=2, roadmap_items=0, decisions=0,
         traced_item_id=1, search_word="request",
     )  # fmt: skip
-    deep = next(s for s in scenarios(seeded) if s.name == "list deep page")
-    path = deep.path.strip('"')
+    deep = [s for s in scenarios(seeded, deep=deep_cursors(engine, seeded)) if "deep" in s.name]
 
-    response = client.get(path)
+    pages = {s.name: client.get(s.path.strip('"')) for s in deep}
 
-    assert response.status_code == 200, response.text
+    assert len(pages) == len(RequestSort)
+    for name, page in pages.items():
+        assert page.status_code == 200, (name, page.text)
+    assert [item["id"] for item in pages["list deep page"].json()["items"]] == [older["id"]]
 
 
 def test_every_event_and_no_type_are_one_feed(client, two_of_everything):
