@@ -24,6 +24,7 @@ from app.reports.router import trace_router
 from app.requests.router import answer_request, get_request
 from app.requests.router import router as requests_router
 from app.roadmap.router import router as roadmap_router
+from app.search.router import router as search_router
 from app.stakeholders.router import router as stakeholders_router
 from app.transfer.router import router as transfer_router
 from app.triage.router import router as triage_router
@@ -68,6 +69,7 @@ PROTECTED_ROUTERS = (
     portal_router,
     transfer_router,
     triage_router,
+    search_router,
 )
 
 # Answered before routing when plain (app/hot_reads.py): endpoint -> its answer. The hot

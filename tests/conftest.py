@@ -36,6 +36,8 @@ BROWSER_SKIPPED = "No browser for the browser tests, skipped"
 # Set by CI (.ci/run), which installs the browser: there, a missing one fails.
 REQUIRE_BROWSER = "TEST_REQUIRE_BROWSER"
 TESTED_ON = "database"  # the user property of a test's report that names its database
+# Figures a test measured and reports at the end of the run (record_property(FIGURES, ...)).
+FIGURES = "figures"
 
 
 @contextmanager
@@ -287,12 +289,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "PostgreSQL was SKIPPED: only SQLite was tested. "
             f"Reason: {reasons[0]}{stop} Set TEST_DATABASE_URL to run it."
         )
+    if figures := _reported(terminalreporter, FIGURES):
+        terminalreporter.section("Figures", sep="=", bold=True)
+        for line in figures:
+            terminalreporter.write_line(line)
     if reasons := _skipped_for(terminalreporter, BROWSER_SKIPPED):
         terminalreporter.section("Browser", sep="!", yellow=True, bold=True)
         terminalreporter.write_line(
             f"The browser tests were SKIPPED ({len(reasons)}). Reason: {reasons[0]}. "
             "Install Debian's chromium and chromium-driver to run them (.ci/run does)."
         )
+
+
+def _reported(terminalreporter: pytest.TerminalReporter, name: str) -> list[str]:
+    """What the tests recorded under `name` (record_property), passed or failed."""
+    return sorted(
+        str(value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if isinstance(report, pytest.TestReport) and report.when == "call"
+        for recorded, value in report.user_properties
+        if recorded == name
+    )
 
 
 def _skipped_for(terminalreporter: pytest.TerminalReporter, marker: str) -> list[str]:

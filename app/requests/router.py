@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
-from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.dependencies import (
     CurrentContributor,
@@ -19,7 +18,7 @@ from app.core.locations import location_of
 from app.core.types import NoNul, PathId, Trimmed, ValidUtf8
 from app.idempotency.dependencies import Idempotent
 from app.requests import listing, service
-from app.requests.dependencies import ValidRequest
+from app.requests.dependencies import ONE_REQUEST, ValidRequest
 from app.requests.models import (
     Request as TrackedRequest,
 )
@@ -34,18 +33,6 @@ from app.requests.service import RequestFilters, to_read
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
-
-class _RequestIdSegment(StringConvertor):
-    """Where a request's id stands in a path: any segment but `triage`, which names
-    POST /requests/triage. Else PATCH /requests/triage would be a 422 for a bad id, not a
-    405 for a method that path does not take (the id itself is checked as PathId)."""
-
-    regex = "(?!triage$)[^/]+"
-
-
-register_url_convertor("request_id", _RequestIdSegment())
-# The routes of one request: `triage` is not one.
-ONE_REQUEST = "/{request_id:request_id}"
 
 # The same rules as the body fields, so a reference from the path is stored as one from a POST.
 SourceSystemPath = Annotated[

@@ -224,7 +224,9 @@ class Targets:
                 return str(self.notice_in(NOTICE_STATE_ACTED_ON[route.name])["id"])
             return self.path_value(name)
 
-        return PATH_PARAMETER.sub(lambda match: quote(value(match.group(1)), safe=""), route.path)
+        path = PATH_PARAMETER.sub(lambda match: quote(value(match.group(1)), safe=""), route.path)
+        query = REQUIRED_QUERIES.get(route.name)
+        return f"{path}?{query}" if query else path
 
     def body(self, route: Route) -> "dict[str, Any] | Upload | None":
         upload = PLAUSIBLE_UPLOADS.get(route.name)
@@ -236,6 +238,8 @@ class Targets:
         return make(self) if make is not None else {}
 
 
+# The query parameters a route cannot be called without.
+REQUIRED_QUERIES = {"search": "q=matrix"}
 # The state a notice route acts on: any other is a 409.
 NOTICE_STATE_ACTED_ON = {"release_notice": "held", "retry_notice": "failed"}
 

@@ -1,0 +1,85 @@
+"""GET /search: requests, needs, roadmap items and stakeholders, ranked by one query.
+
+Each type is one statement on its own full-text index (app/core/fulltext.py): its best
+matches ranked in the index alone, then only those joined to their rows and given a
+snippet (a snippet of every match of a common word would cost more than the search).
+The types' best are merged by score.
+"""
+
+from collections.abc import Hashable
+from typing import Any
+
+from sqlalchemy import Integer, Table, bindparam, literal_column, select
+
+from app.core.direct import AnySelect, DirectQuery, DirectReads
+from app.core.fulltext import SEARCHED, all_of, marked, terms_parameter, words_of
+from app.needs.models import Need
+from app.requests.models import Request
+from app.roadmap.models import RoadmapItem
+from app.search.models import SearchHit, SearchParams, SearchResults, SearchType
+from app.stakeholders.models import Stakeholder
+
+# Each type's table and the column its results are titled by.
+_TITLED: dict[SearchType, tuple[Any, str]] = {
+    SearchType.request: (Request, "title"),
+    SearchType.need: (Need, "statement"),
+    SearchType.roadmap_item: (RoadmapItem, "title"),
+    SearchType.stakeholder: (Stakeholder, "name"),
+}
+_queries: dict[Hashable, DirectQuery] = {}
+
+
+async def search(*, reads: DirectReads, params: SearchParams) -> SearchResults:
+    dialect = reads.dialect.name
+    terms = all_of(words_of(params.q), dialect=dialect)
+    if terms is None:  # only stop words or punctuation: nothing to look for
+        return SearchResults(items=[])
+    hits: list[SearchHit] = []
+    for kind in params.kinds:
+        rows = await reads.all(_query(kind, dialect), search_terms=terms, limit=params.limit)
+        hits += (
+            SearchHit(
+                type=kind,
+                id=row["id"],
+                title=row["title"],
+                snippet=marked(row["snippet"] or ""),
+                score=round(row["score"], 6),
+            )
+            for row in rows
+        )
+    hits.sort(key=lambda hit: (-hit.score, hit.type, hit.id))
+    return SearchResults(items=hits[: params.limit])
+
+
+def _query(kind: SearchType, dialect: str) -> DirectQuery:
+    query = _queries.get((kind, dialect))
+    if query is None:
+        query = _queries[kind, dialect] = DirectQuery(_statement(kind, dialect), search=True)
+    return query
+
+
+def _statement(kind: SearchType, dialect: str) -> AnySelect:
+    model, title = _TITLED[kind]
+    table: Table = model.__table__
+    searched = SEARCHED[table.name]
+    terms, limit = terms_parameter(), bindparam("limit", type_=Integer)
+    matches = searched.matches(terms, dialect=dialect)
+    score = searched.score(terms, dialect=dialect)
+    if dialect == "sqlite":
+        fts = searched.fts
+        best = select(fts.c.rowid.label("id"), score.label("score")).where(matches)
+    else:
+        best = select(table.c.id, score.label("score")).where(matches)
+    ranked = best.order_by(score.desc(), literal_column("id")).limit(limit).subquery("ranked")
+    statement = select(
+        ranked.c.id,
+        table.c[title].label("title"),
+        searched.snippet(terms, dialect=dialect, index="found").label("snippet"),
+        ranked.c.score,
+    ).join_from(ranked, table, table.c.id == ranked.c.id)
+    if dialect == "sqlite":  # the snippet is read from a second look-up of the index
+        found = searched.fts.alias("found")
+        statement = statement.join(found, found.c.rowid == ranked.c.id).where(
+            found.c[searched.fts.name].op("MATCH")(terms)
+        )
+    return statement.order_by(ranked.c.score.desc(), ranked.c.id)
