@@ -108,6 +108,7 @@ def scenarios(
         Scenario(
             "q search, one client", f'"/api/v1/requests?q={seeded.search_word}"', connections=1
         ),
+        *triage_scenarios(seeded),
         Scenario("trace, 1k requests", f'"/api/v1/roadmap-items/{seeded.traced_item_id}/trace"'),
         *(
             [
@@ -130,6 +131,30 @@ def scenarios(
             f'"/api/v1/requests/" .. math.random(1, {n}) .. "/decisions"',
             method="POST",
             body=json.dumps({"outcome": "declined", "why": "Benchmark"}),
+        ),
+    ]
+
+
+def triage_scenarios(seeded: Seeded) -> list[Scenario]:
+    """Triage: searching everything, the suggestions, and filing a batch at once. One
+    client each too: the wait one person at the inbox sees."""
+    n, needs = seeded.requests, seeded.needs
+    search = f'"/api/v1/search?q={seeded.search_word}"'
+    suggested_needs = f'"/api/v1/requests/" .. math.random(1, {n}) .. "/suggested-needs"'
+    suggested_requests = f'"/api/v1/needs/" .. math.random(1, {needs}) .. "/suggested-requests"'
+    batch = {"items": [{"request_id": i, "need_id": 1 + i % needs} for i in range(1, 501)]}
+    return [
+        Scenario("triage: search everything", search),
+        Scenario("triage: search everything, one client", search, connections=1),
+        Scenario("triage: suggested needs", suggested_needs),
+        Scenario("triage: suggested needs, one client", suggested_needs, connections=1),
+        Scenario("triage: suggested requests, one client", suggested_requests, connections=1),
+        Scenario(
+            "triage: 500 requests filed at once, one client",
+            '"/api/v1/requests/triage"',
+            method="POST",
+            body=json.dumps(batch),
+            connections=1,
         ),
     ]
 

@@ -14,9 +14,14 @@ or the start of one, stop words left out: "Exports for the CRM" asks for export*
 
 import html
 import re
+import threading
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import snowballstemmer
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -28,7 +33,9 @@ from sqlalchemy import (
     bindparam,
     func,
     literal_column,
+    text,
 )
+from sqlmodel import Session
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, in any script
 # PostgreSQL's English stop words (its english.stop): SQLite's tokenizer has none, and the
@@ -54,6 +61,47 @@ def words_of(text: str) -> list[str]:
     """The different words of `text` that a search asks for, in order, lower case: a
     repeated word asks nothing more, and stop words ask nothing at all."""
     return [word for word in dict.fromkeys(_WORD.findall(text.lower())) if word not in STOP_WORDS]
+
+
+# SQLite's porter tokenizer is Porter's own algorithm, as Snowball has it (after the
+# unicode61 tokenizer has taken the diacritics off, and leaving words under three letters
+# as they are). PostgreSQL stems with its own copy of Snowball's English, whose version
+# varies: it is asked. Stems explain a match (which words two texts share), never find
+# one: finding is the index's job.
+_PORTER = snowballstemmer.stemmer("porter")
+_ONE_AT_A_TIME = threading.Lock()  # a stemmer keeps its word in itself while it works
+SHORTEST_STEMMED = 3
+_POSTGRES_STEMS = text(
+    "SELECT word, ts_lexize('english_stem', word) FROM unnest(CAST(:words AS text[])) AS word"
+)
+
+
+@lru_cache(maxsize=65536)
+def porter_stem(word: str) -> str:
+    """`word` (lower case) as SQLite's index holds it."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    if len(plain) < SHORTEST_STEMMED:
+        return plain
+    with _ONE_AT_A_TIME:
+        stemmed: str = _PORTER.stemWord(plain)
+    return stemmed
+
+
+def stems(words: set[str], *, session: Session) -> dict[str, str]:
+    """Each of `words` (lower case) as the database's index holds it."""
+    if session.get_bind().dialect.name == "sqlite":
+        return {word: porter_stem(word) for word in words}
+    found = session.execute(_POSTGRES_STEMS, {"words": sorted(words)})
+    return {word: lexemes[0] if lexemes else word for word, lexemes in found}
+
+
+def shared_words(words: list[str], texts: Iterable[str], *, session: Session) -> list[str]:
+    """Those of `words` that any of `texts` holds, as the index reads them (stemmed), in
+    the order of `words`."""
+    in_texts = set().union(*(words_of(written) for written in texts))
+    stemmed = stems(set(words) | in_texts, session=session)
+    held = {stemmed[word] for word in in_texts}
+    return [word for word in words if stemmed[word] in held]
 
 
 def all_of(words: list[str], *, dialect: str) -> str | None:

@@ -17,7 +17,7 @@ import pydantic
 from sqlalchemy import Table, bindparam
 from sqlmodel import Session, col, select
 
-from app.core.fulltext import SEARCHED, any_of, terms_parameter, words_of
+from app.core.fulltext import SEARCHED, any_of, shared_words, terms_parameter, words_of
 from app.needs import service as needs
 from app.needs.models import Need, NeedRead
 from app.requests import service as requests
@@ -75,22 +75,23 @@ def suggested_needs(*, session: Session, request: Request, limit: int) -> Sugges
         for need_id in own.keys() | members.keys()
     }
     best = sorted(scores, key=lambda need_id: (-scores[need_id], need_id))[:limit]
-    in_needs = _words_held(session, words, dialect=dialect, table=NEED_TABLE, ids=best)
     speaking = {need_id: [r for r, _ in members.get(need_id, [])] for need_id in best}
-    in_requests = _words_held(
-        session, words, dialect=dialect, table=REQUEST_TABLE, ids=[*chain(*speaking.values())]
-    )
-    reads = {read.id: read for read in needs.to_reads(session=session, needs=_needs(session, best))}
+    texts = _texts_of(session, [*chain(*speaking.values())])
+    found = _needs(session, best)
+    reads = {read.id: read for read in needs.to_reads(session=session, needs=found)}
     return SuggestedNeeds(
         items=[
             SuggestedNeed(
-                need=reads[need_id],
-                score=round(scores[need_id], 6),
-                matched=_in_order(
-                    words, in_needs[need_id], *(in_requests[r] for r in speaking[need_id])
+                need=reads[need.id],
+                score=round(scores[need.id], 6),
+                matched=shared_words(
+                    words,
+                    [need.statement, need.description, *(texts[r] for r in speaking[need.id])],
+                    session=session,
                 ),
             )
-            for need_id in best
+            for need in found
+            if need.id is not None
         ]
     )
 
@@ -105,7 +106,6 @@ def suggested_requests(*, session: Session, need: Need, limit: int) -> Suggested
         return SuggestedRequests(items=[])
     found = session.execute(_STATEMENTS[dialect].untriaged, {"search_terms": terms, "limit": limit})
     scores: dict[int, float] = dict(found.all())
-    held = _words_held(session, words, dialect=dialect, table=REQUEST_TABLE, ids=list(scores))
     tracked = session.exec(select(Request).where(col(Request.id).in_(scores))).all()
     reads = {read.id: read for read in requests.to_reads(session=session, requests=tracked)}
     return SuggestedRequests(
@@ -113,7 +113,11 @@ def suggested_requests(*, session: Session, need: Need, limit: int) -> Suggested
             SuggestedRequest(
                 request=reads[request_id],
                 score=round(score, 6),
-                matched=_in_order(words, held[request_id]),
+                matched=shared_words(
+                    words,
+                    [reads[request_id].title, reads[request_id].description],
+                    session=session,
+                ),
             )
             for request_id, score in scores.items()
         ]
@@ -125,27 +129,13 @@ def _needs(session: Session, ids: list[int]) -> list[Need]:
     return [found[need_id] for need_id in ids]
 
 
-def _words_held(
-    session: Session, words: list[str], *, dialect: str, table: Table, ids: list[int]
-) -> dict[int, set[str]]:
-    """Which of `words` each row of `ids` holds, as the index reads them (stemmed): one
-    look-up a word, among a few rows."""
-    held: dict[int, set[str]] = defaultdict(set)
-    if not ids:
-        return held
-    statement = _STATEMENTS[dialect].holding[table.name]
-    for word in words:
-        found = session.execute(
-            statement, {"search_terms": any_of([word], dialect=dialect), "ids": ids}
+def _texts_of(session: Session, request_ids: list[int]) -> dict[int, str]:
+    found = session.execute(
+        select(Request.id, Request.title, Request.description).where(
+            col(Request.id).in_(request_ids)
         )
-        for (row_id,) in found:
-            held[row_id].add(word)
-    return held
-
-
-def _in_order(words: list[str], *held: set[str]) -> list[str]:
-    """The words held by any of `held`, in the order the text said them."""
-    return [word for word in words if any(word in some for some in held)]
+    )
+    return {request_id: f"{title} {description}" for request_id, title, description in found}
 
 
 @dataclass(frozen=True)
@@ -155,7 +145,6 @@ class _Statements:
     needs: Any  # (need id, score) of each need whose own text matches
     filed: Any  # (request id, need id, score): the best-matching requests filed under needs
     untriaged: Any  # (request id, score): the best-matching untriaged requests
-    holding: dict[str, Any]  # table name -> the ids among :ids whose text matches
 
 
 def _statements(dialect: str) -> _Statements:
@@ -184,15 +173,6 @@ def _statements(dialect: str) -> _Statements:
         )
         .order_by(request_score.desc(), request_id.desc())
         .limit(bindparam("limit")),
-        holding={
-            table.name: select(table.c.id)
-            .select_from(SEARCHED[table.name].source(table, dialect=dialect))
-            .where(
-                SEARCHED[table.name].matches(terms, dialect=dialect),
-                table.c.id.in_(bindparam("ids", expanding=True)),
-            )
-            for table in (NEED_TABLE, REQUEST_TABLE)
-        },
     )
 
 
