@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import pydantic
 from pydantic import ConfigDict, Strict, model_validator
@@ -169,6 +169,19 @@ class DecisionConfirm(Body):
     )
 
 
+class SuspectReason(pydantic.BaseModel):
+    roadmap_item_id: int = pydantic.Field(description="The roadmap item that changed.")
+    changed_at: datetime = pydantic.Field(description="Its last change since the decision.")
+    changed_by: str | None = pydantic.Field(
+        description="Who made that change, as the audit log's `actor` filter names them "
+        "(user:4, service_token:2); null if the log no longer holds it."
+    )
+    changes: dict[str, list[Any]] = pydantic.Field(
+        description="Each field that changed since the decision: [as it was when decided, as "
+        "it is now] (title, description, horizon, target_date, theme, status)."
+    )
+
+
 class DecisionRead(ReadModel):
     """A decision as recorded: never edited; a newer one on its subject supersedes it."""
 
@@ -205,6 +218,11 @@ class DecisionRead(ReadModel):
         description="True for a current acceptance whose roadmap item changed what it "
         "promised (title, description, horizon, target date, theme, or a cancellation) after "
         "the decision: confirm it or decide again."
+    )
+    suspect_reason: SuspectReason | None = pydantic.Field(
+        default=None,
+        description="Why it is suspect (null when it is not): what its roadmap item changed "
+        "since the decision, when, and by whom.",
     )
 
 

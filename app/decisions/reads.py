@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import Session, col, select
 
 from app.decisions.models import Decision, DecisionRead, Outcome
+from app.decisions.suspicion import explain_in_session, suspect_among
 from app.roadmap.models import RoadmapItem
 
 
@@ -40,7 +41,12 @@ def to_decision_reads(session: Session, decisions: Sequence[Decision]) -> list[D
             )
             if decision_id is not None
         }
-    return [DecisionRead.of(decision, suspect=decision.id in suspect) for decision in decisions]
+    reads = [
+        DecisionRead.of(decision, suspect=decision.id in suspect, suspect_reason=None)
+        for decision in decisions
+    ]
+    explain_in_session(session, suspect_among(reads))
+    return reads
 
 
 def current_decisions_of_needs(

@@ -5,13 +5,14 @@ from datetime import datetime
 from enum import StrEnum
 
 import pydantic
-from sqlalchemy import case, literal, null, or_
+from sqlalchemy import case, func, literal, null, or_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.decisions.models import Outcome
+from app.decisions.models import Outcome, SuspectReason
 from app.decisions.reads import promise_changed
+from app.decisions.suspicion import explain_in_session
 from app.notices.models import Notice, NoticeItem
 from app.requests.effective import effective_field, join_current_decisions
 from app.requests.models import Request
@@ -38,6 +39,18 @@ class Untold(pydantic.BaseModel):
     )
     last_told_at: datetime | None = pydantic.Field(
         description="When they were last sent a notice about it; null if never."
+    )
+    roadmap_item_id: int | None = pydantic.Field(
+        description="The roadmap item the decision in force accepts it into, if any."
+    )
+    suspect: bool = pydantic.Field(
+        description="Whether that promise is in doubt: its roadmap item changed since (told "
+        "or not)."
+    )
+    suspect_reason: SuspectReason | None = pydantic.Field(
+        default=None,
+        description="For a suspect promise: what its roadmap item changed since, when, and by "
+        "whom; else null.",
     )
 
 
@@ -72,6 +85,8 @@ def untold(session: Session, *, limit: int) -> UntoldReport:
         effective_field("id").label("decision_id"),
         effective_field("outcome").label("outcome"),
         effective_field("decided_at").label("decided_at"),
+        effective_field("roadmap_item_id").label("roadmap_item_id"),
+        func.coalesce(suspect, False).label("suspect"),
         because.label("because"),
         col(ToldNotice.sent_at).label("last_told_at"),
     )
@@ -86,7 +101,9 @@ def untold(session: Session, *, limit: int) -> UntoldReport:
         .limit(limit)
     )
     rows = session.execute(statement).mappings()
-    return UntoldReport(items=[Untold.model_validate(dict(row)) for row in rows])
+    items = [Untold.model_validate(dict(row)) for row in rows]
+    explain_in_session(session, [item for item in items if item.suspect])
+    return UntoldReport(items=items)
 
 
 def _last_told_item() -> object:

@@ -96,8 +96,13 @@ def accepted_into(*item_ids: int) -> ColumnElement[bool]:
 
 # The effective decision of a request, as columns named decision_<field>.
 EFFECTIVE_PREFIX = "decision_"
-# (DecisionRead's field, its column in a row of with_effective_decision)
-_EFFECTIVE_COLUMNS = [(name, EFFECTIVE_PREFIX + name) for name in DecisionRead.model_fields]
+# (DecisionRead's field, its column in a row of with_effective_decision); why a decision
+# is suspect is read afterwards, for the few that are (app/decisions/suspicion.py).
+_EFFECTIVE_COLUMNS = [
+    (name, EFFECTIVE_PREFIX + name)
+    for name in DecisionRead.model_fields
+    if name != "suspect_reason"
+]
 
 
 def with_effective_decision(statement: AnySelect) -> AnySelect:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
 from app.core.pagination import AFTER, RANKED, decode_after, decode_cursor, encode_cursor
+from app.decisions.suspicion import explain_through, suspect_among
 from app.requests.effective import (
     request_decided_condition,
     request_undecided_condition,
@@ -61,11 +62,14 @@ async def page(
     if parameters is None:
         return RequestPage(items=[], next_cursor=None)
     rows = await reads.all(query, **parameters)
-    return _page(rows, filters, list_name)
+    found = _page(rows, filters, list_name)
+    await explain_through(reads, suspect_among(item.decision for item in found.items))
+    return found
 
 
 def export_page(*, session: Session, filters: RequestFilters) -> RequestPage:
-    """The same page read in the export's session (its own snapshot, batch after batch)."""
+    """The same page read in the export's session (its own snapshot, batch after batch);
+    its rows carry no suspect_reason (no column of the export shows it)."""
     query, parameters = query_for(filters, session.get_bind().dialect.name, REQUESTS)
     if parameters is None:
         return RequestPage(items=[], next_cursor=None)

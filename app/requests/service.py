@@ -27,6 +27,7 @@ from app.core.pagination import PageParams
 from app.core.types import FilterText, QueryDateTime, QueryId, utcnow
 from app.decisions.models import Decision, DecisionRead
 from app.decisions.reads import current_decisions_of_needs, need_is_decided
+from app.decisions.suspicion import explain_in_session, explain_through, suspect_among
 from app.events.journal import AUDIT_TABLE, journal_of
 from app.events.outbox import EVENT_TABLE, publish_resources
 from app.requests.effective import split_effective_decision, with_effective_decision
@@ -121,6 +122,7 @@ def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRe
         return []
     rows = session.execute(_REQUESTS_WITH_DECISION, {"request_ids": ids}).mappings()
     answers = {row["id"]: answered(dict(row)) for row in rows}
+    explain_in_session(session, suspect_among(answer.decision for answer in answers.values()))
     return [answers[request_id] for request_id in ids]
 
 
@@ -162,7 +164,9 @@ async def read(*, reads: DirectReads, request_id: int) -> RequestRead:
     row = await reads.one(_REQUEST_WITH_DECISION, request_id=request_id)
     if row is None:
         raise NotFound(f"Request {request_id} does not exist.")
-    return answered(row)
+    found = answered(row)
+    await explain_through(reads, suspect_among([found.decision]))
+    return found
 
 
 def answered(row: Row) -> RequestRead:

@@ -27,6 +27,7 @@ DECISION_FIELDS = {
     "is_current",
     "notify",
     "suspect",
+    "suspect_reason",
 }
 SUBJECTS = ["requests", "needs"]
 
