@@ -12,7 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Subquery, and_, bindparam, select, union_all
+from sqlalchemy import Subquery, and_, bindparam, literal_column, select, union_all
 from sqlmodel import Session, col
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
@@ -160,10 +160,11 @@ def _ranked_statement(shape: _Shape) -> AnySelect:
     narrowed = shape.equal or shape.status is not None
     filtered = _filtered(select(col(Request.id)), shape) if narrowed else None
     matches, match_id, score = search(filtered, dialect=shape.dialect)
-    # Ranks shift as rows change: the cursor counts the results before the page.
+    # Ranks shift as rows change: the cursor counts the results before the page. Ordered
+    # by its label: the score written again would be computed again.
     ranked = (
         matches.add_columns(score.label("score"))
-        .order_by(score, match_id.desc())
+        .order_by(literal_column("score"), match_id.desc())
         .offset(bindparam("skip"))
         .limit(bindparam("limit"))
         .subquery("ranked")

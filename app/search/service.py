@@ -70,16 +70,24 @@ def _statement(kind: SearchType, dialect: str) -> AnySelect:
         best = select(fts.c.rowid.label("id"), score.label("score")).where(matches)
     else:
         best = select(table.c.id, score.label("score")).where(matches)
-    ranked = best.order_by(score.desc(), literal_column("id")).limit(limit).subquery("ranked")
-    statement = select(
-        ranked.c.id,
-        table.c[title].label("title"),
-        searched.snippet(terms, dialect=dialect, index="found").label("snippet"),
-        ranked.c.score,
-    ).join_from(ranked, table, table.c.id == ranked.c.id)
-    if dialect == "sqlite":  # the snippet is read from a second look-up of the index
+    # By its label: the score written again is computed again.
+    ranked = (
+        best.order_by(literal_column("score").desc(), literal_column("id"))
+        .limit(limit)
+        .subquery("ranked")
+    )
+    if dialect == "sqlite":
+        # The snippet of each of the page's rows, from the index looked up by that row (a
+        # join let SQLite read every match again).
         found = searched.fts.alias("found")
-        statement = statement.join(found, found.c.rowid == ranked.c.id).where(
-            found.c[searched.fts.name].op("MATCH")(terms)
+        snippet: Any = (
+            select(searched.snippet(terms, dialect=dialect, index="found"))
+            .where(found.c[searched.fts.name].op("MATCH")(terms), found.c.rowid == ranked.c.id)
+            .scalar_subquery()
         )
+    else:
+        snippet = searched.snippet(terms, dialect=dialect)
+    statement = select(
+        ranked.c.id, table.c[title].label("title"), snippet.label("snippet"), ranked.c.score
+    ).join_from(ranked, table, table.c.id == ranked.c.id)
     return statement.order_by(ranked.c.score.desc(), ranked.c.id)

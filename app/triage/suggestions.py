@@ -2,10 +2,10 @@
 
 Ranked on each database's own full-text engine (app/core/fulltext.py): the request's
 words, stemmed, any of them, against each need's statement and description and against
-the requests already filed under it. A need's score is its own text's score plus the
-mean of its best-matching requests' scores: a need whose requests keep saying what this
-one says ranks high even when its statement is worded otherwise. Each suggestion names
-the words that matched, so a person can judge it at a glance.
+the requests already filed under it (among the newest). A need's score is its own text's
+score plus the mean of its best-matching requests' scores: a need whose requests keep
+saying what this one says ranks high even when its statement is worded otherwise. Each
+suggestion names the words that matched, so a person can judge it at a glance.
 """
 
 from collections import defaultdict
@@ -14,7 +14,7 @@ from itertools import chain
 from typing import Any
 
 import pydantic
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, func
 from sqlmodel import Session, col, select
 
 from app.core.fulltext import SEARCHED, any_of, shared_words, terms_parameter, words_of
@@ -26,10 +26,14 @@ from app.requests.models import Request, RequestRead
 
 # The words a suggestion is asked for: the title's first, then the description's. A long
 # description adds little past its first words, and each word is one more term to rank.
-MAX_WORDS = 32
+MAX_WORDS = 16
 # How many of a need's requests speak for it, and how many matching requests are read.
 MEMBERS_COUNTED = 3
 MEMBERS_READ = 300
+# The requests looked through: the newest ones, which say how the team files things now
+# and hold what awaits triage. Ranking every request of a large database by many words
+# took seconds (docs/performance.md, "Triage").
+NEWEST_REQUESTS = 20_000
 NEED_TABLE: Table = Need.__table__  # type: ignore[attr-defined]
 REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
 
@@ -65,7 +69,10 @@ def suggested_needs(*, session: Session, request: Request, limit: int) -> Sugges
     statements = _STATEMENTS[dialect]
     own: dict[int, float] = dict(session.execute(statements.needs, {"search_terms": terms}).all())
     members: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    filed = session.execute(statements.filed, {"search_terms": terms, "self": request.id})
+    filed = session.execute(
+        statements.filed,
+        {"search_terms": terms, "self": request.id, "floor": _newest_floor(session)},
+    )
     for request_id, need_id, score in filed:
         if len(members[need_id]) < MEMBERS_COUNTED:  # best first: the need's best ones
             members[need_id].append((request_id, score))
@@ -104,7 +111,10 @@ def suggested_requests(*, session: Session, need: Need, limit: int) -> Suggested
     terms = any_of(words, dialect=dialect)
     if terms is None:
         return SuggestedRequests(items=[])
-    found = session.execute(_STATEMENTS[dialect].untriaged, {"search_terms": terms, "limit": limit})
+    found = session.execute(
+        _STATEMENTS[dialect].untriaged,
+        {"search_terms": terms, "limit": limit, "floor": _newest_floor(session)},
+    )
     scores: dict[int, float] = dict(found.all())
     tracked = session.exec(select(Request).where(col(Request.id).in_(scores))).all()
     reads = {read.id: read for read in requests.to_reads(session=session, requests=tracked)}
@@ -122,6 +132,14 @@ def suggested_requests(*, session: Session, need: Need, limit: int) -> Suggested
             for request_id, score in scores.items()
         ]
     )
+
+
+def _newest_floor(session: Session) -> int:
+    """The id the newest requests come after. A value, not a subquery: PostgreSQL plans
+    a range it knows the size of from its index, and reads the matches from the words'
+    index (seconds) when it does not."""
+    newest = session.execute(select(func.max(REQUEST_TABLE.c.id))).scalar()
+    return (newest or 0) - NEWEST_REQUESTS
 
 
 def _needs(session: Session, ids: list[int]) -> list[Need]:
@@ -152,10 +170,13 @@ def _statements(dialect: str) -> _Statements:
     need_index, request_index = SEARCHED["need"], SEARCHED["request"]
     request_id, need_id = REQUEST_TABLE.c.id, REQUEST_TABLE.c.need_id
     request_score = request_index.score(terms, dialect=dialect)
+    # The index's own row id on SQLite: FTS5 then skips to the newest rows itself.
+    indexed_id = request_index.fts.c.rowid if dialect == "sqlite" else request_id
+    newest = indexed_id > bindparam("floor")
     matching_requests = (
         select(request_id, need_id, request_score)
         .select_from(request_index.source(REQUEST_TABLE, dialect=dialect))
-        .where(request_index.matches(terms, dialect=dialect))
+        .where(request_index.matches(terms, dialect=dialect), newest)
     )
     return _Statements(
         needs=select(NEED_TABLE.c.id, need_index.score(terms, dialect=dialect))
@@ -164,13 +185,8 @@ def _statements(dialect: str) -> _Statements:
         filed=matching_requests.where(need_id.is_not(None), request_id != bindparam("self"))
         .order_by(request_score.desc(), request_id.desc())
         .limit(MEMBERS_READ),
-        untriaged=select(request_id, request_score)
-        .select_from(request_index.source(REQUEST_TABLE, dialect=dialect))
-        .where(
-            request_index.matches(terms, dialect=dialect),
-            need_id.is_(None),
-            request_undecided_condition(),
-        )
+        untriaged=matching_requests.with_only_columns(request_id, request_score)
+        .where(need_id.is_(None), request_undecided_condition())
         .order_by(request_score.desc(), request_id.desc())
         .limit(bindparam("limit")),
     )

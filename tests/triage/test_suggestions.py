@@ -3,6 +3,7 @@ look like a need, ranked by the words they share and explained by them."""
 
 import pytest
 
+from app.triage import suggestions
 from tests import factories
 
 API = "/api/v1"
@@ -137,3 +138,22 @@ def test_a_merged_needs_suggested_requests_are_gone_with_where_it_went(client, n
 
     assert response.status_code == 410, response.text
     assert response.json()["merged_into"] == needs["sso"]["id"]
+
+
+def test_only_the_newest_requests_are_looked_through(client, needs, monkeypatch):
+    """The requests read for evidence are the newest (NEWEST_REQUESTS): an old request
+    filed under a need no longer speaks for it."""
+    old = factories.request(
+        client, title="Quarterly zeppelin forecast", need_id=needs["exports"]["id"]
+    )
+    factories.request(client, title="Something else")
+    factories.request(client, title="And another")
+    request = factories.request(client, title="Zeppelin forecast please")
+
+    seen = suggested_needs(client, request["id"])
+    monkeypatch.setattr(suggestions, "NEWEST_REQUESTS", 3)
+    unseen = suggested_needs(client, request["id"])
+
+    assert [item["need"]["id"] for item in seen][:1] == [needs["exports"]["id"]]
+    assert needs["exports"]["id"] not in [item["need"]["id"] for item in unseen]
+    assert old["need_id"] == needs["exports"]["id"]
