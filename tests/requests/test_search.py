@@ -57,6 +57,25 @@ def test_words_match_at_their_start_and_all_are_required(client: TestClient) -> 
     assert _titles(client, "*") == []
 
 
+def test_english_words_are_stemmed_and_stop_words_ask_nothing(client: TestClient) -> None:
+    factories.request(client, title="Export invoices to CSV", description="Exported nightly.")
+    factories.request(client, title="The dashboard", description="Dashboards for the board.")
+
+    assert _titles(client, "exports") == ["Export invoices to CSV"]
+    assert _titles(client, "exporting invoice") == ["Export invoices to CSV"]
+    assert _titles(client, "the exports for the CRM") == []  # crm is nowhere
+    assert _titles(client, "dashboards of the") == ["The dashboard"]
+    for nothing_to_ask in ("the", "the and of", "!!! ???", "- : *", 'NEAR("the")'):
+        assert _titles(client, nothing_to_ask) == [], nothing_to_ask
+
+
+@pytest.mark.parametrize("q", ['"export', "export*", "NEAR(export csv)", "-export", "title:export"])
+def test_query_operators_are_words_never_syntax(client: TestClient, q: str) -> None:
+    factories.request(client, title="Export invoices to CSV")
+
+    assert _titles(client, q) in (["Export invoices to CSV"], [])
+
+
 def test_ranked_pages_list_each_match_once(client: TestClient) -> None:
     stakeholder = factories.stakeholder(client)["id"]
     made = {
