@@ -12,7 +12,7 @@ import app.db_models  # noqa: F401  (registers every table on the metadata)
 from app.core.config import get_settings
 from app.core.db import make_engine
 from app.core.fulltext import compared_with_models
-from app.requests.search import compared_object
+from app.requests.models import compared_object
 
 config = context.config
 if config.config_file_name is not None:

@@ -166,15 +166,16 @@ def deep_cursors(engine: Engine, seeded: Seeded) -> dict[RequestSort, str]:
         tracked = session.get(TrackedRequest, max(2, seeded.requests // 10))
         assert tracked is not None
         answered = to_read(session=session, request=tracked)
-    return {
-        order: encode_cursor(
-            [ORDERS[order].in_cursor(answered), answered.id],
-            list_name=REQUESTS,
-            params=RequestFilters(sort=None if order is RequestSort.newest else order),
-            kind=AFTER,
-        )
-        for order in RequestSort
-    }
+    cursors = {}
+    for sort in RequestSort:
+        order = ORDERS[sort]
+        params = RequestFilters(sort=None if sort is RequestSort.newest else sort)
+        if order.value is None:
+            cursors[sort] = encode_cursor(answered.id, list_name=REQUESTS, params=params)
+        else:
+            position = [order.in_cursor(answered), answered.id]
+            cursors[sort] = encode_cursor(position, list_name=REQUESTS, params=params, kind=AFTER)
+    return cursors
 
 
 def free_port() -> int:

@@ -4,9 +4,9 @@ Revision ID: 9a4c2e7b1d58
 Revises: 6f1c3a8e2d57
 Create Date: 2026-12-06 17:00:00
 
-Each order (`sort`) is a keyset of a value and the id, read from an index on both:
-creation time, revenue (none below any amount) and urgency by rank (issue 22). The
-creation-time index gains the id, which breaks ties in that order.
+The orders by revenue (none below any amount) and by urgency (its rank) are keysets of
+that value and the id, each read from an index on both (issue 22). Newest and oldest
+first go by id, as the list always did.
 """
 
 from collections.abc import Sequence
@@ -28,8 +28,6 @@ URGENCY_ORDER = (
 
 
 def upgrade() -> None:
-    op.drop_index("ix_request_created_at", table_name="request")
-    op.create_index("ix_request_created_at", "request", ["created_at", "id"])
     op.create_index("ix_request_revenue_order", "request", [sa.text(REVENUE_ORDER), "id"])
     op.create_index("ix_request_urgency_order", "request", [sa.text(URGENCY_ORDER), "id"])
 
@@ -37,5 +35,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_request_urgency_order", table_name="request")
     op.drop_index("ix_request_revenue_order", table_name="request")
-    op.drop_index("ix_request_created_at", table_name="request")
-    op.create_index("ix_request_created_at", "request", ["created_at"])

@@ -14,14 +14,12 @@ or the start of one, stop words left out: "Exports for the CRM" asks for export*
 
 import html
 import re
+import sqlite3
 import threading
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-import snowballstemmer
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -51,10 +49,12 @@ STOP_WORDS = frozenset(
     very s t can will just don should now""".split()  # noqa: SIM905
 )
 SEARCH_VECTOR = "search_vector"
+K = TypeVar("K")
 # Where a snippet's matches start and end, as the database writes it: characters from
 # Unicode's private use area, which `marked` turns into <mark> once the text is escaped.
 MATCH_START, MATCH_END = "\ue000", "\ue001"
 SNIPPET_WORDS = 16
+_MATCHED = re.compile(f"{MATCH_START}([^{MATCH_START}{MATCH_END}]*){MATCH_END}")
 
 
 def words_of(text: str) -> list[str]:
@@ -63,45 +63,60 @@ def words_of(text: str) -> list[str]:
     return [word for word in dict.fromkeys(_WORD.findall(text.lower())) if word not in STOP_WORDS]
 
 
-# SQLite's porter tokenizer is Porter's own algorithm, as Snowball has it (after the
-# unicode61 tokenizer has taken the diacritics off, and leaving words under three letters
-# as they are). PostgreSQL stems with its own copy of Snowball's English, whose version
-# varies: it is asked. Stems explain a match (which words two texts share), never find
-# one: finding is the index's job.
-_PORTER = snowballstemmer.stemmer("porter")
-_ONE_AT_A_TIME = threading.Lock()  # a stemmer keeps its word in itself while it works
-SHORTEST_STEMMED = 3
+# What the indexes hold of a word is asked of each database's own tokenizer, so that the
+# words said to match are the ones the index matched. They explain a match (which words
+# two texts share), never find one: finding is the index's job.
+SQLITE_TOKENIZER = "porter unicode61 remove_diacritics 2"  # as the migrations make them
 _POSTGRES_STEMS = text(
-    "SELECT word, ts_lexize('english_stem', word) FROM unnest(CAST(:words AS text[])) AS word"
+    "SELECT word, tsvector_to_array(to_tsvector('english', word)) "
+    "FROM unnest(CAST(:words AS text[])) AS word"
 )
 
 
-@lru_cache(maxsize=65536)
-def porter_stem(word: str) -> str:
-    """`word` (lower case) as SQLite's index holds it."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    if len(plain) < SHORTEST_STEMMED:
-        return plain
-    with _ONE_AT_A_TIME:
-        stemmed: str = _PORTER.stemWord(plain)
-    return stemmed
+class _SQLiteStems:
+    """An FTS5 table in memory with the indexes' tokenizer (the same SQLite library's):
+    what it holds of a word is what they hold. One connection, one caller at a time."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute(
+            f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize='{SQLITE_TOKENIZER}')"
+        )
+        self._db.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(words, instance)")
+        self._lock = threading.Lock()
+
+    def of(self, words: list[str]) -> dict[str, str]:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM words")
+            self._db.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)", enumerate(words))
+            held = dict(self._db.execute("SELECT doc, term FROM terms").fetchall())
+        return {word: held.get(row, word) for row, word in enumerate(words)}
+
+
+_sqlite_stems = _SQLiteStems()
 
 
 def stems(words: set[str], *, session: Session) -> dict[str, str]:
     """Each of `words` (lower case) as the database's index holds it."""
+    ordered = sorted(words)
     if session.get_bind().dialect.name == "sqlite":
-        return {word: porter_stem(word) for word in words}
-    found = session.execute(_POSTGRES_STEMS, {"words": sorted(words)})
+        return _sqlite_stems.of(ordered)
+    found = session.execute(_POSTGRES_STEMS, {"words": ordered})
     return {word: lexemes[0] if lexemes else word for word, lexemes in found}
 
 
-def shared_words(words: list[str], texts: Iterable[str], *, session: Session) -> list[str]:
-    """Those of `words` that any of `texts` holds, as the index reads them (stemmed), in
-    the order of `words`."""
-    in_texts = set().union(*(words_of(written) for written in texts))
-    stemmed = stems(set(words) | in_texts, session=session)
-    held = {stemmed[word] for word in in_texts}
-    return [word for word in words if stemmed[word] in held]
+def shared_words(
+    words: list[str], texts: Mapping[K, Sequence[str]], *, session: Session
+) -> dict[K, list[str]]:
+    """For each key, those of `words` that any of its texts holds, as the index reads them
+    (stemmed), in the order of `words`: all stemmed at once."""
+    in_texts = {key: set().union(*map(words_of, written)) for key, written in texts.items()}
+    stemmed = stems(set(words).union(*in_texts.values()), session=session)
+    shared = {}
+    for key, held_words in in_texts.items():
+        held = {stemmed[word] for word in held_words}
+        shared[key] = [word for word in words if stemmed[word] in held]
+    return shared
 
 
 def all_of(words: list[str], *, dialect: str) -> str | None:
@@ -222,6 +237,8 @@ def compared_with_models(name: str | None, type_: str, _parents: object) -> bool
 
 
 def marked(snippet: str) -> str:
-    """A snippet as HTML: its text escaped, its matches in <mark>."""
+    """A snippet as HTML: its text escaped, its matches in <mark>. The markers are kept in
+    pairs: stored text may hold them too, and must not open a mark it does not close."""
     escaped = html.escape(snippet, quote=False)
-    return escaped.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>")
+    paired = _MATCHED.sub(r"<mark>\1</mark>", escaped)
+    return paired.replace(MATCH_START, "").replace(MATCH_END, "")

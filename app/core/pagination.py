@@ -46,7 +46,8 @@ class PageParams(BaseModel):
 
 class Page(BaseModel, Generic[T]):
     items: list[T] = Field(
-        description="This page's items, newest first (best match first in a request search)."
+        description="This page's items, newest first (the requests list: in its `sort`, or "
+        "best match first in a search)."
     )
     next_cursor: str | None = Field(
         description="Give it as `cursor`, with the same filters, for the next page; null on "

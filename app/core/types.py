@@ -55,6 +55,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def in_cents(amount: Any) -> int:
+    """An amount of money as its whole number of cents, as it is stored."""
+    return int((Decimal(amount) / CENTS).to_integral_value())
+
+
 class Money(TypeDecorator[Decimal]):
     """Amounts stored as integer cents so sums are exact on SQLite too."""
 
@@ -62,9 +67,7 @@ class Money(TypeDecorator[Decimal]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        return int((Decimal(value) / CENTS).to_integral_value())
+        return None if value is None else in_cents(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
@@ -247,9 +250,10 @@ MoneyTotal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_u
 
 # Money in and out of the API: a non-negative amount with at most two decimals,
 # written to JSON as a number (exact for every value this range allows).
+MAX_MONEY = Decimal("1000000000000")
 MoneyAmount = Annotated[
     Decimal,
-    Field(ge=0, le=Decimal("1000000000000"), decimal_places=2),
+    Field(ge=0, le=MAX_MONEY, decimal_places=2),
     PlainSerializer(float, return_type=float, when_used="json"),
     BeforeValidator(_money_input),
     # For numbers, "at most two decimals" is left out: multipleOf 0.01 misjudges binary
@@ -271,7 +275,13 @@ FilterText = Annotated[str, Field(max_length=500), NoNul]
 
 def _in_utc(value: datetime) -> datetime:
     # A time without an offset is read as UTC, as every time this API answers with.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first year
+        message = "must be within years 1 to 9999 in UTC"
+        raise PydanticCustomError("datetime_range", message) from None
 
 
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\S+)?")

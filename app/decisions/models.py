@@ -173,12 +173,13 @@ class SuspectReason(pydantic.BaseModel):
     roadmap_item_id: int = pydantic.Field(description="The roadmap item that changed.")
     changed_at: datetime = pydantic.Field(description="Its last change since the decision.")
     changed_by: str | None = pydantic.Field(
-        description="Who made that change, as the audit log's `actor` filter names them "
-        "(user:4, service_token:2); null if the log no longer holds it."
+        description="Who made the last of those changes, as the audit log's `actor` filter "
+        "names them (user:4, service_token:2); null if the log no longer holds it."
     )
     changes: dict[str, list[Any]] = pydantic.Field(
         description="Each field that changed since the decision: [as it was when decided, as "
-        "it is now] (title, description, horizon, target_date, theme, status)."
+        "it is now] (title, description, horizon, target_date, theme, status; a text over "
+        "500 characters cut, ending with an ellipsis)."
     )
 
 

@@ -23,6 +23,7 @@ from app.roadmap.service import PROMISE_FIELDS
 # What a change to the item may have broken: its promise, and whether it still stands.
 WATCHED_FIELDS = PROMISE_FIELDS | {"status"}
 ROADMAP_ITEM = "roadmap_item"
+LONGEST_VALUE = 500  # characters of a text field's value shown
 
 
 # The item's changes since a time, each with when the item's promise last changed (a row
@@ -115,26 +116,36 @@ def _explain(suspect: Sequence[Promised], changes: ItemChanges) -> None:
 
 def _folded(decision: Promised, item_changes: list[Row]) -> SuspectReason:
     """The item's changes since the decision (oldest first) as one: each watched field
-    from its first value to its last."""
-    entries = [
-        entry
-        for entry in item_changes
-        if entry["occurred_at"] is not None and entry["occurred_at"] > decision.decided_at
-    ]
+    from its first value to its last, unless it came back to where it was."""
     changes: dict[str, list[Any]] = {}
-    for entry in entries:
+    changed_by = None
+    for entry in item_changes:
+        if entry["occurred_at"] is None or entry["occurred_at"] <= decision.decided_at:
+            continue
         before, after = _snapshot(entry["before"]), _snapshot(entry["after"])
-        for field in WATCHED_FIELDS & after.keys():
-            if before.get(field) == after[field]:
-                continue
-            first = changes.get(field, [before.get(field)])[0]
-            changes[field] = [first, after[field]]
+        moved = {f for f in WATCHED_FIELDS & after.keys() if before.get(f) != after[f]}
+        for field in moved:
+            changes[field] = [changes.get(field, [before.get(field)])[0], after[field]]
+        if moved:
+            changed_by = _actor(entry)
     return SuspectReason(
         roadmap_item_id=item_changes[0]["roadmap_item_id"],
         changed_at=item_changes[0]["promise_changed_at"],
-        changed_by=_actor(entries[-1]) if entries else None,
-        changes=dict(sorted(changes.items())),
+        changed_by=changed_by,
+        changes={
+            field: [_bounded(old), _bounded(new)]
+            for field, (old, new) in sorted(changes.items())
+            if old != new
+        },
     )
+
+
+def _bounded(value: Any) -> Any:
+    """A long description, cut: a page of requests accepted into one item would repeat it
+    once each."""
+    if isinstance(value, str) and len(value) > LONGEST_VALUE:
+        return value[:LONGEST_VALUE] + "…"
+    return value
 
 
 def _snapshot(value: Any) -> dict[str, Any]:
@@ -143,6 +154,7 @@ def _snapshot(value: Any) -> dict[str, Any]:
     return snapshot if isinstance(snapshot, dict) else {}
 
 
-def _actor(entry: Row) -> str:
-    kind, actor_id = str(entry["actor_type"]), entry["actor_id"]
-    return kind if actor_id is None else f"{kind}:{actor_id}"
+def _actor(entry: Row) -> str | None:
+    """As the audit log's `actor` filter names them; None for the system's own changes."""
+    kind, actor_id = entry["actor_type"], entry["actor_id"]
+    return None if actor_id is None else f"{kind}:{actor_id}"

@@ -12,11 +12,11 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Subquery, and_, bindparam, literal_column, select, union_all
+from sqlalchemy import ColumnElement, Subquery, and_, bindparam, literal_column, select, union_all
 from sqlmodel import Session, col
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads, Row
-from app.core.pagination import AFTER, RANKED, decode_after, decode_cursor, encode_cursor
+from app.core.pagination import AFTER, ID, RANKED, decode_after, decode_cursor, encode_cursor
 from app.decisions.suspicion import explain_through, suspect_among
 from app.requests.effective import (
     request_decided_condition,
@@ -107,13 +107,18 @@ def query_for(
     if shape.order is None:
         parameters["skip"] = _skipped(filters, list_name)
     elif filters.cursor is not None:
-        parameters["after_value"], parameters["after_id"] = decode_after(
-            filters.cursor,
-            list_name=list_name,
-            params=filters,
-            value_of=ORDERS[shape.order].from_cursor,
-        )
+        parameters |= _after(filters.cursor, ORDERS[shape.order], filters, list_name)
     return query, parameters
+
+
+def _after(cursor: str, order: Order, filters: RequestFilters, list_name: str) -> dict[str, Any]:
+    """Where the previous page of this order stopped: its last id, and value if it has one."""
+    if order.value is None:
+        return {"after_id": decode_cursor(cursor, list_name=list_name, params=filters)}
+    value, after_id = decode_after(
+        cursor, list_name=list_name, params=filters, value_of=order.from_cursor
+    )
+    return {"after_value": value, "after_id": after_id}
 
 
 def _order_of(filters: RequestFilters) -> RequestSort | None:
@@ -126,29 +131,33 @@ def _statement(shape: _Shape) -> AnySelect:
     if shape.order is None:
         return _ranked_statement(shape)
     order = ORDERS[shape.order]
-    if not shape.after_cursor:
+    if order.value is None or not shape.after_cursor:
         statement = _filtered(_with_decision(shape), shape)
-        return statement.order_by(*order.by(order.value, REQUEST_ID)).limit(bindparam("limit"))
-    after = _after_cursor(shape, order)
+        if shape.after_cursor:
+            statement = statement.where(order.beyond(REQUEST_ID, bindparam("after_id")))
+        keys = (REQUEST_ID,) if order.value is None else (order.value, REQUEST_ID)
+        return statement.order_by(*order.by(*keys)).limit(bindparam("limit"))
+    after = _after_cursor(shape, order, order.value)
     statement = _with_decision(shape).join(after, after.c.id == Request.id)
     return statement.order_by(*order.by(after.c.value, after.c.id)).limit(bindparam("limit"))
 
 
-def _after_cursor(shape: _Shape, order: Order) -> Subquery:
-    """The ids (and values) of the page after the cursor: the rest of the cursor's value,
-    then the values beyond it, each a range of the order's index. (As one condition,
-    (value, id) beyond the cursor's, SQLite read the whole of a common value from its
-    start, as for an urgency shared by a quarter of all requests.)"""
-    value, id_ = order.value, REQUEST_ID
+def _after_cursor(shape: _Shape, order: Order, value: ColumnElement[Any]) -> Subquery:
+    """The ids (and values) of the page after the cursor: the rest of the cursor's value
+    (in id order: the value is one), then the values beyond it, each a range of the
+    order's index. (As one condition, (value, id) beyond the cursor's, SQLite read the
+    whole of a common value from its start, as for an urgency shared by a quarter of all
+    requests.)"""
+    id_ = REQUEST_ID
     after_value = bindparam("after_value", type_=value.type)
     ties = and_(value == after_value, order.beyond(id_, bindparam("after_id")))
     parts = (
         _filtered(select(id_.label("id"), value.label("value")), shape)
         .where(condition)
-        .order_by(*order.by(value, id_))
+        .order_by(*order.by(*keys))
         .limit(bindparam("limit"))
         .subquery()
-        for condition in (ties, order.beyond(value, after_value))
+        for condition, keys in ((ties, (id_,)), (order.beyond(value, after_value), (value, id_)))
     )
     return union_all(*(select(part) for part in parts)).subquery("after_cursor")
 
@@ -208,6 +217,8 @@ def _page(rows: list[Row], filters: RequestFilters, list_name: str) -> RequestPa
     if order is None:
         position: int | list[object] = _skipped(filters, list_name) + filters.limit
         kind = RANKED
+    elif ORDERS[order].value is None:
+        position, kind = items[-1].id, ID
     else:
         position, kind = [ORDERS[order].in_cursor(items[-1]), items[-1].id], AFTER
     next_cursor = encode_cursor(position, list_name=list_name, params=filters, kind=kind)

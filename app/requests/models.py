@@ -74,6 +74,12 @@ URGENCY_ORDER_SQL = (
 EXPRESSION_INDEXES = frozenset({"ix_request_revenue_order", "ix_request_urgency_order"})
 
 
+def compared_object(_object: object, name: str | None, type_: str, *_rest: object) -> bool:
+    """Alembic's include_object: indexes on expressions are models, but SQLAlchemy cannot
+    read them back from SQLite (tests/requests/test_sorting.py checks them instead)."""
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 class RequestStatus(StrEnum):
     """Derived, never stored: from whether a decision answers it, else whether it has a
     need."""
@@ -175,8 +181,9 @@ ANSWERED = "first_answered_at IS NOT NULL"
 class Request(RequestFields, ResourceTable, table=True):
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
-        # The list's orders and its created_after / created_before, each read by an index.
-        Index("ix_request_created_at", "created_at", "id"),
+        # The list's created_after / created_before, and its orders by revenue and urgency,
+        # each read by an index.
+        Index("ix_request_created_at", "created_at"),
         Index("ix_request_revenue_order", text(REVENUE_ORDER_SQL.format(table="")), "id"),
         Index("ix_request_urgency_order", text(URGENCY_ORDER_SQL.format(table="")), "id"),
         # What "time to first decision" reads of each answered request, narrow enough to

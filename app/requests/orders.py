@@ -1,18 +1,20 @@
-"""The orders of the requests list (`sort`): each a keyset of a value, then the id.
+"""The orders of the requests list (`sort`), each a keyset read from an index.
 
-A page after the first goes on from the last row's value and id, which its cursor
-carries. Each value is read through an index on it and the id (see the Request model),
-so a page costs the same at any depth and in any order.
+Newest and oldest first go by id: a request's id and its created_at are both given as it
+is filed, so their orders agree, and an id is what every other index of the table ends
+with (a filtered list reads its filter's index in id order, where ordering by time sorted
+every match: 1.3 s for the email requests of 1M on SQLite). Revenue and urgency go by a
+value, then the id; a page after the first goes on from the last row's value and id,
+which its cursor carries. So a page costs the same at any depth and in any order.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, UnaryExpression, literal_column
 
-from app.core.types import MAX_ID
+from app.core.types import MAX_MONEY, in_cents
 from app.requests.models import (
     REVENUE_ORDER_SQL,
     URGENCY_ORDER_SQL,
@@ -22,77 +24,62 @@ from app.requests.models import (
     RequestSort,
 )
 
+REQUEST_ID: ColumnElement[int] = Request.__table__.c.id  # type: ignore[attr-defined]
 # The table is named: the list joins others (a decision has no urgency today, but
 # nothing stops one from having one tomorrow).
 _REVENUE_ORDER = literal_column(REVENUE_ORDER_SQL.format(table="request."), BigInteger)
 _URGENCY_ORDER = literal_column(URGENCY_ORDER_SQL.format(table="request."), Integer)
-_NO_REVENUE = -1
-REQUEST_ID: ColumnElement[int] = Request.__table__.c.id  # type: ignore[attr-defined]
-_CREATED_AT: ColumnElement[datetime] = Request.__table__.c.created_at  # type: ignore[attr-defined]
+NO_REVENUE = -1  # what REVENUE_ORDER_SQL gives a request without one: below any amount
 
 
 @dataclass(frozen=True)
 class Order:
-    value: ColumnElement[Any]  # what orders the rows, before the id breaks ties
     descending: bool
-    in_cursor: Callable[[RequestRead], object]  # an answered request's value, as JSON
-    from_cursor: Callable[[object], Any]  # the value back, None when it cannot be one
+    # What orders the rows before the id breaks ties; None: the id alone.
+    value: ColumnElement[Any] | None = None
+    in_cursor: Callable[[RequestRead], int] = lambda _read: 0  # an answered row's value
+    from_cursor: Callable[[object], int | None] = lambda _value: None  # None: not one
 
-    def by(self, value: ColumnElement[Any], id_: ColumnElement[Any]) -> list[UnaryExpression[Any]]:
-        """ORDER BY for this order, of these value and id columns."""
-        if self.descending:
-            return [value.desc(), id_.desc()]
-        return [value.asc(), id_.asc()]
+    def by(self, *columns: ColumnElement[Any]) -> list[UnaryExpression[Any]]:
+        """ORDER BY these columns in this order's direction."""
+        return [column.desc() if self.descending else column.asc() for column in columns]
 
-    def beyond(self, value: ColumnElement[Any], bound: Any) -> ColumnElement[bool]:
-        """`value` comes after `bound` in this order."""
-        after: ColumnElement[bool] = value < bound if self.descending else value > bound
+    def beyond(self, column: ColumnElement[Any], bound: Any) -> ColumnElement[bool]:
+        """`column` comes after `bound` in this order."""
+        after: ColumnElement[bool] = column < bound if self.descending else column > bound
         return after
 
 
-def _created_at(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        created_at = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return created_at if created_at.tzinfo is not None else None
+def _whole_number(lowest: int, highest: int) -> Callable[[object], int | None]:
+    """A cursor's value, if it is a whole number in this range (one the order can hold:
+    the database would refuse a larger one)."""
 
+    def read(value: object) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= highest:
+            return value
+        return None
 
-def _whole_number(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and -1 <= value <= MAX_ID:
-        return value
-    return None
+    return read
 
 
 def _revenue_in_cents(read: RequestRead) -> int:
     revenue = read.revenue_at_stake
-    return _NO_REVENUE if revenue is None else int(revenue * 100)
-
-
-def _by_creation(*, descending: bool) -> Order:
-    return Order(
-        value=_CREATED_AT,
-        descending=descending,
-        in_cursor=lambda read: read.created_at.isoformat(),
-        from_cursor=_created_at,
-    )
+    return NO_REVENUE if revenue is None else in_cents(revenue)
 
 
 ORDERS = {
-    RequestSort.newest: _by_creation(descending=True),
-    RequestSort.oldest: _by_creation(descending=False),
+    RequestSort.newest: Order(descending=True),
+    RequestSort.oldest: Order(descending=False),
     RequestSort.most_revenue: Order(
-        value=_REVENUE_ORDER,
         descending=True,
+        value=_REVENUE_ORDER,
         in_cursor=_revenue_in_cents,
-        from_cursor=_whole_number,
+        from_cursor=_whole_number(NO_REVENUE, in_cents(MAX_MONEY)),
     ),
     RequestSort.most_urgent: Order(
-        value=_URGENCY_ORDER,
         descending=True,
+        value=_URGENCY_ORDER,
         in_cursor=lambda read: URGENCY_RANK[read.urgency],
-        from_cursor=_whole_number,
+        from_cursor=_whole_number(min(URGENCY_RANK.values()), max(URGENCY_RANK.values())),
     ),
 }

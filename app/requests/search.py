@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, select
 
 from app.core.fulltext import SEARCHED, all_of, terms_parameter, words_of
 from app.core.types import FilterText
-from app.requests.models import EXPRESSION_INDEXES, Request
+from app.requests.models import Request
 
 _REQUEST_ID: ColumnElement[Any] = Request.__table__.c.id  # type: ignore[attr-defined]
 _REQUESTS = SEARCHED["request"]
@@ -69,9 +69,3 @@ def search(
     if filtered is None:
         filtered = select(_REQUEST_ID)
     return filtered.where(matches), _REQUEST_ID, score
-
-
-def compared_object(_object: object, name: str | None, type_: str, *_rest: object) -> bool:
-    """Alembic's include_object: indexes on expressions are models, but SQLAlchemy cannot
-    read them back from SQLite (tests/requests/test_sorting.py checks them instead)."""
-    return not (type_ == "index" and name in EXPRESSION_INDEXES)

@@ -80,7 +80,8 @@ class RequestFieldFilters(BaseModel):
     q: SearchText | None = Field(
         default=None,
         description="Words to find in the title or description, each as a word or the start "
-        f"of one (at most {MAX_SEARCH_WORDS} words).",
+        "of one, English words stemmed (exports finds export); common words ask nothing "
+        f"(at most {MAX_SEARCH_WORDS} words).",
     )
     sort: RequestSort | None = Field(
         default=None,

@@ -19,12 +19,11 @@ from app.roadmap.models import RoadmapItem
 from app.search.models import SearchHit, SearchParams, SearchResults, SearchType
 from app.stakeholders.models import Stakeholder
 
-# Each type's table and the column its results are titled by.
-_TITLED: dict[SearchType, tuple[Any, str]] = {
-    SearchType.request: (Request, "title"),
-    SearchType.need: (Need, "statement"),
-    SearchType.roadmap_item: (RoadmapItem, "title"),
-    SearchType.stakeholder: (Stakeholder, "name"),
+_MODELS: dict[SearchType, Any] = {
+    SearchType.request: Request,
+    SearchType.need: Need,
+    SearchType.roadmap_item: RoadmapItem,
+    SearchType.stakeholder: Stakeholder,
 }
 _queries: dict[Hashable, DirectQuery] = {}
 
@@ -59,9 +58,9 @@ def _query(kind: SearchType, dialect: str) -> DirectQuery:
 
 
 def _statement(kind: SearchType, dialect: str) -> AnySelect:
-    model, title = _TITLED[kind]
-    table: Table = model.__table__
+    table: Table = _MODELS[kind].__table__
     searched = SEARCHED[table.name]
+    title = searched.columns[0]  # its weightier column: a title, a statement, a name
     terms, limit = terms_parameter(), bindparam("limit", type_=Integer)
     matches = searched.matches(terms, dialect=dialect)
     score = searched.score(terms, dialect=dialect)

@@ -17,12 +17,14 @@ import pydantic
 from sqlalchemy import Table, bindparam, func
 from sqlmodel import Session, col, select
 
+from app.core.db import consistent_snapshot
 from app.core.fulltext import SEARCHED, any_of, shared_words, terms_parameter, words_of
 from app.needs import service as needs
 from app.needs.models import Need, NeedRead
 from app.requests import service as requests
 from app.requests.effective import request_undecided_condition
 from app.requests.models import Request, RequestRead
+from app.requests.service import REQUEST_TABLE
 
 # The words a suggestion is asked for: the title's first, then the description's. A long
 # description adds little past its first words, and each word is one more term to rank.
@@ -35,7 +37,6 @@ MEMBERS_READ = 300
 # took seconds (docs/performance.md, "Triage").
 NEWEST_REQUESTS = 20_000
 NEED_TABLE: Table = Need.__table__  # type: ignore[attr-defined]
-REQUEST_TABLE: Table = Request.__table__  # type: ignore[attr-defined]
 
 
 class SuggestedNeed(pydantic.BaseModel):
@@ -61,6 +62,7 @@ class SuggestedRequests(pydantic.BaseModel):
 
 
 def suggested_needs(*, session: Session, request: Request, limit: int) -> SuggestedNeeds:
+    consistent_snapshot(session)  # its several reads, of one state (a need merged meanwhile)
     dialect = session.get_bind().dialect.name
     words = words_of(f"{request.title} {request.description}")[:MAX_WORDS]
     terms = any_of(words, dialect=dialect)
@@ -86,19 +88,19 @@ def suggested_needs(*, session: Session, request: Request, limit: int) -> Sugges
     texts = _texts_of(session, [*chain(*speaking.values())])
     found = _needs(session, best)
     reads = {read.id: read for read in needs.to_reads(session=session, needs=found)}
-    return SuggestedNeeds(
-        items=[
-            SuggestedNeed(
-                need=reads[need.id],
-                score=round(scores[need.id], 6),
-                matched=shared_words(
-                    words,
-                    [need.statement, need.description, *(texts[r] for r in speaking[need.id])],
-                    session=session,
-                ),
-            )
+    matched = shared_words(
+        words,
+        {
+            need.id: [need.statement, need.description, *(texts[r] for r in speaking[need.id])]
             for need in found
             if need.id is not None
+        },
+        session=session,
+    )
+    return SuggestedNeeds(
+        items=[
+            SuggestedNeed(need=read, score=round(scores[need_id], 6), matched=matched[need_id])
+            for need_id, read in reads.items()
         ]
     )
 
@@ -106,6 +108,7 @@ def suggested_needs(*, session: Session, request: Request, limit: int) -> Sugges
 def suggested_requests(*, session: Session, need: Need, limit: int) -> SuggestedRequests:
     """Untriaged requests (under no need, with no answer of their own) that read like the
     need's statement and description."""
+    consistent_snapshot(session)
     dialect = session.get_bind().dialect.name
     words = words_of(f"{need.statement} {need.description}")[:MAX_WORDS]
     terms = any_of(words, dialect=dialect)
@@ -118,16 +121,15 @@ def suggested_requests(*, session: Session, need: Need, limit: int) -> Suggested
     scores: dict[int, float] = dict(found.all())
     tracked = session.exec(select(Request).where(col(Request.id).in_(scores))).all()
     reads = {read.id: read for read in requests.to_reads(session=session, requests=tracked)}
+    matched = shared_words(
+        words,
+        {request_id: [read.title, read.description] for request_id, read in reads.items()},
+        session=session,
+    )
     return SuggestedRequests(
         items=[
             SuggestedRequest(
-                request=reads[request_id],
-                score=round(score, 6),
-                matched=shared_words(
-                    words,
-                    [reads[request_id].title, reads[request_id].description],
-                    session=session,
-                ),
+                request=reads[request_id], score=round(score, 6), matched=matched[request_id]
             )
             for request_id, score in scores.items()
         ]

@@ -50,12 +50,7 @@ UNFILTERED = {
 
 
 def bound_cursor(collection, position):
-    """A cursor the list could have issued, but for its position. The requests list's
-    cursors also carry the sort value of the row they stop at: its creation time."""
-    if collection == "requests":
-        payload = {"after": ["2026-12-01T10:00:00+00:00", position], "list": "/requests"}
-    else:
-        payload = {"id": position, "list": f"/{collection}"}
+    payload = {"id": position, "list": f"/{collection}"}
     payload["filters"] = filters_digest(UNFILTERED[collection])
     return b64(json.dumps(payload))
 

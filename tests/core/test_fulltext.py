@@ -1,12 +1,14 @@
-"""The words a match is explained by are stemmed as each database's index stems them."""
+"""The words a match is explained by are stemmed as each database's index holds them."""
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.core.fulltext import STOP_WORDS, stems, words_of
+from app.core.fulltext import STOP_WORDS, marked, stems, words_of
+from tests import factories
 from tests.triage.labelled_set import PHRASES
 
-# Every word of the labelled set's phrases: the words suggestions are explained by.
+# Every word of the labelled set's phrases (the words suggestions are explained by), and
+# words the stemmers are known to treat apart.
 WORDS = sorted(
     {
         word
@@ -14,46 +16,38 @@ WORDS = sorted(
         for phrase in phrases.asks + phrases.reasons
         for word in words_of(phrase.format(customer="Acme"))
     }
-    | {"generously", "exports", "working", "paste", "us", "naïve", "café"}
+    | {"generously", "technology", "technological", "visibly", "paste", "naïve", "café"}
+    | {"us", "x1", "2026", "\ufb01le", "\uff57\uff49\uff44\uff45"}  # a ligature, full width
 )
 
 
-def stems_in_the_database(engine, backend, words):
+def terms_of_the_index(engine, backend, request_id):
+    """What the requests' own index holds of that request."""
     with engine.connect() as connection:
         if backend == "postgresql":
-            # What the index holds of each word written alone.
             found = connection.execute(
-                text("SELECT w, to_tsvector('english', w) FROM unnest(CAST(:ws AS text[])) w"),
-                {"ws": words},
+                text("SELECT tsvector_to_array(search_vector) FROM request WHERE id = :id"),
+                {"id": request_id},
             )
-            return {word: vector.split("'")[1] if vector else word for word, vector in found}
+            return set(found.scalar())
         connection.exec_driver_sql(
-            "CREATE VIRTUAL TABLE temp.words USING fts5(w, "
-            "tokenize='porter unicode61 remove_diacritics 2')"
+            "CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, request_search, instance)"
         )
-        connection.exec_driver_sql("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(words, row)")
-        stems = {}
-        for word in words:
-            connection.exec_driver_sql("DELETE FROM temp.words")
-            connection.exec_driver_sql("INSERT INTO temp.words(w) VALUES (?)", (word,))
-            stems[word] = connection.exec_driver_sql("SELECT term FROM temp.terms").scalar()
-        return stems
+        found = connection.exec_driver_sql(
+            "SELECT term FROM temp.terms WHERE doc = ?", (request_id,)
+        )
+        return {term for (term,) in found}
 
 
-def test_words_are_stemmed_as_the_databases_index_stems_them(engine, backend):
+def test_words_are_stemmed_as_the_index_holds_them(client, engine, backend):
     assert len(WORDS) > 150
-    in_the_database = stems_in_the_database(engine, backend, WORDS)
+    request = factories.request(client, title="Words", description=" ".join(WORDS))
+    in_the_index = terms_of_the_index(engine, backend, request["id"])
 
     with Session(engine) as session:
         stemmed = stems(set(WORDS), session=session)
 
-    differ = {
-        word: (stemmed[word], in_the_database[word])
-        for word in WORDS
-        if stemmed[word] != in_the_database[word]
-    }
-
-    assert differ == {}
+    assert {word: stemmed[word] for word in WORDS if stemmed[word] not in in_the_index} == {}
 
 
 def test_stop_words_are_left_out_of_what_is_asked():
@@ -61,3 +55,11 @@ def test_stop_words_are_left_out_of_what_is_asked():
         "exports", "finance", "team", "crm",
     ]  # fmt: skip
     assert {"the", "and", "of", "for"} <= STOP_WORDS
+
+
+def test_a_snippet_marks_matches_in_pairs_and_escapes_the_rest():
+    assert marked("a \ue000b\ue001 <c> & \ue000d\ue001") == (
+        "a <mark>b</mark> &lt;c&gt; &amp; <mark>d</mark>"
+    )
+    # Markers stored in the text itself open nothing they do not close.
+    assert marked("x \ue001 y \ue000") == "x  y "

@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.fulltext import compared_with_models
 from app.core.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
-from app.requests.search import compared_object
+from app.requests.models import compared_object
 from bench.seed import seed
 from tests.databases import fresh_postgres_database, fresh_sqlite_database, postgres_admin_url
 

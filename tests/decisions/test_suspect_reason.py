@@ -78,3 +78,14 @@ def test_a_trusted_decision_and_a_later_one_carry_no_reason(client, accepted_req
         "horizon": ["later", "now"]
     }
     assert later_item["id"] != item["id"]
+
+
+def test_a_field_changed_back_is_no_change_and_a_long_text_is_cut(client, accepted_request):
+    item, _request_id, accepted = accepted_request
+
+    change_item(client, item["id"], horizon="now")
+    change_item(client, item["id"], horizon="later")  # back where it was when decided
+    change_item(client, item["id"], description="x" * 2000)
+
+    reason = decision(client, accepted["id"])["suspect_reason"]
+    assert reason["changes"] == {"description": ["SAML", "x" * 500 + "…"]}

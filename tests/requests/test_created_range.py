@@ -83,6 +83,8 @@ def test_the_export_takes_the_same_range(client, a_month_of_requests):
         ),
         ({"created_after": "yesterday"}, "validation-error"),
         ({"created_before": "2026-13-01"}, "validation-error"),
+        ({"created_after": "0001-01-01T00:00:00+05:00"}, "validation-error"),
+        ({"created_before": "9999-12-31T23:00:00-05:00"}, "validation-error"),
     ],
 )
 def test_a_reversed_or_unreadable_range_is_a_422(client, params, kind):
