@@ -40,7 +40,7 @@ NEED_TABLE: Table = Need.__table__  # type: ignore[attr-defined]
 
 
 class SuggestedNeed(pydantic.BaseModel):
-    need: NeedRead
+    need: NeedRead = pydantic.Field(description="The need suggested, as GET /needs/{id} has it.")
     score: float = pydantic.Field(description="How well it matches: the higher, the better.")
     matched: list[str] = pydantic.Field(
         description="The request's words found in the need or in the requests under it."
@@ -52,7 +52,9 @@ class SuggestedNeeds(pydantic.BaseModel):
 
 
 class SuggestedRequest(pydantic.BaseModel):
-    request: RequestRead
+    request: RequestRead = pydantic.Field(
+        description="The request suggested, as GET /requests/{id} has it."
+    )
     score: float = pydantic.Field(description="How well it matches: the higher, the better.")
     matched: list[str] = pydantic.Field(description="The need's words found in the request.")
 

@@ -4,13 +4,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
 from app.core.db import make_engine
-from app.core.fulltext import compared_with_models
+from app.core.fulltext import SEARCHED, all_of, compared_with_models, terms_parameter
 from app.core.migrations import alembic_config, current_revision, head_revision, upgrade_to_head
 from app.requests.models import compared_object
 from bench.seed import seed
@@ -153,5 +153,47 @@ def test_after_migrating_the_app_s_connections_enforce_foreign_keys(tmp_path):
                 with pytest.raises(IntegrityError):
                     connection.exec_driver_sql(orphan)
             assert enforced == 1
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.parametrize("table", ["request", "need", "roadmap_item", "stakeholder"])
+def test_english_search_indexes_every_row_already_there(backend, tmp_path, table):
+    """The migration to stemmed English search makes the indexes again from the rows: a
+    row written before it is found after it, by a word it holds in another form."""
+    if backend == "sqlite":
+        database = fresh_sqlite_database(tmp_path)
+    else:
+        database = fresh_postgres_database(postgres_admin_url())
+    with database as url:
+        engine = make_engine(Settings(database_url=url))
+        config = alembic_config(engine)
+        try:
+            command.upgrade(config, "9a4c2e7b1d58")  # the last revision before it
+            seed(engine, requests=200)
+            word, written_as = {
+                "request": ("exports", "export"),
+                "need": ("needs", "need"),
+                "roadmap_item": ("items", "item"),
+                "stakeholder": ("stakeholders", "stakeholder"),
+            }[table]
+            searched, rows = SEARCHED[table], SQLModel.metadata.tables[table]
+            holding = or_(*(func.lower(rows.c[c]).contains(written_as) for c in searched.columns))
+            with engine.connect() as connection:
+                expected = connection.execute(
+                    select(func.count()).select_from(rows).where(holding)
+                ).scalar_one()
+
+            command.upgrade(config, "head")
+
+            terms = all_of([word], dialect=backend)
+            found = (
+                select(func.count())
+                .select_from(searched.source(rows, dialect=backend))
+                .where(searched.matches(terms_parameter(), dialect=backend))
+            )
+            with engine.connect() as connection:
+                assert expected > 0
+                assert connection.execute(found, {"search_terms": terms}).scalar_one() == expected
         finally:
             engine.dispose()
