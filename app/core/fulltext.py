@@ -54,6 +54,7 @@ K = TypeVar("K")
 # Unicode's private use area, which `marked` turns into <mark> once the text is escaped.
 MATCH_START, MATCH_END = "\ue000", "\ue001"
 SNIPPET_WORDS = 16
+SQLITE_WEIGHTS = (2.0, 1.0)  # bm25's weights of the two columns (PostgreSQL: A and B)
 _MATCHED = re.compile(f"{MATCH_START}([^{MATCH_START}{MATCH_END}]*){MATCH_END}")
 
 
@@ -173,17 +174,21 @@ class Searched:
         """How well a matching row matches: the higher, the better (bm25 on SQLite, with
         the first column weighing twice the second; ts_rank on PostgreSQL)."""
         if dialect == "sqlite":
-            return -func.bm25(literal_column(self.fts.name), 2.0, 1.0)
+            return -func.bm25(literal_column(self.fts.name), *SQLITE_WEIGHTS)
         query = func.to_tsquery(literal_column("'english'"), terms)
         return func.ts_rank(self.vector, query)
 
-    def snippet(self, terms: Any, *, dialect: str, index: str | None = None) -> ColumnElement[str]:
-        """A few words around the matches, each match between MATCH_START and MATCH_END.
-        `index`: SQLite's name for the FTS5 table in the query, when an alias."""
+    def ranked_by_weights(self) -> ColumnElement[bool]:
+        """SQLite: FTS5's own `rank` is bm25 with `score`'s weights. Ordered by `rank`, FTS5
+        ranks every match itself, then computes the other columns (a snippet) only for
+        the rows read: a second look-up of the index for each snippet cost a third more."""
+        weights = ", ".join(map(str, SQLITE_WEIGHTS))
+        return self.fts.c.rank.op("MATCH")(literal_column(f"'bm25({weights})'"))
+
+    def snippet(self, terms: Any, *, dialect: str) -> ColumnElement[str]:
+        """A few words around the matches, each match between MATCH_START and MATCH_END."""
         if dialect == "sqlite":
-            # The index's hidden column of its own name: found.request_search, if aliased.
-            hidden = self.fts.name if index is None else f"{index}.{self.fts.name}"
-            fts: ColumnElement[Any] = literal_column(hidden)
+            fts: ColumnElement[Any] = literal_column(self.fts.name)
             return func.snippet(fts, -1, MATCH_START, MATCH_END, "…", SNIPPET_WORDS)
         text = func.concat_ws(" ", *(literal_column(f"{self.table}.{c}") for c in self.columns))
         options = (

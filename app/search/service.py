@@ -9,7 +9,7 @@ The types' best are merged by score.
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, literal_column, select
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, literal_column, select
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads
 from app.core.fulltext import SEARCHED, all_of, marked, terms_parameter, words_of
@@ -63,30 +63,29 @@ def _statement(kind: SearchType, dialect: str) -> AnySelect:
     title = searched.columns[0]  # its weightier column: a title, a statement, a name
     terms, limit = terms_parameter(), bindparam("limit", type_=Integer)
     matches = searched.matches(terms, dialect=dialect)
-    score = searched.score(terms, dialect=dialect)
+    snippet: ColumnElement[str] = searched.snippet(terms, dialect=dialect).label("snippet")
     if dialect == "sqlite":
+        # FTS5 ranks by its `rank`, and writes the snippets of the page's rows alone.
         fts = searched.fts
-        best = select(fts.c.rowid.label("id"), score.label("score")).where(matches)
-    else:
-        best = select(table.c.id, score.label("score")).where(matches)
-    # By its label: the score written again is computed again.
-    ranked = (
-        best.order_by(literal_column("score").desc(), literal_column("id"))
-        .limit(limit)
-        .subquery("ranked")
-    )
-    if dialect == "sqlite":
-        # The snippet of each of the page's rows, from the index looked up by that row (a
-        # join let SQLite read every match again).
-        found = searched.fts.alias("found")
-        snippet: Any = (
-            select(searched.snippet(terms, dialect=dialect, index="found"))
-            .where(found.c[searched.fts.name].op("MATCH")(terms), found.c.rowid == ranked.c.id)
-            .scalar_subquery()
+        ranked = (
+            select(fts.c.rowid.label("id"), (-fts.c.rank).label("score"), snippet)
+            .where(matches, searched.ranked_by_weights())
+            .order_by(fts.c.rank)
+            .limit(limit)
+            .subquery("ranked")
         )
+        snippet = ranked.c.snippet
     else:
-        snippet = searched.snippet(terms, dialect=dialect)
+        score = searched.score(terms, dialect=dialect)
+        # By its label: the score written again would be computed again.
+        ranked = (
+            select(table.c.id, score.label("score"))
+            .where(matches)
+            .order_by(literal_column("score").desc(), table.c.id)
+            .limit(limit)
+            .subquery("ranked")
+        )
     statement = select(
-        ranked.c.id, table.c[title].label("title"), snippet.label("snippet"), ranked.c.score
+        ranked.c.id, table.c[title].label("title"), snippet, ranked.c.score
     ).join_from(ranked, table, table.c.id == ranked.c.id)
     return statement.order_by(ranked.c.score.desc(), ranked.c.id)

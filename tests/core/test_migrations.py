@@ -53,12 +53,15 @@ def test_constraints_have_conventional_names(engine):
     assert "uq_request_source_system_external_id" in uniques
 
 
-def test_downgrade_to_base_and_upgrade_again(backend, tmp_path):
+def fresh_database(backend, tmp_path):
+    """An empty database of that engine, dropped afterwards: a context giving its URL."""
     if backend == "sqlite":
-        database = fresh_sqlite_database(tmp_path)
-    else:
-        database = fresh_postgres_database(postgres_admin_url())
-    with database as url:
+        return fresh_sqlite_database(tmp_path)
+    return fresh_postgres_database(postgres_admin_url())
+
+
+def test_downgrade_to_base_and_upgrade_again(backend, tmp_path):
+    with fresh_database(backend, tmp_path) as url:
         engine = make_engine(Settings(database_url=url))
         config = alembic_config(engine)
         try:
@@ -161,11 +164,7 @@ def test_after_migrating_the_app_s_connections_enforce_foreign_keys(tmp_path):
 def test_english_search_indexes_every_row_already_there(backend, tmp_path, table):
     """The migration to stemmed English search makes the indexes again from the rows: a
     row written before it is found after it, by a word it holds in another form."""
-    if backend == "sqlite":
-        database = fresh_sqlite_database(tmp_path)
-    else:
-        database = fresh_postgres_database(postgres_admin_url())
-    with database as url:
+    with fresh_database(backend, tmp_path) as url:
         engine = make_engine(Settings(database_url=url))
         config = alembic_config(engine)
         try:

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
+from tests import factories
 from tests.conftest import FIGURES
 from tests.triage.labelled_set import DEMO_NEEDS, labelled_set
 
@@ -30,22 +31,17 @@ def demo_and_more_needs(client, settings, monkeypatch):
     }
     need_ids = {key: by_statement[statement] for key, statement in DEMO_NEEDS.items()}
     for key, need in labelled_set().needs.items():
-        made = client.post(
-            f"{API}/needs", json={"statement": need.statement, "description": need.description}
-        )
-        assert made.status_code == 201, made.text
-        need_ids[key] = made.json()["id"]
+        need_ids[key] = factories.need(
+            client, statement=need.statement, description=need.description
+        )["id"]
         for title, description in need.filed:
-            filed = client.post(
-                f"{API}/requests",
-                json={
-                    "title": title,
-                    "description": description,
-                    "stakeholder_id": stakeholder["id"],
-                    "need_id": need_ids[key],
-                },
+            factories.request(
+                client,
+                title=title,
+                description=description,
+                stakeholder_id=stakeholder["id"],
+                need_id=need_ids[key],
             )
-            assert filed.status_code == 201, filed.text
     return {"need_ids": need_ids, "stakeholder_id": stakeholder["id"]}
 
 
@@ -70,16 +66,13 @@ def test_the_right_need_comes_first_for_most_requests(
     already_filed = len(ranks)
     # The new ones, untriaged, as they arrive.
     for title, description, key in labelled_set().requests:
-        made = client.post(
-            f"{API}/requests",
-            json={
-                "title": title,
-                "description": description,
-                "stakeholder_id": demo_and_more_needs["stakeholder_id"],
-            },
+        made = factories.request(
+            client,
+            title=title,
+            description=description,
+            stakeholder_id=demo_and_more_needs["stakeholder_id"],
         )
-        assert made.status_code == 201, made.text
-        ranks.append(rank_of(client, made.json()["id"], need_ids[key]))
+        ranks.append(rank_of(client, made["id"], need_ids[key]))
 
     first = sum(rank == 1 for rank in ranks) / len(ranks)
     top_3 = sum(rank is not None for rank in ranks) / len(ranks)
