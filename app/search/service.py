@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Table, bindparam, literal_column, select
 
 from app.core.direct import AnySelect, DirectQuery, DirectReads
-from app.core.fulltext import SEARCHED, all_of, marked, terms_parameter, words_of
+from app.core.fulltext import SEARCHED, marked, terms_parameter
 from app.needs.models import Need
 from app.requests.models import Request
+from app.requests.search import search_terms
 from app.roadmap.models import RoadmapItem
 from app.search.models import SearchHit, SearchParams, SearchResults, SearchType
 from app.stakeholders.models import Stakeholder
@@ -30,7 +31,7 @@ _queries: dict[Hashable, DirectQuery] = {}
 
 async def search(*, reads: DirectReads, params: SearchParams) -> SearchResults:
     dialect = reads.dialect.name
-    terms = all_of(words_of(params.q), dialect=dialect)
+    terms = search_terms(params.q, dialect=dialect)  # read as the requests list's q
     if terms is None:  # only stop words or punctuation: nothing to look for
         return SearchResults(items=[])
     hits: list[SearchHit] = []
