@@ -11,7 +11,7 @@ from app.needs.models import Demand, Need, NeedRead
 from app.needs.service import to_reads as need_reads
 from app.requests.effective import accepted_into
 from app.requests.models import Request, RequestRead
-from app.requests.service import reads_of as request_reads
+from app.requests.service import to_reads as request_reads
 from app.roadmap.models import RoadmapItem, RoadmapItemRead
 from app.stakeholders import service as stakeholder_service
 from app.stakeholders.models import StakeholderRead
@@ -68,14 +68,12 @@ def _accepted_needs(session: Session, item_id: int) -> list[TracedNeed]:
 
 
 def _accepted_requests(session: Session, item_id: int) -> list[TracedRequest]:
-    # Their ids, then each as answered: the answer reads the rows itself.
-    ids = session.exec(
-        select(Request.id).where(accepted_into(item_id)).order_by(col(Request.id))
+    requests = session.exec(
+        select(Request).where(accepted_into(item_id)).order_by(col(Request.id))
     ).all()
-    reads = request_reads(session=session, ids=[i for i in ids if i is not None])
-    stakeholders = stakeholder_service.reads_by_id(
-        session=session, ids={read.stakeholder_id for read in reads}
-    )
+    stakeholder_ids = {r.stakeholder_id for r in requests}
+    stakeholders = stakeholder_service.reads_by_id(session=session, ids=stakeholder_ids)
     return [
-        TracedRequest(request=read, stakeholder=stakeholders[read.stakeholder_id]) for read in reads
+        TracedRequest(request=read, stakeholder=stakeholders[read.stakeholder_id])
+        for read in request_reads(session=session, requests=requests)
     ]

@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, select
 from app.core.fulltext import SEARCHED, all_of, terms_parameter, words_of
 from app.core.types import FilterText
 from app.requests.models import Request
-from app.requests.orders import REQUEST_ID
 
+_REQUEST_ID: ColumnElement[Any] = Request.__table__.c.id  # type: ignore[attr-defined]
 _REQUESTS = SEARCHED["request"]
 MAX_SEARCH_WORDS = 16
 
@@ -47,7 +47,7 @@ def matching(*, dialect: str) -> ColumnElement[bool]:
     terms = terms_parameter()
     if dialect == "sqlite":
         fts = _REQUESTS.fts
-        return REQUEST_ID.in_(select(fts.c.rowid).where(_REQUESTS.matches(terms, dialect=dialect)))
+        return _REQUEST_ID.in_(select(fts.c.rowid).where(_REQUESTS.matches(terms, dialect=dialect)))
     return _REQUESTS.matches(terms, dialect=dialect)
 
 
@@ -65,7 +65,7 @@ def search(
         fts = _REQUESTS.fts
         if filtered is None:
             return select(fts.c.rowid.label("id")).where(matches), fts.c.rowid, score
-        return filtered.join(fts, fts.c.rowid == Request.id).where(matches), REQUEST_ID, score
+        return filtered.join(fts, fts.c.rowid == Request.id).where(matches), _REQUEST_ID, score
     if filtered is None:
-        filtered = select(REQUEST_ID)
-    return filtered.where(matches), REQUEST_ID, score
+        filtered = select(_REQUEST_ID)
+    return filtered.where(matches), _REQUEST_ID, score

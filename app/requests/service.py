@@ -118,14 +118,10 @@ class RequestFilters(RequestFieldFilters, PageParams):
 def to_reads(*, session: Session, requests: Sequence[Request]) -> list[RequestRead]:
     """Requests as answered, each with its effective decision and the status it implies:
     read by the statement the driver's reads use, as the session sees them now."""
-    return reads_of(session=session, ids=[r.id for r in requests if r.id is not None])
-
-
-def reads_of(*, session: Session, ids: Sequence[int]) -> list[RequestRead]:
-    """The requests of these ids as answered, in that order: no need to load them first."""
+    ids = [request.id for request in requests if request.id is not None]
     if not ids:
         return []
-    rows = session.execute(_REQUESTS_WITH_DECISION, {"request_ids": list(ids)}).mappings()
+    rows = session.execute(_REQUESTS_WITH_DECISION, {"request_ids": ids}).mappings()
     answers = {row["id"]: answered(dict(row)) for row in rows}
     explain_in_session(session, suspect_among(answer.decision for answer in answers.values()))
     return [answers[request_id] for request_id in ids]

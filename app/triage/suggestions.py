@@ -121,7 +121,8 @@ def suggested_requests(*, session: Session, need: Need, limit: int) -> Suggested
         {"search_terms": terms, "limit": limit, "floor": _newest_floor(session)},
     )
     scores: dict[int, float] = dict(found.all())
-    reads = {read.id: read for read in requests.reads_of(session=session, ids=list(scores))}
+    tracked = session.exec(select(Request).where(col(Request.id).in_(scores))).all()
+    reads = {read.id: read for read in requests.to_reads(session=session, requests=tracked)}
     matched = shared_words(
         words,
         {request_id: [read.title, read.description] for request_id, read in reads.items()},
