@@ -83,6 +83,10 @@ def hot_reads_of(app: FastAPI) -> list[HotRoute]:
     return hot_routes(app, HOT_READS, may_skip=HOT_PATH_DOES_ITSELF)
 
 
+# Called without a bearer token: logging in, and what leads to a login.
+PUBLIC_PATHS = frozenset(PREFIX + getattr(route, "path", "") for route in login_router.routes)
+
+
 def include_api(app: FastAPI) -> None:
     """Each domain router straight under the app: routing walks one level of included
     routers instead of three, which shows in a cached read's time."""

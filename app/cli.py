@@ -10,12 +10,21 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import select
 
+from app.auth import passwords
 from app.auth import service as auth_service
 from app.auth.first_admin import ensure_first_admin
-from app.auth.models import Role, User, UserCreate, UserUpdate, login_key, throttled_address
+from app.auth.models import (
+    Password,
+    Role,
+    User,
+    UserCreate,
+    UserUpdate,
+    login_key,
+    throttled_address,
+)
 from app.core.commands import clause, counted, fail, migrated_engine, one_line
 from app.core.config import get_settings
 from app.core.db import make_engine, open_session
@@ -35,7 +44,9 @@ cli = typer.Typer(
     no_args_is_help=True,
 )
 db_cli = typer.Typer(help="Database schema: migrate and inspect.", no_args_is_help=True)
-users_cli = typer.Typer(help="User accounts: create, list, change role, deactivate, unlock.")
+users_cli = typer.Typer(
+    help="User accounts: create, list, change role or password, deactivate, unlock."
+)
 cli.add_typer(db_cli, name="db")
 webhooks_cli = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
 cli.add_typer(users_cli, name="users", no_args_is_help=True)
@@ -166,6 +177,33 @@ def users_set_role(email: str, role: Role) -> None:
 def users_deactivate(email: str) -> None:
     """Deactivate a user: their tokens stop working at once, and for good."""
     _update_user(email, UserUpdate(active=False))
+
+
+@users_cli.command("set-password")
+def users_set_password(
+    email: str,
+    password: Annotated[
+        str | None, typer.Option(help="The new password (default: generated and printed once).")
+    ] = None,
+) -> None:
+    """Set a user's password: every token they had stops working."""
+    chosen = password or secrets.token_urlsafe(18)
+    try:
+        TypeAdapter(Password).validate_python(chosen)
+    except ValidationError as exc:
+        raise fail(f"invalid --password: {clause(exc.errors()[0]['msg'])}") from None
+    with open_session(migrated_engine(), write=True) as session:
+        user = session.exec(select(User).where(User.email == login_key(email))).first()
+        if user is None:
+            raise fail(f"no user with e-mail {email}")
+        try:
+            passwords.set_password(session=session, user=user, password=chosen)
+        except ProblemError as exc:
+            raise fail(f"invalid --password: {clause(exc.detail)}") from None
+        session.commit()
+    typer.echo(f"{user.email}: password set; their earlier tokens no longer work")
+    if password is None:
+        typer.echo(f"password: {chosen}  (shown once)")
 
 
 @users_cli.command("unlock")

@@ -80,6 +80,7 @@ async def current_principal(
         await _record_service_token_use(request, caller.principal.id)
     # The request's session names this principal in the audit log (get_session).
     request.state.principal = caller.principal
+    request.state.caller = caller  # for signing out: which token it was
     return caller.principal
 
 
@@ -119,6 +120,16 @@ async def principal_of(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(principal_of)]
+
+
+async def caller_of(request: Request) -> service.Caller:
+    """The caller `current_principal` authenticated, with the token it came with."""
+    await principal_of(request)
+    caller: service.Caller = request.state.caller
+    return caller
+
+
+CurrentCaller = Annotated[service.Caller, Depends(caller_of)]
 
 
 def require_role(role: Role) -> Any:

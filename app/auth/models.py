@@ -11,6 +11,7 @@ from annotated_types import MaxLen
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel import Field, SQLModel
 
+from app.auth.password_rules import weak_password_reason
 from app.core.models import (
     NEVER_REUSE_IDS,
     Body,
@@ -48,6 +49,10 @@ MAX_CLIENT_ADDRESS_LENGTH = 64
 MAX_PASSWORD_LENGTH = 1024
 DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
 Password = Annotated[str, pydantic.Field(min_length=12, max_length=MAX_PASSWORD_LENGTH), NoNul]
+NEW_LOGIN_RULES = (
+    "At least 12 characters, not containing the e-mail, not one of the most common "
+    "passwords; only a hash of it is stored."
+)
 TokenName = Annotated[str, pydantic.Field(min_length=1, max_length=100), NoNul, Trimmed]
 
 
@@ -74,6 +79,7 @@ LoginEmail = Annotated[
     str, MaxLen(MAX_EMAIL_LENGTH), NoNul, Trimmed, pydantic.AfterValidator(login_key)
 ]
 LoginPassword = Annotated[str, pydantic.Field(max_length=MAX_PASSWORD_LENGTH)]
+ResetToken = Annotated[str, pydantic.Field(min_length=1, max_length=200, pattern=r"^[\w.-]+$")]
 
 
 class User(ResourceTable, table=True):
@@ -86,7 +92,7 @@ class User(ResourceTable, table=True):
     active: bool = Field(default=True, sa_type=Boolean)
     password_hash: str = Field(sa_type=String(255))
     # Tokens issued (iat) before this are refused, even once the user is active
-    # again; set by a deactivation (later: a password or role change too).
+    # again; set by a deactivation, a password or role change, and "revoke all tokens".
     tokens_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -96,9 +102,15 @@ class UserCreate(Body):
     )
     display_name: DisplayName = pydantic.Field(description="Their name, as others see it.")
     role: Role = pydantic.Field(default=Role.viewer, description="What they may do.")
-    password: Password = pydantic.Field(
-        description="At least 12 characters; only a hash of it is stored."
-    )
+    password: Password = pydantic.Field(description=NEW_LOGIN_RULES)
+
+    @pydantic.field_validator("password")
+    @classmethod
+    def password_is_not_weak(cls, password: str, info: pydantic.ValidationInfo) -> str:
+        reason = weak_password_reason(password, info.data.get("email") or "")
+        if reason is not None:
+            raise ValueError(reason)
+        return password
 
 
 class UserUpdate(Body):
@@ -185,6 +197,45 @@ class LoginThrottle(SQLModel, table=True):
     client_address: str = Field(sa_type=String(MAX_CLIENT_ADDRESS_LENGTH), primary_key=True)
     failures: int = Field(sa_type=Integer)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class RevokedToken(SQLModel, table=True):
+    """A token signed out before its expiry (POST /auth/logout), by the SHA-256 of the
+    token: ours and an identity provider's alike. Pruned once it would have expired."""
+
+    __tablename__ = "revoked_token"
+
+    token_digest: str = Field(sa_type=String(64), primary_key=True)
+    user_id: int = Field(
+        sa_type=BigInteger, foreign_key="user_account.id", ondelete="CASCADE", index=True
+    )
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class PasswordChange(Body):
+    current_password: LoginPassword = pydantic.Field(
+        description="The password you have now.", json_schema_extra={"format": "password"}
+    )
+    new_password: Password = pydantic.Field(
+        description=NEW_LOGIN_RULES, json_schema_extra={"format": "password"}
+    )
+
+
+class PasswordReset(Body):
+    token: ResetToken = pydantic.Field(
+        description="The `token` of the reset link an admin made (POST /users/{id}/password-reset)."
+    )
+    new_password: Password = pydantic.Field(
+        description=NEW_LOGIN_RULES, json_schema_extra={"format": "password"}
+    )
+
+
+class PasswordResetLink(SQLModel):
+    reset_url: str = pydantic.Field(
+        description="Hand it to the user, and only to them: it sets their password once. "
+        "Shown in this answer only."
+    )
+    expires_at: datetime = pydantic.Field(description="When the link stops working (UTC).")
 
 
 class TokenResponse(SQLModel):

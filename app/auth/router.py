@@ -4,10 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 
-from app.auth import service
+from app.auth import passwords, revocation, service
 from app.auth.dependencies import (
     ClientAddress,
+    CurrentCaller,
     CurrentPrincipal,
     LoginForm,
     RequireAdmin,
@@ -16,6 +18,9 @@ from app.auth.dependencies import (
 )
 from app.auth.models import (
     Me,
+    PasswordChange,
+    PasswordReset,
+    PasswordResetLink,
     ServiceTokenCreate,
     ServiceTokenCreated,
     ServiceTokenPage,
@@ -27,9 +32,9 @@ from app.auth.models import (
     UserUpdate,
 )
 from app.auth.service import LoginRefused, UserFilters
-from app.core.config import SettingsDep
+from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
-from app.core.errors import Conflict, TooManyRequests, problem_response
+from app.core.errors import Conflict, Forbidden, TooManyRequests, problem_response
 from app.core.etags import IfMatch, check_if_match, set_created, set_etag
 from app.core.locations import location_of
 from app.core.pagination import PageParams
@@ -57,17 +62,7 @@ def issue_token(
     client: ClientAddress,
 ) -> TokenResponse | JSONResponse:
     """Log in with e-mail (as `username`) and password; answers a bearer token."""
-    try:
-        attempt = service.count_login_attempt(
-            session=session, settings=settings, email=form.username, client_address=client
-        )
-    except LoginRefused as refused:
-        raise TooManyRequests(
-            f"{refused.detail} Try again later.", retry_after=refused.retry_after
-        ) from None
-    # Counted before the password is checked, whatever happens next; committed, so no row
-    # or database lock is held while the slow hash runs (the request's writer turn is).
-    session.commit()
+    attempt = _counted_login(session, settings, email=form.username, client=client)
     token = service.log_in(session=session, issuer=issuer, attempt=attempt, password=form.password)
     if token is None:
         return problem_response(
@@ -77,6 +72,24 @@ def issue_token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
+
+
+def _counted_login(
+    session: Session, settings: Settings, *, email: str, client: str
+) -> service.LoginAttempt:
+    """A password check counted against the login limits before it is made (429 when over
+    them), and committed: it counts whatever happens next, and no row or database lock is
+    held while the slow hash runs (the request's writer turn is)."""
+    try:
+        attempt = service.count_login_attempt(
+            session=session, settings=settings, email=email, client_address=client
+        )
+    except LoginRefused as refused:
+        raise TooManyRequests(
+            f"{refused.detail} Try again later.", retry_after=refused.retry_after
+        ) from None
+    session.commit()
+    return attempt
 
 
 @me_router.get("/me")
@@ -92,6 +105,59 @@ def get_me(principal: CurrentPrincipal, session: SessionDep) -> Me:
         email=user.email,
         display_name=user.display_name,
     )
+
+
+@me_router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Idempotent],
+    responses={204: {"description": "Signed out: the token is refused from now on"}},
+)
+def log_out(caller: CurrentCaller, session: SessionDep) -> None:
+    """Sign out: the token this is called with is refused from now until it expires, by
+    every server process. A service token is revoked, as DELETE /service-tokens/{id} does."""
+    if caller.token is None:
+        token = service.get_service_token(session=session, token_id=caller.principal.id)
+        service.revoke_service_token(session=session, token=token)
+        return
+    revocation.sign_out(session=session, user_id=caller.principal.id, token=caller.token)
+
+
+@me_router.post(
+    "/password",
+    dependencies=[Idempotent],
+    responses={403: {"description": "Wrong current password"}, 429: {"description": "Locked"}},
+)
+def change_password(
+    body: PasswordChange,
+    caller: CurrentCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    issuer: TokenIssuerDep,
+    client: ClientAddress,
+) -> TokenResponse:
+    """Change your own password. Every token you had stops working, this one too: the
+    answer carries a new one."""
+    if caller.token is None:
+        raise Forbidden("A service token has no password; revoke it and make another.")
+    attempt = _counted_login(session, settings, email=caller.principal.label, client=client)
+    changed_at = passwords.change_own_password(
+        session=session, attempt=attempt, current=body.current_password, new=body.new_password
+    )
+    token = issuer.issue(f"user:{caller.principal.id}", not_before=changed_at)
+    return TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
+
+
+@login_router.post(
+    "/password-reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={204: {"description": "The password is set; log in with it"}},
+)
+def reset_password(body: PasswordReset, session: SessionDep, settings: SettingsDep) -> None:
+    """Set a password with the one-time link an admin made (POST /users/{id}/password-reset).
+    Every token the user had stops working."""
+    user = passwords.reset_user(session=session, settings=settings, token=body.token)
+    passwords.set_password(session=session, user=user, password=body.new_password)
 
 
 @users_router.get("")
@@ -133,6 +199,31 @@ def update_user(
     user = service.update_user(session=session, user=user, data=body)
     set_etag(response, user.version)
     return UserRead.model_validate(user)
+
+
+@users_router.post(
+    "/{user_id}/password-reset",
+    dependencies=[Idempotent],
+    responses={200: {"description": "A link that sets the user's password once"}},
+)
+def make_password_reset_link(user: ValidUser, settings: SettingsDep) -> PasswordResetLink:
+    """A one-time link, valid one hour, with which the user sets a new password (the page
+    it opens, or POST /auth/password-reset with its token). Setting any new password ends
+    every link made before."""
+    link = passwords.reset_link(settings=settings, user=user)
+    return PasswordResetLink(reset_url=link.url, expires_at=link.expires_at)
+
+
+@users_router.post(
+    "/{user_id}/revoke-tokens",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Idempotent],
+    responses={204: {"description": "Every token the user had is refused from now on"}},
+)
+def revoke_user_tokens(user: ValidUser, session: SessionDep) -> None:
+    """Sign a user out everywhere: every token issued to them so far stops working at
+    once; they can log in again."""
+    revocation.revoke_all_tokens(session=session, user=user)
 
 
 @tokens_router.get("")

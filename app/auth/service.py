@@ -14,6 +14,7 @@ from app.auth.models import (
     MAX_EMAIL_LENGTH,
     LoginThrottle,
     Principal,
+    RevokedToken,
     Role,
     ServiceToken,
     ServiceTokenCreate,
@@ -36,8 +37,8 @@ from app.core.security import (
     TokenIssuer,
     VerifiedToken,
     hash_password,
-    hash_service_token,
     new_service_token,
+    token_digest,
     verify_password,
 )
 from app.core.throttle import Throttle
@@ -111,8 +112,9 @@ def create_user(*, session: Session, data: UserCreate) -> User:
 
 def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
     changes = data.model_dump(exclude_unset=True)
-    if user.active and changes.get("active") is False:
-        # Its tokens stay dead, even once the user is active again.
+    deactivated = user.active and changes.get("active") is False
+    if deactivated or changes.get("role", user.role) != user.role:
+        # Its tokens stay dead, even once the user is active again or back in the role.
         changes["tokens_valid_after"] = utcnow()
     apply_changes(user, changes)
     session.flush()
@@ -186,13 +188,19 @@ def log_in(
     *, session: Session, issuer: TokenIssuer, attempt: LoginAttempt, password: str
 ) -> str | None:
     """A token for the attempt's user if the password is theirs and they are active, else
-    None. Unknown e-mail and wrong password take the same path and time. A success clears
-    its pair's count and takes itself off its address's."""
+    None."""
+    user = checked_password(session=session, attempt=attempt, password=password)
+    return issuer.issue(f"user:{user.id}") if user is not None else None
+
+
+def checked_password(*, session: Session, attempt: LoginAttempt, password: str) -> User | None:
+    """The attempt's user if the password is theirs and they are active, else None.
+    Unknown e-mail and wrong password take the same path and time. A success clears its
+    pair's count and takes itself off its address's."""
     user = attempt.user
     valid = verify_password(password, user.password_hash if user else None)
     if not (valid and user is not None and user.active):
         return None
-    token = issuer.issue(f"user:{user.id}")
     address = _THROTTLE.c.client_address == attempt.client_address
     session.execute(delete(_THROTTLE).where(_THROTTLE.c.email == attempt.email, address))
     session.execute(
@@ -200,7 +208,7 @@ def log_in(
         .where(_THROTTLE.c.email == EVERY_EMAIL, address, _THROTTLE.c.failures > 0)
         .values(failures=_THROTTLE.c.failures - 1)
     )
-    return token
+    return user
 
 
 def unlock_logins(*, session: Session, email: str | None, address: str | None) -> int:
@@ -220,11 +228,16 @@ def unlock_logins(*, session: Session, email: str | None, address: str | None) -
 # Who is calling
 
 
-# Read through the driver on every request: the user or token as it is now.
+# Read through the driver on every request: the user as they are now, and whether this
+# token was signed out (one statement: a revocation costs the hot path no round trip).
 _USER_BY_ID = DirectQuery(
     select_columns(
-        *(col(c) for c in (User.id, User.role, User.email, User.active, User.tokens_valid_after))
-    ).where(col(User.id) == bindparam("user_id"))
+        *(col(c) for c in (User.id, User.role, User.email, User.active, User.tokens_valid_after)),
+        col(RevokedToken.token_digest).label("signed_out"),
+    )
+    .select_from(User)
+    .outerjoin(RevokedToken, col(RevokedToken.token_digest) == bindparam("token_digest"))
+    .where(col(User.id) == bindparam("user_id"))
 )
 _LIVE_SERVICE_TOKEN = DirectQuery(
     select(ServiceToken.id, ServiceToken.role, ServiceToken.name, ServiceToken.last_used_at).where(
@@ -239,6 +252,8 @@ class Caller:
     principal: Principal
     # A service token whose last_used_at is older than LAST_USED_RESOLUTION.
     usage_due: bool = False
+    # A user's token, as checked: what signing out revokes. None for a service token.
+    token: VerifiedToken | None = None
 
 
 async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: str) -> Caller | None:
@@ -254,12 +269,13 @@ async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: st
     user_id = verified.subject.removeprefix("user:")
     if not user_id.isdigit() or int(user_id) > MAX_ID:
         return None
-    user = await reads.one(_USER_BY_ID, user_id=int(user_id))
-    if user is None or not user["active"] or _revoked(verified, user["tokens_valid_after"]):
+    user = await reads.one(_USER_BY_ID, user_id=int(user_id), token_digest=verified.digest)
+    if user is None or not user["active"] or user["signed_out"] is not None:
         return None
-    return Caller(
-        Principal(kind="user", id=user["id"], role=Role(user["role"]), label=user["email"])
-    )
+    if _revoked(verified, user["tokens_valid_after"]):
+        return None
+    principal = Principal(kind="user", id=user["id"], role=Role(user["role"]), label=user["email"])
+    return Caller(principal, token=verified)
 
 
 def _revoked(token: VerifiedToken, valid_after: datetime | None) -> bool:
@@ -269,7 +285,7 @@ def _revoked(token: VerifiedToken, valid_after: datetime | None) -> bool:
 
 
 async def _service_token_caller(reads: DirectReads, token: str) -> Caller | None:
-    stored = await reads.one(_LIVE_SERVICE_TOKEN, token_hash=hash_service_token(token))
+    stored = await reads.one(_LIVE_SERVICE_TOKEN, token_hash=token_digest(token))
     if stored is None:
         return None
     last_used_at = stored["last_used_at"]
@@ -308,7 +324,7 @@ def create_service_token(
 ) -> tuple[ServiceToken, str]:
     token = new_service_token()
     stored = ServiceToken(
-        name=data.name, role=data.role, token_hash=hash_service_token(token), created_by=created_by
+        name=data.name, role=data.role, token_hash=token_digest(token), created_by=created_by
     )
     session.add(stored)
     session.flush()

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -102,6 +102,8 @@ class VerifiedToken(NamedTuple):
     subject: str
     expires: float
     issued_at: float
+    # SHA-256 of the token, hex: how a signed-out token is found (revoked_token).
+    digest: str
 
 
 class VerifiedTokens:
@@ -137,13 +139,18 @@ class TokenIssuer:
     ttl: timedelta
     _verified: VerifiedTokens = field(default_factory=VerifiedTokens, compare=False, repr=False)
 
-    def issue(self, subject: str) -> str:
+    def issue(self, subject: str, *, not_before: datetime | None = None) -> str:
+        """A token for `subject`; with `not_before` (a revocation just made), one issued
+        no earlier than it, so the revocation never refuses it."""
         now = utcnow()
+        issued_at = math.floor(now.timestamp() * 1000) / 1000
+        if not_before is not None:
+            issued_at = max(issued_at, math.ceil(not_before.timestamp() * 1000) / 1000)
         claims = {
             "sub": subject,
             # To the millisecond (RFC 7519 allows fractions): a token issued just before a
             # revocation and one just after, in the same second, are told apart.
-            "iat": math.floor(now.timestamp() * 1000) / 1000,
+            "iat": issued_at,
             "exp": int((now + self.ttl).timestamp()),
             "iss": self.issuer,
             "aud": self.audience,
@@ -165,6 +172,7 @@ class TokenIssuer:
             verified = _verified_claims(token, self.key, self.issuer, self.audience)
             if verified is None:
                 return None  # failures are not kept: anyone can send endless new ones
+            verified = verified._replace(digest=digest.hex())
             self._verified.put(digest, verified)
         return verified if verified.expires > utcnow().timestamp() else None
 
@@ -188,11 +196,12 @@ def _verified_claims(token: str, key: str, issuer: str, audience: str) -> Verifi
         return None  # ours are "user:<id>"; a longer one is not ours and is not kept
     if not isinstance(expires, int | float) or not isinstance(issued_at, int | float):
         return None
-    return VerifiedToken(subject, float(expires), float(issued_at))
+    return VerifiedToken(subject, float(expires), float(issued_at), digest="")
 
 
-def hash_service_token(token: str) -> str:
-    # Tokens are 256 random bits: a fast hash is enough, and lets us look them up.
+def token_digest(token: str) -> str:
+    """SHA-256 of a bearer token, hex: how a stored one (a service token, a signed-out
+    token) is found without keeping it. A fast hash is enough for 256 random bits."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

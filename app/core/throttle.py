@@ -59,14 +59,21 @@ class Throttle:
     def prune(self, session: Session, now: datetime, *, at_most: int) -> None:
         """Delete a batch of expired rows: each attempt adds at most a few, so the table
         holds little more than the rows still counting."""
-        key_columns = tuple_(*(self.table.c[name] for name in self.keys))
-        expired = (
-            select_columns(*(self.table.c[name] for name in self.keys))
-            .where(self.table.c.expires_at <= now)
-            .order_by(self.table.c.expires_at)
-            .limit(at_most)
-            .with_for_update(skip_locked=True)  # PostgreSQL: never wait for another's row
-        )
-        session.execute(
-            delete(self.table).where(key_columns.in_(expired), self.table.c.expires_at <= now)
-        )
+        prune_expired(session, self.table, self.keys, now, at_most=at_most)
+
+
+def prune_expired(
+    session: Session, table: Table, keys: tuple[str, ...], now: datetime, *, at_most: int
+) -> None:
+    """Delete up to `at_most` rows whose expires_at has passed, oldest first, skipping
+    rows another transaction holds: a table that gains a few rows per write stays small
+    when each such write prunes a batch."""
+    key_columns = tuple_(*(table.c[name] for name in keys))
+    expired = (
+        select_columns(*(table.c[name] for name in keys))
+        .where(table.c.expires_at <= now)
+        .order_by(table.c.expires_at)
+        .limit(at_most)
+        .with_for_update(skip_locked=True)  # PostgreSQL: never wait for another's row
+    )
+    session.execute(delete(table).where(key_columns.in_(expired), table.c.expires_at <= now))

@@ -16,8 +16,8 @@ from app.idempotency.models import IdempotencyKey, KeyStatus
 
 # Replayed as they were; the others (date, request id) belong to each answer.
 KEPT_HEADERS = ("content-type", "location", "etag")
-# Fields an answer shows once (POST /service-tokens, POST /webhooks): never replayed.
-SHOWN_ONCE = frozenset({"token", "secret"})
+# Fields an answer shows once (a new token, a webhook secret, a reset link): never replayed.
+SHOWN_ONCE = frozenset({"token", "secret", "access_token", "reset_url"})
 NOT_REPLAYED = "(shown once, in the first answer; not replayed)"
 
 

@@ -1,14 +1,14 @@
-"""The security matrix's route table: every protected route of the running application,
-with real resources in its path and a body that would succeed.
+"""The security matrix's route table: every protected route of the running application, with
+real resources in its path and a body that would succeed.
 
-The routes are read from the application itself (every APIRoute under /api/v1 except
-logging in), so a route added later is in every matrix without touching this file. It is
-called with real resources in its path (made by the admin when first needed) and, for the
-routes known here, a body that would succeed. An unknown route gets `{}` and an arbitrary
-id: enough for the authentication and viewer checks, which run before validation; the role
-matrix expects success where a role is allowed, so a new route there needs its body in
-PLAUSIBLE_BODIES (and, if its rules are not the domain's usual ones, a line in `may_call`
-in test_route_roles.py).
+The routes are read from the application itself (every APIRoute under /api/v1 except the
+public ones: logging in and what leads to it), so a route added later is in every matrix
+without touching this file. It is called with real resources in its path (made by the admin
+when first needed) and, for the routes known here, a body that would succeed. An unknown
+route gets `{}` and an arbitrary id: enough for the authentication and viewer checks, which
+run before validation; the role matrix expects success where a role is allowed, so a new
+route there needs its body in PLAUSIBLE_BODIES (and, if its rules are not the domain's usual
+ones, a line in `may_call` in test_route_roles.py).
 
 A refused call must change nothing: every table is read before and after and compared
 (helpers.database_rows).
@@ -27,15 +27,16 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import update
 
+from app.api import PUBLIC_PATHS
 from app.auth.models import Role
 from app.main import app as configured_app
 from app.notices.models import Notice
 from tests import factories
 from tests.auth.helpers import API, _unique, create_service_token, create_user, new_user_body
+from tests.conftest import TEST_PASSWORD
 from tests.notices.helpers import gathered
 from tests.webhooks.helpers import dispatch_once
 
-LOGIN = ("POST", f"{API}/auth/token")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 
@@ -95,7 +96,7 @@ def protected_routes(application: FastAPI) -> list[Route]:
         if not path.startswith(f"{API}/"):
             continue
         for method in sorted(api_route.methods):
-            if (method, path) == LOGIN:
+            if path in PUBLIC_PATHS:
                 continue
             routes.append(
                 Route(
@@ -110,7 +111,12 @@ def protected_routes(application: FastAPI) -> list[Route]:
 
 
 PROTECTED_ROUTES = protected_routes(configured_app)
-WRITE_ROUTES = [route for route in PROTECTED_ROUTES if route.is_write]
+# Writes on the caller's own account, which every role may make and which end the caller's
+# token: out of the role matrix, checked for each role in tests/auth/test_sign_out.py and
+# tests/auth/test_passwords.py.
+OWN_ACCOUNT_WRITES = frozenset({"log_out", "change_password"})
+ROLE_RULED_ROUTES = [route for route in PROTECTED_ROUTES if route.name not in OWN_ACCOUNT_WRITES]
+WRITE_ROUTES = [route for route in ROLE_RULED_ROUTES if route.is_write]
 BODY_ROUTES = [route for route in PROTECTED_ROUTES if route.takes_body]
 READ_ROUTES = [route for route in PROTECTED_ROUTES if route.method == "GET"]
 
@@ -262,6 +268,10 @@ PLAUSIBLE_BODIES: dict[str, Callable[[Targets], dict[str, Any]]] = {
     "update_roadmap_item": lambda _: {"title": "Retitled by the matrix"},
     "create_user": lambda _: new_user_body(Role.viewer),
     "update_user": lambda _: {"display_name": "Renamed by the matrix"},
+    "change_password": lambda _: {
+        "current_password": TEST_PASSWORD,
+        "new_password": "a matrix password, changed",
+    },
     "create_service_token": lambda _: {"name": "matrix token", "role": "viewer"},
     "create_webhook": lambda _: {"url": "https://chat.example.com/hooks/matrix"},
     "update_webhook": lambda _: {"active": False},

@@ -115,15 +115,15 @@ def test_serve_creates_admin_at_localhost_and_prints_the_password_once(cli_datab
 def test_serve_uses_the_configured_admin(cli_database, monkeypatch):
     monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: None)
     monkeypatch.setenv("REQTRACK_ADMIN_EMAIL", "boss@example.com")
-    monkeypatch.setenv("REQTRACK_ADMIN_PASSWORD", "the boss password")
+    monkeypatch.setenv("REQTRACK_ADMIN_PASSWORD", "keys to the castle 1789")
     get_settings.cache_clear()
 
     result = CliRunner().invoke(cli, serve_args())
 
     assert result.exit_code == 0, result.output
-    assert "the boss password" not in result.output
+    assert "keys to the castle 1789" not in result.output
     admin = users_in(cli_database)["boss@example.com"]
-    assert verify_password("the boss password", admin.password_hash)
+    assert verify_password("keys to the castle 1789", admin.password_hash)
 
 
 @pytest.fixture
@@ -185,3 +185,49 @@ def test_users_unlock_of_an_email_with_no_lockout_says_so(cli_database):
 
 def log_in(client, email, password):
     return client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+def test_users_set_password_given_or_generated_ends_older_tokens(cli_database):
+    runner = CliRunner()
+    runner.invoke(cli, ["users", "create", "--email", "cy@example.com"])
+    before = users_in(cli_database)["cy@example.com"]
+
+    given = runner.invoke(
+        cli, ["users", "set-password", "cy@example.com", "--password", "a long new passphrase"]
+    )
+    after_given = users_in(cli_database)["cy@example.com"]
+    generated = runner.invoke(cli, ["users", "set-password", "CY@example.com"])
+
+    assert given.exit_code == 0, given.output
+    assert "a long new passphrase" not in given.output
+    assert verify_password("a long new passphrase", after_given.password_hash)
+    assert after_given.tokens_valid_after is not None
+    assert before.tokens_valid_after is None
+    assert generated.exit_code == 0, generated.output
+    password = generated.output.split("password: ")[1].split()[0]
+    assert verify_password(password, users_in(cli_database)["cy@example.com"].password_hash)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (["users", "set-password", "dee@example.com", "--password", "short"], "12 characters"),
+        (["users", "set-password", "dee@example.com", "--password", "qwerty123456"], "common"),
+        (["users", "set-password", "dee@example.com", "--password", "dee@example.com!"], "e-mail"),
+        (
+            ["users", "set-password", "nobody@example.com", "--password", "long enough, fine"],
+            "no user",
+        ),
+    ],
+)
+def test_users_set_password_refuses_a_weak_one_and_changes_nothing(cli_database, arguments, says):
+    runner = CliRunner()
+    runner.invoke(
+        cli, ["users", "create", "--email", "dee@example.com", "--password", TEST_PASSWORD]
+    )
+
+    result = runner.invoke(cli, arguments)
+
+    assert result.exit_code != 0
+    assert says in result.output
+    assert verify_password(TEST_PASSWORD, users_in(cli_database)["dee@example.com"].password_hash)

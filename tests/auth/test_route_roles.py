@@ -4,7 +4,7 @@ import pytest
 
 from app.auth.models import Role
 from tests.auth.helpers import assert_problem, database_rows, problem_mismatch
-from tests.auth.route_table import PROTECTED_ROUTES, WRITE_ROUTES, Route, Targets, call
+from tests.auth.route_table import ROLE_RULED_ROUTES, WRITE_ROUTES, Route, Targets, call
 
 # --- the role rules of issue 3, written out apart from the app's code --------------------
 
@@ -47,7 +47,7 @@ def test_write_route_refuses_a_viewer_with_403(route, client, client_as, engine)
 # --- 3. role rules -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("route", PROTECTED_ROUTES, ids=str)
+@pytest.mark.parametrize("route", ROLE_RULED_ROUTES, ids=str)
 def test_route_follows_the_role_rules(route, client, client_as, engine):
     failures = []
     for role in Role:

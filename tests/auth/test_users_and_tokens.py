@@ -69,7 +69,7 @@ def test_invalid_users_are_422(client, bad):
     assert client.post(USERS, json=body).status_code == 422
 
 
-def test_change_role_takes_effect_on_the_next_request(client, anonymous):
+def test_a_role_change_ends_the_old_tokens_and_a_new_login_has_the_new_role(client, anonymous):
     user = new_user(client, role="viewer")
     login = {"username": "dana@example.com", "password": TEST_PASSWORD}
     token = anonymous.post("/api/v1/auth/token", data=login).json()["access_token"]
@@ -78,6 +78,8 @@ def test_change_role_takes_effect_on_the_next_request(client, anonymous):
 
     client.patch(f"{USERS}/{user['id']}", json={"role": "manager"})
 
+    assert anonymous.post("/api/v1/needs", json=need, headers=bearer(token)).status_code == 401
+    token = anonymous.post("/api/v1/auth/token", data=login).json()["access_token"]
     assert anonymous.post("/api/v1/needs", json=need, headers=bearer(token)).status_code == 201
 
 

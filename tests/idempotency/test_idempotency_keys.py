@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
-from app.auth.dependencies import TOKEN_URL as LOGIN_PATH
+from app.api import PUBLIC_PATHS
 from app.auth.models import Role
 from app.core.config import Settings
 from app.core.db import open_session
@@ -201,7 +201,7 @@ def _post_paths(application: FastAPI) -> list[str]:
         for context in iter_route_contexts(application.routes)
         if "POST" in (getattr(context, "methods", None) or ())
         and context.path.startswith("/api/")  # not pages: /unsubscribe is idempotent itself
-        and context.path != LOGIN_PATH
+        and context.path not in PUBLIC_PATHS
     ]
 
 

@@ -1,0 +1,34 @@
+"""Ending tokens before they expire: one token signed out, or every token of a user."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Table
+from sqlmodel import Session
+
+from app.auth.models import RevokedToken, User
+from app.core.db import insert_if_absent
+from app.core.models import apply_changes
+from app.core.security import VerifiedToken
+from app.core.throttle import prune_expired
+from app.core.types import utcnow
+
+# Expired revocations deleted by each sign-out, at most: the table keeps only live ones.
+PRUNED_PER_SIGN_OUT = 100
+_REVOKED: Table = RevokedToken.__table__  # type: ignore[attr-defined]
+
+
+def sign_out(*, session: Session, user_id: int, token: VerifiedToken) -> None:
+    """Refuse this token from now until it expires, in every server process: the check
+    rides on the read of the caller each request makes (service.caller_for_token)."""
+    expires_at = datetime.fromtimestamp(token.expires, UTC)
+    revoked = RevokedToken(token_digest=token.digest, user_id=user_id, expires_at=expires_at)
+    insert_if_absent(session, revoked)
+    prune_expired(session, _REVOKED, ("token_digest",), utcnow(), at_most=PRUNED_PER_SIGN_OUT)
+
+
+def revoke_all_tokens(*, session: Session, user: User) -> datetime:
+    """End every token issued to `user` until now: the moment they stop."""
+    revoked_at = utcnow()
+    apply_changes(user, {"tokens_valid_after": revoked_at})
+    session.flush()
+    return revoked_at
