@@ -102,7 +102,10 @@ class HotReadsMiddleware:
             reads: DirectReads = app.state.direct_readers.here()
             try:
                 caller = await caller_for_token(
-                    reads=reads, issuer=app.state.token_issuer, token=token
+                    reads=reads,
+                    issuer=app.state.token_issuer,
+                    token=token,
+                    identities=app.state.identity_tokens,
                 )
                 if caller is None or caller.usage_due:  # the route refuses, or records use
                     return None

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import health
 from app.api import hot_reads_of, include_api
-from app.auth.dependencies import calls_as_contributor
+from app.auth.dependencies import calls_as_contributor, identity_tokens_of
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.checkpoints import checkpoints_in_background
 from app.core.config import Settings, get_settings
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
     )
+    app.state.identity_tokens = identity_tokens_of(app)
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_response)
     include_api(app)  # before the probes: the API's routes are matched first

@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, FastAPI, Form, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
-from app.auth import service
+from app.auth import oidc_users, service
 from app.auth.models import (
     LoginEmail,
     LoginPassword,
@@ -16,6 +17,8 @@ from app.auth.models import (
     User,
     throttled_address,
 )
+from app.auth.oidc import IdentityToken, IdentityTokens
+from app.core.config import Settings
 from app.core.db import SessionDep, WriteIntent, open_session, turn
 from app.core.direct import direct_reads
 from app.core.errors import Forbidden, Unauthorized, no_bearer_token
@@ -89,7 +92,31 @@ async def _caller_for(request: Request, token: str) -> service.Caller | None:
     # named, even when its answer is cached.
     issuer = await get_token_issuer(request)
     reads = await direct_reads(request)
-    return await service.caller_for_token(reads=reads, issuer=issuer, token=token)
+    identities = request.app.state.identity_tokens
+    return await service.caller_for_token(
+        reads=reads, issuer=issuer, token=token, identities=identities
+    )
+
+
+def identity_tokens_of(app: FastAPI) -> IdentityTokens | None:
+    """The identity provider's token checks, when single sign-on is configured."""
+    settings: Settings = app.state.settings
+    if settings.oidc_issuer is None:
+        return None
+
+    async def record_user(identity: IdentityToken) -> None:
+        def record() -> None:
+            with open_session(app.state.engine, write=True) as session:
+                oidc_users.record_identity(session=session, identity=identity)
+                session.commit()
+
+        async with turn(settings, write=True):
+            try:
+                await run_in_threadpool(record)
+            except IntegrityError:  # another process made the user meanwhile: update it
+                await run_in_threadpool(record)
+
+    return IdentityTokens(settings, record_user=record_user)
 
 
 async def calls_as_contributor(scope: Scope) -> bool:

@@ -6,6 +6,7 @@ from sqlalchemy import Table
 from sqlmodel import Session
 
 from app.auth.models import RevokedToken, User
+from app.auth.oidc import IdentityToken
 from app.core.db import insert_if_absent
 from app.core.models import apply_changes
 from app.core.security import VerifiedToken
@@ -17,7 +18,7 @@ PRUNED_PER_SIGN_OUT = 100
 _REVOKED: Table = RevokedToken.__table__  # type: ignore[attr-defined]
 
 
-def sign_out(*, session: Session, user_id: int, token: VerifiedToken) -> None:
+def sign_out(*, session: Session, user_id: int, token: VerifiedToken | IdentityToken) -> None:
     """Refuse this token from now until it expires, in every server process: the check
     rides on the read of the caller each request makes (service.caller_for_token)."""
     expires_at = datetime.fromtimestamp(token.expires, UTC)

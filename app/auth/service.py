@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import Field
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -24,9 +24,10 @@ from app.auth.models import (
     login_key,
     throttled_address,
 )
+from app.auth.oidc import IdentityToken, IdentityTokens
 from app.core.config import Settings
-from app.core.direct import DirectQuery, DirectReads
-from app.core.errors import Conflict, NotFound
+from app.core.direct import DirectQuery, DirectReads, Row
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.filters import where_equal
 from app.core.models import apply_changes
 from app.core.pagination import PageParams, fetch_page
@@ -230,15 +231,22 @@ def unlock_logins(*, session: Session, email: str | None, address: str | None) -
 
 # Read through the driver on every request: the user as they are now, and whether this
 # token was signed out (one statement: a revocation costs the hot path no round trip).
-_USER_BY_ID = DirectQuery(
-    select_columns(
-        *(col(c) for c in (User.id, User.role, User.email, User.active, User.tokens_valid_after)),
-        col(RevokedToken.token_digest).label("signed_out"),
+def _caller_user(where: ColumnElement[bool]) -> DirectQuery:
+    return DirectQuery(
+        select_columns(
+            *(col(c) for c in (User.id, User.role, User.email, User.active)),
+            col(User.tokens_valid_after),
+            col(RevokedToken.token_digest).label("signed_out"),
+        )
+        .select_from(User)
+        .outerjoin(RevokedToken, col(RevokedToken.token_digest) == bindparam("token_digest"))
+        .where(where)
     )
-    .select_from(User)
-    .outerjoin(RevokedToken, col(RevokedToken.token_digest) == bindparam("token_digest"))
-    .where(col(User.id) == bindparam("user_id"))
-)
+
+
+_USER_BY_ID = _caller_user(col(User.id) == bindparam("user_id"))
+# The identity provider's tokens name the user by e-mail.
+_USER_BY_EMAIL = _caller_user(col(User.email) == bindparam("email"))
 _LIVE_SERVICE_TOKEN = DirectQuery(
     select(ServiceToken.id, ServiceToken.role, ServiceToken.name, ServiceToken.last_used_at).where(
         col(ServiceToken.token_hash) == bindparam("token_hash"),
@@ -253,32 +261,62 @@ class Caller:
     # A service token whose last_used_at is older than LAST_USED_RESOLUTION.
     usage_due: bool = False
     # A user's token, as checked: what signing out revokes. None for a service token.
-    token: VerifiedToken | None = None
+    token: VerifiedToken | IdentityToken | None = None
 
 
-async def caller_for_token(*, reads: DirectReads, issuer: TokenIssuer, token: str) -> Caller | None:
+async def caller_for_token(
+    *,
+    reads: DirectReads,
+    issuer: TokenIssuer,
+    token: str,
+    identities: IdentityTokens | None = None,
+) -> Caller | None:
     """The caller behind a bearer token, checked against the database on every request,
     so a revoked token or a deactivated user stops working at once."""
     if len(token) > MAX_BEARER_TOKEN_LENGTH:
         return None  # longer than any token we or an identity provider issue: not parsed
     if token.startswith(SERVICE_TOKEN_PREFIX):
         return await _service_token_caller(reads, token)
+    if identities is not None and (identity := identities.known(token)) is not None:
+        return await _identity_caller(reads, identities, identity)
     verified = issuer.verified(token)
-    if verified is None or not verified.subject.startswith("user:"):
+    if verified is None:
+        if identities is None or (identity := await identities.verified(token)) is None:
+            return None
+        return await _identity_caller(reads, identities, identity)
+    if not verified.subject.startswith("user:"):
         return None
     user_id = verified.subject.removeprefix("user:")
     if not user_id.isdigit() or int(user_id) > MAX_ID:
         return None
     user = await reads.one(_USER_BY_ID, user_id=int(user_id), token_digest=verified.digest)
+    return _user_caller(user, verified)
+
+
+async def _identity_caller(
+    reads: DirectReads, identities: IdentityTokens, identity: IdentityToken
+) -> Caller | None:
+    """The user an identity provider's token names: made on first sign-in, their role
+    following their groups (403 when none maps to a role)."""
+    if identity.role is None:
+        raise Forbidden("None of your groups at the identity provider gives a reqtrack role.")
+    user = await reads.one(_USER_BY_EMAIL, email=identity.email, token_digest=identity.digest)
+    if user is None or user["role"] != identity.role:
+        await identities.record_user(identity)
+        user = await reads.one(_USER_BY_EMAIL, email=identity.email, token_digest=identity.digest)
+    return _user_caller(user, identity)
+
+
+def _user_caller(user: Row | None, token: VerifiedToken | IdentityToken) -> Caller | None:
     if user is None or not user["active"] or user["signed_out"] is not None:
         return None
-    if _revoked(verified, user["tokens_valid_after"]):
+    if _revoked(token, user["tokens_valid_after"]):
         return None
     principal = Principal(kind="user", id=user["id"], role=Role(user["role"]), label=user["email"])
-    return Caller(principal, token=verified)
+    return Caller(principal, token=token)
 
 
-def _revoked(token: VerifiedToken, valid_after: datetime | None) -> bool:
+def _revoked(token: VerifiedToken | IdentityToken, valid_after: datetime | None) -> bool:
     # Our tokens' iat is to the millisecond, rounded down: one issued before the cutoff
     # is always older than it.
     return valid_after is not None and token.issued_at < valid_after.timestamp()

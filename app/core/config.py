@@ -130,6 +130,19 @@ class Settings(BaseSettings):
     notice_lease_seconds: float = Field(default=60.0, gt=0)
     notice_poll_seconds: float = Field(default=1.0, gt=0)
 
+    # Single sign-on: access tokens of this OpenID Connect issuer are accepted next to
+    # reqtrack's own (audience: oidc_audience, else oidc_client_id). A first-time caller
+    # gets the highest role its groups (the oidc_groups_claim claim) map to in
+    # oidc_role_map, a JSON object {"IdP group": "role"}; with none, it is refused.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_groups_claim: str = Field(default="groups", min_length=1)
+    oidc_role_map: dict[str, Literal["viewer", "contributor", "manager", "admin"]] = {}
+    # The browser login (GET /auth/oidc/login): this server's client at the issuer.
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+
     @field_validator("database_url")
     @classmethod
     def use_psycopg3(cls, url: str) -> str:
@@ -178,6 +191,26 @@ class Settings(BaseSettings):
             raise ValueError("REQTRACK_TEMPLATES_DIR must be an existing folder")
         return path
 
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_client_id", mode="before")
+    @classmethod
+    def empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def issuer_is_https(cls, issuer: str | None) -> str | None:
+        if issuer is not None and not is_safe_provider_url(issuer):
+            raise ValueError(
+                "REQTRACK_OIDC_ISSUER must be an https:// URL (http:// only on a loopback host)"
+            )
+        return issuer.rstrip("/") if issuer else None
+
+    @model_validator(mode="after")
+    def oidc_has_an_audience(self) -> "Settings":
+        if self.oidc_issuer and not (self.oidc_audience or self.oidc_client_id):
+            raise ValueError("REQTRACK_OIDC_ISSUER needs REQTRACK_OIDC_AUDIENCE (or a client id)")
+        return self
+
     @model_validator(mode="after")
     def lease_outlasts_timeout(self) -> "Settings":
         if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
@@ -188,6 +221,11 @@ class Settings(BaseSettings):
         if self.notice_lease_seconds <= 2 * self.smtp_timeout_seconds:
             raise ValueError("notice_lease_seconds must be longer than twice smtp_timeout_seconds")
         return self
+
+    @property
+    def oidc_token_audience(self) -> str | None:
+        """The `aud` an identity provider's access token must name."""
+        return self.oidc_audience or self.oidc_client_id
 
     @property
     def json_logs(self) -> bool:
@@ -338,6 +376,22 @@ def parse_mailbox(value: str) -> Address:
     except ValidationError as exc:
         raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     return Address(display_name=address.display_name, addr_spec=addr_spec)
+
+
+def is_safe_provider_url(url: str) -> bool:
+    """HTTPS, or HTTP to this machine (a test's identity provider): what an identity
+    provider's keys may be fetched from."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
@@ -96,6 +96,9 @@ def _generated_key(path: Path) -> str:
     return key
 
 
+Verified = TypeVar("Verified")
+
+
 class VerifiedToken(NamedTuple):
     """What the API reads of a token whose signature and claims were checked."""
 
@@ -106,24 +109,24 @@ class VerifiedToken(NamedTuple):
     digest: str
 
 
-class VerifiedTokens:
+class VerifiedTokens(Generic[Verified]):
     """The most recently used verified tokens, by the SHA-256 of the token: each entry is
-    a digest, a short subject and two floats, so the cache is bounded in bytes by its size."""
+    a digest and a few short claims, so the cache is bounded in bytes by its size."""
 
     def __init__(self, size: int = VERIFIED_TOKENS_KEPT) -> None:
         self.size = size
-        self._entries: OrderedDict[bytes, VerifiedToken] = OrderedDict()
+        self._entries: OrderedDict[bytes, Verified] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, digest: bytes) -> VerifiedToken | None:
+    def get(self, digest: bytes) -> Verified | None:
         entry = self._entries.get(digest)
         if entry is not None:
             self._entries.move_to_end(digest)
         return entry
 
-    def put(self, digest: bytes, verified: VerifiedToken) -> None:
+    def put(self, digest: bytes, verified: Verified) -> None:
         self._entries[digest] = verified
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
@@ -137,7 +140,9 @@ class TokenIssuer:
     issuer: str
     audience: str
     ttl: timedelta
-    _verified: VerifiedTokens = field(default_factory=VerifiedTokens, compare=False, repr=False)
+    _verified: VerifiedTokens[VerifiedToken] = field(
+        default_factory=VerifiedTokens, compare=False, repr=False
+    )
 
     def issue(self, subject: str, *, not_before: datetime | None = None) -> str:
         """A token for `subject`; with `not_before` (a revocation just made), one issued
