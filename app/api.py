@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.routing import iter_route_contexts
 
 from app.audit.router import router as audit_router
 from app.auth.dependencies import bearer_token, current_principal
@@ -84,7 +85,9 @@ def hot_reads_of(app: FastAPI) -> list[HotRoute]:
 
 
 # Called without a bearer token: logging in, and what leads to a login.
-PUBLIC_PATHS = frozenset(PREFIX + getattr(route, "path", "") for route in login_router.routes)
+PUBLIC_PATHS = frozenset(
+    PREFIX + context.path for context in iter_route_contexts(login_router.routes)
+)
 
 
 def include_api(app: FastAPI) -> None:

@@ -28,7 +28,7 @@ from app.idempotency.dependencies import Replay, replay_response
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.notices import pages as notice_pages
 from app.notices.sender import running_sender
-from app.openapi import install_openapi
+from app.openapi import DOCS_ASSETS, install_docs_page, install_openapi
 from app.ops.logs import configure_logging
 from app.ops.metrics import Metrics
 from app.ops.metrics import router as metrics_router
@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The docs pages' scripts and styles come from the package, not a CDN: a server
     # without internet still shows them.
     app = FastAPIOffline(
-        static_url="/docs/assets",
+        docs_url=None,  # install_docs_page: Swagger UI with its sign-in settings
+        static_url=DOCS_ASSETS,
         swagger_ui_parameters={"validatorUrl": None},  # no badge from swagger.io
         title="reqtrack",
         summary="Stakeholder requests, the needs behind them, and the roadmap that answers them.",
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(portal_pages.LinkNoLongerValid, portal_pages.no_longer_valid)
     app.include_router(metrics_router)
     install_openapi(app)
+    install_docs_page(app)
     # Innermost: a read answered before routing is still counted, logged and limited.
     app.add_middleware(HotReadsMiddleware, routes=hot_reads_of(app))
     app.add_middleware(IdempotencyMiddleware)

@@ -3,10 +3,13 @@ the Idempotency-Key header on POSTs, and a description per tag."""
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from app.core.config import Settings
 from app.core.errors import PROBLEM_JSON
 
 TAGS = [
@@ -48,6 +51,7 @@ IDEMPOTENCY_KEY = {
     "replays the first answer; the same key with another body is a 422.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
+SINGLE_SIGN_ON = "SingleSignOn"
 WRITES = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -76,6 +80,32 @@ class Problem(BaseModel):
     )
 
 
+DOCS_ASSETS = "/docs/assets"  # the package's Swagger UI files (fastapi-offline), no CDN
+
+
+def install_docs_page(app: FastAPI) -> None:
+    """/docs, as fastapi-offline serves it, with what Swagger UI's sign-in needs: PKCE for
+    the single sign-on flow, and the page that takes its code back."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs_page(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters=app.swagger_ui_parameters,
+            init_oauth={"clientId": "reqtrack-docs", "usePkceWithAuthorizationCodeGrant": True},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def docs_sign_in_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -87,10 +117,34 @@ def install_openapi(app: FastAPI) -> None:
                 tags=TAGS,
             )
             _declare_problems(document)
+            _declare_single_sign_on(document, app.state.settings)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_single_sign_on(document: dict[str, Any], settings: Settings) -> None:
+    """With single sign-on, the docs page's Authorize button offers it: Swagger UI runs
+    the code flow (with PKCE) against /auth/oidc/login and /auth/oidc/token."""
+    if settings.oidc_issuer is None or settings.oidc_client_id is None:
+        return
+    schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[SINGLE_SIGN_ON] = {
+        "type": "oauth2",
+        "description": "Sign in at the company's identity provider.",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": "/api/v1/auth/oidc/login",
+                "tokenUrl": "/api/v1/auth/oidc/token",
+                "scopes": {},
+            }
+        },
+    }
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if "security" in operation:
+                operation["security"].append({SINGLE_SIGN_ON: []})
 
 
 def _declare_problems(document: dict[str, Any]) -> None:

@@ -150,7 +150,7 @@ class IdentityTokens:
         identity = self._verified.get(digest)
         if identity is None:
             claims = await self.checked_claims(token, audience=self.audience)
-            identity = self._identity(claims, digest.hex()) if claims else None
+            identity = self.identity_of(claims, digest.hex()) if claims else None
             if identity is None:
                 return None  # failures are not kept: anyone can send endless new ones
             self._verified.put(digest, identity)
@@ -188,7 +188,8 @@ class IdentityTokens:
             return None
         return claims
 
-    def _identity(self, claims: dict[str, Any], digest: str) -> IdentityToken | None:
+    def identity_of(self, claims: dict[str, Any], digest: str) -> IdentityToken | None:
+        """Who checked claims name: None without an e-mail the provider verified."""
         email, verified = claims.get("email"), claims.get("email_verified")
         if not isinstance(email, str) or not email or verified not in (True, "true"):
             return None  # an e-mail the provider did not verify names nobody

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.auth.models import RevokedToken, User
 from app.auth.oidc import IdentityToken
-from app.core.db import insert_if_absent
+from app.core.db import insert_if_absent, insert_on_conflict
 from app.core.models import apply_changes
 from app.core.security import VerifiedToken
 from app.core.throttle import prune_expired
@@ -25,6 +25,19 @@ def sign_out(*, session: Session, user_id: int, token: VerifiedToken | IdentityT
     revoked = RevokedToken(token_digest=token.digest, user_id=user_id, expires_at=expires_at)
     insert_if_absent(session, revoked)
     prune_expired(session, _REVOKED, ("token_digest",), utcnow(), at_most=PRUNED_PER_SIGN_OUT)
+
+
+def spend(*, session: Session, digest: str, user_id: int, expires_at: datetime) -> bool:
+    """Record a one-time code as used, as a signed-out token is: False when it already
+    was (by another request, in any server process)."""
+    values = {"token_digest": digest, "user_id": user_id, "expires_at": expires_at}
+    inserted = session.execute(
+        insert_on_conflict(session, _REVOKED)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(_REVOKED.c.token_digest)  # rowcount is not told on every driver
+    )
+    return inserted.first() is not None
 
 
 def revoke_all_tokens(*, session: Session, user: User) -> datetime:

@@ -32,6 +32,7 @@ from app.auth.models import (
     UserUpdate,
 )
 from app.auth.service import LoginRefused, UserFilters
+from app.auth.sso_router import sso_router
 from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import Conflict, Forbidden, TooManyRequests, problem_response
@@ -42,6 +43,7 @@ from app.core.types import PathId
 from app.idempotency.dependencies import Idempotent
 
 login_router = APIRouter(prefix="/auth", tags=["auth"])
+login_router.include_router(sso_router)
 me_router = APIRouter(prefix="/auth", tags=["auth"])
 users_router = APIRouter(prefix="/users", tags=["users"], dependencies=[RequireAdmin])
 tokens_router = APIRouter(

@@ -278,12 +278,12 @@ async def caller_for_token(
     if token.startswith(SERVICE_TOKEN_PREFIX):
         return await _service_token_caller(reads, token)
     if identities is not None and (identity := identities.known(token)) is not None:
-        return await _identity_caller(reads, identities, identity)
+        return await caller_for_identity(reads, identities, identity)
     verified = issuer.verified(token)
     if verified is None:
         if identities is None or (identity := await identities.verified(token)) is None:
             return None
-        return await _identity_caller(reads, identities, identity)
+        return await caller_for_identity(reads, identities, identity)
     if not verified.subject.startswith("user:"):
         return None
     user_id = verified.subject.removeprefix("user:")
@@ -293,7 +293,7 @@ async def caller_for_token(
     return _user_caller(user, verified)
 
 
-async def _identity_caller(
+async def caller_for_identity(
     reads: DirectReads, identities: IdentityTokens, identity: IdentityToken
 ) -> Caller | None:
     """The user an identity provider's token names: made on first sign-in, their role
