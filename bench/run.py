@@ -41,10 +41,12 @@ from app.requests.service import RequestFilters, to_read
 from app.stakeholders.models import Stakeholder
 from app.stakeholders.portal_links import portal_link
 from bench.seed import Seeded, seed, seed_portal
+from tests.auth.identity_provider import IdentityProvider
 from tests.databases import fresh_postgres_database, postgres_admin_url
 
 RESULTS = Path(__file__).with_name("results")
 BENCH_KEY = "bench-signing-key-" + "b" * 32
+BENCH_ADMIN = "bench@example.com"
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Scenario:
     body: str | None = None
     target: str = "app"
     connections: int | None = None  # the run's --connections unless set
+    token: str | None = None  # the bench admin's reqtrack token unless set
 
 
 @dataclass
@@ -69,16 +72,31 @@ class Result:
 
 
 def scenarios(
-    seeded: Seeded, portal_path: str = "", deep: dict[RequestSort, str] | None = None
+    seeded: Seeded,
+    portal_path: str = "",
+    deep: dict[RequestSort, str] | None = None,
+    sso_token: str | None = None,
 ) -> list[Scenario]:
-    """What is measured; the portal's page when its path is given (`seed_portal`), and
-    each order's deep page when its cursors are (`deep_cursors`)."""
+    """What is measured; the portal's page when its path is given (`seed_portal`), each
+    order's deep page when its cursors are (`deep_cursors`), and the authenticated read
+    with the identity provider's token when one is given (`identity_provider`)."""
     n = seeded.requests
     deep = deep or {}
     other_orders = [order for order in RequestSort if order is not RequestSort.newest]
     return [
         Scenario("ceiling: bare FastAPI JSON route", '"/ceiling"', target="ceiling"),
         Scenario("GET /requests/{id}", f'"/api/v1/requests/" .. math.random(1, {n})'),
+        *(
+            [
+                Scenario(
+                    "GET /requests/{id}, IdP token",
+                    f'"/api/v1/requests/" .. math.random(1, {n})',
+                    token=sso_token,
+                )
+            ]
+            if sso_token
+            else []
+        ),
         Scenario("list page 1", '"/api/v1/requests?limit=50"'),
         *(
             [
@@ -240,6 +258,7 @@ def settled(url: str, *, limit_seconds: float = 300) -> None:
 
 def wrk(url: str, scenario: Scenario, token: str, *, duration: int, connections: int) -> Result:
     settled(url)
+    token = scenario.token or token
     connections = scenario.connections or connections
     headers = f'{{["Authorization"] = "Bearer {token}", ["Content-Type"] = "application/json"}}'
     body = json.dumps(scenario.body) if scenario.body else "nil"
@@ -270,6 +289,7 @@ def warm_up(url: str, scenario: Scenario, token: str) -> None:
     """Calls answered before measuring: what the last scenario left queued is done (a
     loaded search leaves half a second of work behind), and a cache the scenario reads is
     filled (a report at 1M rows takes seconds the first time, then is kept)."""
+    token = scenario.token or token
     if ".." in scenario.path:  # ids vary per call: a second of them, one at a time
         wrk(url, scenario, token, duration=1, connections=1)
         return
@@ -376,7 +396,7 @@ def admin_token(engine: Engine, settings: Settings) -> str:
         admin = auth_service.create_user(
             session=session,
             data=UserCreate(
-                email="bench@example.com",
+                email=BENCH_ADMIN,
                 display_name="Bench",
                 role=Role.admin,
                 password=secrets.token_urlsafe(16),
@@ -404,8 +424,25 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
     )
 
 
+@contextmanager
+def identity_provider() -> Iterator[tuple[dict[str, str], str]]:
+    """The test suite's identity provider on 127.0.0.1, the server's environment that
+    trusts it, and its access token for the bench admin (an admin by the role map)."""
+    with IdentityProvider(audience="reqtrack-bench") as idp:
+        env = {
+            "REQTRACK_OIDC_ISSUER": idp.issuer,
+            "REQTRACK_OIDC_AUDIENCE": "reqtrack-bench",
+            "REQTRACK_OIDC_ROLE_MAP": json.dumps({"bench-admins": "admin"}),
+        }
+        yield env, idp.access_token(BENCH_ADMIN, groups=["bench-admins"], lifetime=6 * 3600)
+
+
 def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
-    with tempfile.TemporaryDirectory() as directory, database(args.db, Path(directory)) as url:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        database(args.db, Path(directory)) as url,
+        identity_provider() as (sso_env, sso_token),
+    ):
         settings = bench_settings(url, Path(directory))
         engine = make_engine(settings)
         upgrade_to_head(engine)
@@ -417,9 +454,9 @@ def run_scale(args: argparse.Namespace, requests: int) -> ScaleRun:
         portal_path = urlsplit(portal_link(settings, portal_stakeholder).url).path
         deep = deep_cursors(engine, seeded)
         engine.dispose()
-        env = server_env(settings)
+        env = server_env(settings, **sso_env)
         load = {"duration": args.duration, "connections": args.connections}
-        ceiling, *chosen = scenarios(seeded, portal_path, deep)
+        ceiling, *chosen = scenarios(seeded, portal_path, deep, sso_token)
         chosen = [s for s in chosen if args.only in s.name]
         served = ("app.main:app", "bench.ceiling:app")
         apps = [server(name, env, workers=args.workers) for name in served]

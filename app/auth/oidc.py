@@ -67,7 +67,9 @@ class ProviderKeys:
 
     async def discovery(self) -> dict[str, Any]:
         if self._discovery is None:
-            document = await _fetch_json(f"{self.issuer}/.well-known/openid-configuration")
+            # OpenID Connect Discovery 1.0, 4: the issuer, less any trailing /, then this.
+            url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+            document = await _fetch_json(url)
             if document.get("issuer") != self.issuer:
                 raise ProviderUnavailable("the discovery document names another issuer")
             self._discovery = document

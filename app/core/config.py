@@ -203,7 +203,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 "REQTRACK_OIDC_ISSUER must be an https:// URL (http:// only on a loopback host)"
             )
-        return issuer.rstrip("/") if issuer else None
+        return issuer  # as its tokens name it, to the character (a trailing / included)
 
     @model_validator(mode="after")
     def oidc_has_an_audience(self) -> "Settings":

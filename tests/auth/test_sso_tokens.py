@@ -6,9 +6,11 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from app.auth.models import User
+from app.core.config import Settings
 from tests import factories
 from tests.auth.identity_provider import IdentityProvider
 from tests.auth.sso import bearer, sso_settings
@@ -222,3 +224,22 @@ def test_an_sso_token_signs_out_and_follows_deactivation(sso, identity_provider,
 
     client.patch(f"/api/v1/users/{me['id']}", json={"active": False})
     assert sso.get(ME, headers=bearer(other)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "issuer", ["http://sso.example.com/realms/acme", "ftp://sso.example.com", "https://", "sso"]
+)
+def test_an_issuer_reached_without_tls_is_refused_at_start(issuer):
+    with pytest.raises(ValidationError, match="REQTRACK_OIDC_ISSUER"):
+        Settings(oidc_issuer=issuer, oidc_audience="reqtrack")
+
+
+def test_an_https_or_loopback_issuer_is_taken_and_needs_an_audience():
+    https = Settings(oidc_issuer="https://sso.example.com/realms/acme/", oidc_client_id="rq")
+    loopback = Settings(oidc_issuer="http://127.0.0.1:8080", oidc_audience="reqtrack")
+
+    assert https.oidc_issuer == "https://sso.example.com/realms/acme/"  # as tokens name it
+    assert https.oidc_token_audience == "rq"
+    assert loopback.oidc_issuer == "http://127.0.0.1:8080"
+    with pytest.raises(ValidationError, match="AUDIENCE"):
+        Settings(oidc_issuer="https://sso.example.com")
