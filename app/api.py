@@ -86,7 +86,7 @@ def hot_reads_of(app: FastAPI) -> list[HotRoute]:
 
 # Called without a bearer token: logging in, and what leads to a login.
 PUBLIC_PATHS = frozenset(
-    PREFIX + context.path for context in iter_route_contexts(login_router.routes)
+    PREFIX + context.path for context in iter_route_contexts(login_router.routes) if context.path
 )
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import health
 from app.api import hot_reads_of, include_api
+from app.auth import pages as auth_pages
 from app.auth.dependencies import calls_as_contributor, identity_tokens_of
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.checkpoints import checkpoints_in_background
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Replay, replay_response)
     include_api(app)  # before the probes: the API's routes are matched first
     app.include_router(health.router)
+    app.include_router(auth_pages.router)
     app.include_router(notice_pages.router)
     app.include_router(portal_pages.router)
     app.add_exception_handler(portal_pages.LinkNoLongerValid, portal_pages.no_longer_valid)

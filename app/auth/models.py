@@ -11,7 +11,11 @@ from annotated_types import MaxLen
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlmodel import Field, SQLModel
 
-from app.auth.password_rules import weak_password_reason
+from app.auth.password_rules import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    weak_password_reason,
+)
 from app.core.models import (
     NEVER_REUSE_IDS,
     Body,
@@ -46,9 +50,10 @@ UserEmail = EmailAddress
 MAX_EMAIL_LENGTH = 320
 # An IPv6 address with a zone is at most 45 + a few; a proxy's odd value is cut here.
 MAX_CLIENT_ADDRESS_LENGTH = 64
-MAX_PASSWORD_LENGTH = 1024
 DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
-Password = Annotated[str, pydantic.Field(min_length=12, max_length=MAX_PASSWORD_LENGTH), NoNul]
+Password = Annotated[
+    str, pydantic.Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH), NoNul
+]
 NEW_LOGIN_RULES = (
     "At least 12 characters, not containing the e-mail, not one of the most common "
     "passwords; only a hash of it is stored."

@@ -9,6 +9,8 @@ from pathlib import Path
 # ships, BSD licence): checked as typed and with trailing digits and symbols taken off.
 _COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt.gz")
 _ADDED_TO_A_COMMON_ONE = string.digits + string.punctuation + " "
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
 # An e-mail's local part shorter than this is too common a string to forbid ("ana").
 MIN_FORBIDDEN_LOCAL_PART = 4
 
@@ -20,8 +22,12 @@ def common_passwords() -> frozenset[str]:
 
 
 def weak_password_reason(password: str, email: str) -> str | None:
-    """Why `password` may not be the password of the account `email`, or None. Its length
-    is the body's schema's to check (at least 12 characters)."""
+    """Why `password` may not be the password of the account `email`, or None. (A body's
+    schema says the length first, with the field's own message.)"""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        return f"The password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+    if "\x00" in password:
+        return "The password must not contain a NUL character."
     lowered, email = password.lower(), email.strip().lower()
     local_part = email.partition("@")[0]
     if email and (

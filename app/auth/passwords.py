@@ -17,6 +17,7 @@ from app.core.security import hash_password, is_link_signature, link_signature
 from app.core.types import MAX_ID, utcnow
 
 RESET_LINK_LIFETIME = timedelta(hours=1)
+MAX_NUMBER_DIGITS = 19  # a user id or a Unix time in a reset token
 RESET_PAGE = "/password-reset"
 
 
@@ -69,24 +70,30 @@ def reset_link(*, settings: Settings, user: User) -> ResetLink:
 def reset_user(*, session: Session, settings: Settings, token: str) -> User:
     """The user whose live reset link `token` is (locked for the change); refused as the
     body's token otherwise, one answer for every way it can fail."""
-    user_id, _, _ = token.partition(".")
-    user = None
-    if user_id.isdigit() and 0 < int(user_id) <= MAX_ID:
-        user = session.get(User, int(user_id), with_for_update=True, populate_existing=True)
-    if user is None or not _is_reset_token_of(settings, user, token):
-        raise Unprocessable(
-            "This reset link is invalid, expired or already used; ask an admin for a new one.",
-            loc=["body", "token"],
-        )
-    return user
-
-
-def _is_reset_token_of(settings: Settings, user: User, token: str) -> bool:
-    """Whether `token` is a live reset token of `user`: signed by this server for the
-    password they have now, and not expired."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[1]) > 12:
-        return False
+    user = None
+    if len(parts) == 3 and all(_is_number(part) for part in parts[:2]):
+        user_id = int(parts[0])
+        user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    # Checked on a plain read, then locked: a forged token takes no lock on anyone.
+    if user is not None and _is_reset_token_of(settings, user, parts):
+        session.refresh(user, with_for_update=True)
+        if _is_reset_token_of(settings, user, parts):  # not spent meanwhile
+            return user
+    raise Unprocessable(
+        "This reset link is invalid, expired or already used; ask an admin for a new one.",
+        loc=["body", "token"],
+    )
+
+
+def _is_number(text: str) -> bool:
+    # ASCII only: str.isdigit() also takes "²" and other scripts' digits.
+    return 0 < len(text) <= MAX_NUMBER_DIGITS and text.isascii() and text.isdigit()
+
+
+def _is_reset_token_of(settings: Settings, user: User, parts: list[str]) -> bool:
+    """Whether the token's parts are a live reset token of `user`: signed by this server
+    for the password they have now, and not expired."""
     expires = int(parts[1])  # signed with the rest: a later one cannot be forged
     if expires < utcnow().timestamp():
         return False

@@ -301,7 +301,8 @@ async def caller_for_identity(
     if identity.role is None:
         raise Forbidden("None of your groups at the identity provider gives a reqtrack role.")
     user = await reads.one(_USER_BY_EMAIL, email=identity.email, token_digest=identity.digest)
-    if user is None or user["role"] != identity.role:
+    regrouped = user is not None and user["role"] != identity.role and user["active"]
+    if user is None or (regrouped and not _revoked(identity, user["tokens_valid_after"])):
         await identities.record_user(identity)
         user = await reads.one(_USER_BY_EMAIL, email=identity.email, token_digest=identity.digest)
     return _user_caller(user, identity)

@@ -165,6 +165,8 @@ def test_a_forged_or_borrowed_reset_token_opens_nothing(client, anonymous):
         f"{user_id}.{expires}",
         "0.1.x",
         f"99999999999999999999.{expires}.{signature}",
+        f"².{expires}.{signature}",  # a digit to str.isdigit, not to int()
+        f"{'9' * 5000}.{expires}.{signature}",
     ]
 
     answers = [reset(anonymous, candidate).status_code for candidate in forged]
