@@ -3,9 +3,11 @@
 import secrets
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from app.auth import service
+from app.core.commands import clause, fail
 from app.core.config import get_settings
 from app.core.db import open_session
 
@@ -20,7 +22,11 @@ def ensure_first_admin(engine: Engine) -> None:
         email = settings.admin_email or DEFAULT_ADMIN_EMAIL
         given = settings.admin_password.get_secret_value() if settings.admin_password else None
         password = given or secrets.token_urlsafe(18)
-        admin = service.ensure_first_admin(session=session, email=email, password=password)
+        try:
+            admin = service.ensure_first_admin(session=session, email=email, password=password)
+        except ValidationError as exc:  # its message only: the input is the password
+            reasons = "; ".join(clause(error["msg"]) for error in exc.errors())
+            raise fail(f"REQTRACK_ADMIN_EMAIL/PASSWORD refused: {reasons}") from None
         session.commit()
     if admin is not None and given is None:
         # Printed once, to the terminal only: it is never logged or stored in clear.

@@ -50,7 +50,10 @@ UserEmail = EmailAddress
 MAX_EMAIL_LENGTH = 320
 # An IPv6 address with a zone is at most 45 + a few; a proxy's odd value is cut here.
 MAX_CLIENT_ADDRESS_LENGTH = 64
-DisplayName = Annotated[str, pydantic.Field(min_length=1, max_length=200), NoNul, Trimmed]
+MAX_DISPLAY_NAME_LENGTH = 200
+DisplayName = Annotated[
+    str, pydantic.Field(min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH), NoNul, Trimmed
+]
 Password = Annotated[
     str, pydantic.Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH), NoNul
 ]

@@ -12,11 +12,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 import httpx
 from jose import JWTError, jwt
+from pydantic import TypeAdapter, ValidationError
 
-from app.auth.models import Role
+from app.auth.models import MAX_DISPLAY_NAME_LENGTH, DisplayName, Role, UserEmail
 from app.core.config import Settings, is_safe_provider_url
 from app.core.security import VerifiedTokens
 from app.core.types import utcnow
@@ -34,7 +36,9 @@ KEYS_MAX_AGE_SECONDS = 3600.0
 FETCH_TIMEOUT_SECONDS = 5.0
 MAX_DOCUMENT_BYTES = 512 * 1024
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud")
-MAX_NAME_LENGTH = 200  # a user's display name
+CLOCK_LEEWAY_SECONDS = 60
+_EMAIL: TypeAdapter[str] = TypeAdapter(UserEmail)
+_NAME: TypeAdapter[str] = TypeAdapter(DisplayName)
 
 
 class ProviderUnavailable(Exception):
@@ -63,7 +67,10 @@ class ProviderKeys:
         self._discovery: dict[str, Any] | None = None
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
-        self._lock = asyncio.Lock()
+        # One per event loop: an asyncio lock belongs to the loop that first waits on it.
+        self._locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            WeakKeyDictionary()
+        )
 
     async def discovery(self) -> dict[str, Any]:
         if self._discovery is None:
@@ -80,11 +87,16 @@ class ProviderKeys:
         minute) or when they are old."""
         if kid in self._keys and not self._stale(KEYS_MAX_AGE_SECONDS):
             return self._keys[kid]
-        async with self._lock:
-            if (kid not in self._keys and self._stale(KEYS_REFETCH_SECONDS)) or self._stale(
-                KEYS_MAX_AGE_SECONDS
-            ):
-                await self._refetch()
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
+            unknown = kid not in self._keys
+            if (unknown and self._stale(KEYS_REFETCH_SECONDS)) or self._stale(KEYS_MAX_AGE_SECONDS):
+                try:
+                    await self._refetch()
+                except ProviderUnavailable:
+                    if unknown:
+                        raise
+                    # An old key set still checks the tokens of the keys it has.
         return self._keys.get(kid)
 
     def _stale(self, seconds: float) -> bool:
@@ -134,7 +146,7 @@ class IdentityTokens:
     def __init__(self, settings: Settings, *, record_user: RecordUser) -> None:
         assert settings.oidc_issuer is not None
         self.keys = ProviderKeys(settings.oidc_issuer)
-        self.audience = settings.oidc_token_audience
+        self.audience = settings.oidc_audience
         self.groups_claim = settings.oidc_groups_claim
         self.role_map = {group: Role(role) for group, role in settings.oidc_role_map.items()}
         self.record_user = record_user
@@ -152,6 +164,8 @@ class IdentityTokens:
         identity = self._verified.get(digest)
         if identity is None:
             claims = await self.checked_claims(token, audience=self.audience)
+            if claims is not None and "at_hash" in claims:
+                return None  # an ID token: it says who signed in, it grants no access
             identity = self.identity_of(claims, digest.hex()) if claims else None
             if identity is None:
                 return None  # failures are not kept: anyone can send endless new ones
@@ -162,8 +176,11 @@ class IdentityTokens:
     def _live(identity: IdentityToken) -> bool:
         return identity.expires > utcnow().timestamp()
 
-    async def checked_claims(self, token: str, *, audience: str | None) -> dict[str, Any] | None:
-        """The claims of a token the provider signed, for this audience, valid now."""
+    async def checked_claims(
+        self, token: str, *, audience: str | None, access_token: str | None = None
+    ) -> dict[str, Any] | None:
+        """The claims of a token the provider signed, for this audience, valid now; an ID
+        token's at_hash checked against the access token issued with it."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except JWTError:
@@ -184,6 +201,7 @@ class IdentityTokens:
                 algorithms=[ALGORITHM_OF_KEY[key["kty"]]],
                 audience=audience,
                 issuer=self.keys.issuer,
+                access_token=access_token,
                 options={f"require_{claim}": True for claim in REQUIRED_CLAIMS},
             )
         except (JWTError, ValueError, TypeError, KeyError):
@@ -192,18 +210,18 @@ class IdentityTokens:
 
     def identity_of(self, claims: dict[str, Any], digest: str) -> IdentityToken | None:
         """Who checked claims name: None without an e-mail the provider verified."""
-        email, verified = claims.get("email"), claims.get("email_verified")
-        if not isinstance(email, str) or not email or verified not in (True, "true"):
+        email, verified = _email(claims.get("email")), claims.get("email_verified")
+        if email is None or verified not in (True, "true"):
             return None  # an e-mail the provider did not verify names nobody
         expires, issued_at = claims.get("exp"), claims.get("iat")
         if not isinstance(expires, int | float) or not isinstance(issued_at, int | float):
             return None
-        name = claims.get("name")
-        name = name.strip()[:MAX_NAME_LENGTH] if isinstance(name, str) else ""
+        if issued_at > utcnow().timestamp() + CLOCK_LEEWAY_SECONDS:
+            return None  # issued in the future: it would end every token of theirs until then
         return IdentityToken(
-            email=email.strip().lower(),
+            email=email,
             role=self.role_of(claims.get(self.groups_claim)),
-            name=name or None,
+            name=_display_name(claims.get("name")),
             expires=float(expires),
             issued_at=float(issued_at),
             digest=digest,
@@ -217,3 +235,22 @@ class IdentityTokens:
             return None
         roles = [self.role_map[g] for g in groups if isinstance(g, str) and g in self.role_map]
         return max(roles, key=lambda role: role.rank) if roles else None
+
+
+def _email(claim: Any) -> str | None:
+    """The claim as the e-mail of an account (validated and lower-case, as ours are)."""
+    try:
+        return _EMAIL.validate_python(claim) if isinstance(claim, str) else None
+    except ValidationError:
+        return None
+
+
+def _display_name(claim: Any) -> str | None:
+    """The claim as a display name: control characters dropped, cut to its limit."""
+    if not isinstance(claim, str):
+        return None
+    printable = "".join(c for c in claim if c.isprintable()).strip()
+    try:
+        return _NAME.validate_python(printable[:MAX_DISPLAY_NAME_LENGTH])
+    except ValidationError:
+        return None

@@ -8,6 +8,7 @@ another began, and nothing is stored for a sign-in that is never finished.
 
 import base64
 import json
+import logging
 import re
 import secrets
 import warnings
@@ -16,13 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlmodel import Session
 
 from app.auth import revocation
 from app.auth.oidc import IdentityToken, IdentityTokens, ProviderUnavailable
-from app.core.config import Settings
+from app.core.config import Settings, is_safe_provider_url
 from app.core.errors import Unauthorized
 from app.core.security import is_link_signature, link_signature, token_digest
 from app.core.types import utcnow
@@ -32,6 +34,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
+logger = logging.getLogger("reqtrack.oidc")
 LOGIN_COOKIE = "reqtrack_sso"
 LOGIN_SECONDS = 600  # time to sign in at the provider
 CALLBACK_PATH = "/api/v1/auth/oidc/callback"
@@ -118,14 +121,16 @@ async def finish_login(
             tokens = await client.fetch_token(
                 discovery["token_endpoint"], code=code, code_verifier=login.verifier
             )
-    except (OAuthError, OSError, ValueError) as exc:
+    except (OAuthError, httpx.HTTPError, OSError, ValueError) as exc:
         raise Unauthorized(
             f"The identity provider refused the sign-in ({type(exc).__name__})."
         ) from None
     id_token = tokens.get("id_token")
     claims = None
     if isinstance(id_token, str):
-        claims = await identities.checked_claims(id_token, audience=settings.oidc_client_id)
+        claims = await identities.checked_claims(
+            id_token, audience=settings.oidc_client_id, access_token=tokens.get("access_token")
+        )
     if claims is None or claims.get("nonce") != login.nonce:
         raise Unauthorized("The identity provider's ID token is not valid for this sign-in.")
     identity = identities.identity_of(claims, token_digest(id_token))
@@ -138,10 +143,12 @@ async def _discovery(identities: IdentityTokens) -> dict[str, Any]:
     try:
         discovery = await identities.keys.discovery()
     except ProviderUnavailable as exc:
-        raise Unauthorized(f"The identity provider cannot be reached: {exc}.") from None
+        logger.warning("identity provider discovery unavailable: %s", exc)
+        raise Unauthorized("The identity provider cannot be reached; try again later.") from None
     for endpoint in ("authorization_endpoint", "token_endpoint"):
-        if not isinstance(discovery.get(endpoint), str):
-            raise Unauthorized(f"The identity provider's discovery document has no {endpoint}.")
+        url = discovery.get(endpoint)
+        if not isinstance(url, str) or not is_safe_provider_url(url):  # the secret goes there
+            raise Unauthorized(f"The identity provider's {endpoint} is not an https:// URL.")
     return discovery
 
 

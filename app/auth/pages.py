@@ -4,10 +4,10 @@ tampered with, expired, already used) gets the same 410 page, which tells nothin
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pydantic
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
@@ -16,28 +16,12 @@ from app.auth.models import ResetToken, User
 from app.auth.password_rules import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, weak_password_reason
 from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
-from app.core.errors import InvalidParameter, Unprocessable, UnsupportedMediaType
-from app.core.pages import page_templates, render_page
+from app.core.errors import InvalidParameter, Unprocessable
+from app.core.pages import SentForm, page_templates, render_page
 
 router = APIRouter(include_in_schema=False)
 pages = page_templates(Path(__file__).parent / "templates")
-FORM_TYPE = "application/x-www-form-urlencoded"
-# The form has three fields: more is not a browser sending it.
-MAX_FORM_FIELDS = 10
 _RESET_TOKEN = pydantic.TypeAdapter(ResetToken)
-
-
-async def sent_form(request: Request) -> dict[str, str]:
-    """The fields as the page's form sends them: URL-encoded, which decodes to text
-    whatever the bytes. Anything else is refused."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != FORM_TYPE:
-        raise UnsupportedMediaType(f"Send the form as {FORM_TYPE}, as its page does.")
-    form = await request.form(max_fields=MAX_FORM_FIELDS)
-    return {name: value for name, value in form.items() if isinstance(value, str)}
-
-
-SentForm = Annotated[dict[str, str], Depends(sent_form)]
 
 
 @dataclass
@@ -53,7 +37,7 @@ class ResetForm:
 def show_reset_form(
     request: Request, session: SessionDep, settings: SettingsDep, token: str = ""
 ) -> HTMLResponse:
-    if _reset_user(session, settings, token) is None:
+    if _reset_user(session, settings, token, for_update=False) is None:
         return _no_longer_works(request)
     return _form_page(request, token, ResetForm())
 
@@ -80,12 +64,16 @@ def reset_password(
     return render_page(pages, request, "password_reset_done.html", {"title": "Password set"})
 
 
-def _reset_user(session: Session, settings: Settings, token: str) -> User | None:
-    """The user whose live reset link `token` is (locked), or None. A token the API would
-    refuse by its shape alone (too long, odd characters) is not looked up at all."""
+def _reset_user(
+    session: Session, settings: Settings, token: str, *, for_update: bool = True
+) -> User | None:
+    """The user whose live reset link `token` is (locked to set it), or None. A token the
+    API would refuse by its shape alone (too long, odd characters) is not looked up."""
     try:
         _RESET_TOKEN.validate_python(token)
-        return passwords.reset_user(session=session, settings=settings, token=token)
+        return passwords.reset_user(
+            session=session, settings=settings, token=token, for_update=for_update
+        )
     except (pydantic.ValidationError, Unprocessable):
         return None
 

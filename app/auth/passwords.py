@@ -67,9 +67,11 @@ def reset_link(*, settings: Settings, user: User) -> ResetLink:
     return ResetLink(f"{settings.public_url}{RESET_PAGE}?{urlencode({'token': token})}", expires_at)
 
 
-def reset_user(*, session: Session, settings: Settings, token: str) -> User:
-    """The user whose live reset link `token` is (locked for the change); refused as the
-    body's token otherwise, one answer for every way it can fail."""
+def reset_user(
+    *, session: Session, settings: Settings, token: str, for_update: bool = True
+) -> User:
+    """The user whose live reset link `token` is (locked for the change, unless only
+    looked at); refused as the body's token otherwise, one answer for every way it fails."""
     parts = token.split(".")
     user = None
     if len(parts) == 3 and all(_is_number(part) for part in parts[:2]):
@@ -77,6 +79,8 @@ def reset_user(*, session: Session, settings: Settings, token: str) -> User:
         user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     # Checked on a plain read, then locked: a forged token takes no lock on anyone.
     if user is not None and _is_reset_token_of(settings, user, parts):
+        if not for_update:
+            return user
         session.refresh(user, with_for_update=True)
         if _is_reset_token_of(settings, user, parts):  # not spent meanwhile
             return user

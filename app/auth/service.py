@@ -298,13 +298,20 @@ async def caller_for_identity(
 ) -> Caller | None:
     """The user an identity provider's token names: made on first sign-in, their role
     following their groups (403 when none maps to a role)."""
-    if identity.role is None:
-        raise Forbidden("None of your groups at the identity provider gives a reqtrack role.")
     user = await reads.one(_USER_BY_EMAIL, email=identity.email, token_digest=identity.digest)
-    regrouped = user is not None and user["role"] != identity.role and user["active"]
-    if user is None or (regrouped and not _revoked(identity, user["tokens_valid_after"])):
+    if user is None:
+        regrouped = identity.role is not None
+    else:
+        # Only a token newer than the last change may change the role (or end access):
+        # an older one carries older groups, and one as old has been heard already.
+        valid_after = user["tokens_valid_after"]
+        newer = valid_after is None or identity.issued_at > valid_after.timestamp()
+        regrouped = user["active"] and newer and user["role"] != identity.role
+    if regrouped:
         await identities.record_user(identity)
         user = await reads.one(_USER_BY_EMAIL, email=identity.email, token_digest=identity.digest)
+    if identity.role is None:
+        raise Forbidden("None of your groups at the identity provider gives a reqtrack role.")
     return _user_caller(user, identity)
 
 

@@ -72,7 +72,10 @@ async def sign_in_with_the_identity_provider(
             loc=["query", "code_challenge"],
         )
     url, cookie = await oidc_login.begin_login(
-        settings, identities, docs_state=state, docs_challenge=code_challenge
+        settings,
+        identities,
+        docs_state=state if for_docs else None,
+        docs_challenge=code_challenge if for_docs else None,
     )
     response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
     response.set_cookie(
@@ -104,7 +107,11 @@ async def finish_sign_in(
     settings: SettingsDep,
     issuer: TokenIssuerDep,
     reads: DirectReadsDep,
-    code: Annotated[OAuthValue | None, Query(description="From the identity provider.")] = None,
+    code: Annotated[
+        str | None,
+        # Some providers' codes run to a few kilobytes (Entra ID's).
+        Query(max_length=8192, pattern=r"^[\x21-\x7e]+$", description="From the provider."),
+    ] = None,
     state: Annotated[OAuthValue | None, Query(description="From the identity provider.")] = None,
     error: Annotated[OAuthValue | None, Query(description="From the identity provider.")] = None,
 ) -> JSONResponse | RedirectResponse:
@@ -120,7 +127,10 @@ async def finish_sign_in(
     )
     caller = await service.caller_for_identity(reads, identities, identity)
     if caller is None:
-        raise Unauthorized("This account is deactivated.", token_given=False)
+        raise Unauthorized(
+            "This account is deactivated, or its sign-ins were revoked just now.",
+            token_given=False,
+        )
     response: JSONResponse | RedirectResponse
     if login.docs_challenge is not None and login.docs_state is not None:
         docs_code = oidc_login.docs_code(settings, caller.principal.id, login.docs_challenge)
@@ -144,7 +154,8 @@ def redeem_docs_code(
     _identities: SignOn,
     code: Annotated[str, Form(max_length=1024, description="From the sign-in's redirect.")],
     code_verifier: Annotated[
-        str, Form(min_length=43, max_length=128, description="The PKCE verifier.")
+        str,
+        Form(pattern=r"^[A-Za-z0-9._~-]{43,128}$", description="The PKCE verifier (RFC 7636)."),
     ],
     session: SessionDep,
     settings: SettingsDep,

@@ -130,8 +130,8 @@ class Settings(BaseSettings):
     notice_lease_seconds: float = Field(default=60.0, gt=0)
     notice_poll_seconds: float = Field(default=1.0, gt=0)
 
-    # Single sign-on: access tokens of this OpenID Connect issuer are accepted next to
-    # reqtrack's own (audience: oidc_audience, else oidc_client_id). A first-time caller
+    # Single sign-on: access tokens of this OpenID Connect issuer for oidc_audience are
+    # accepted next to reqtrack's own. A first-time caller
     # gets the highest role its groups (the oidc_groups_claim claim) map to in
     # oidc_role_map, a JSON object {"IdP group": "role"}; with none, it is refused.
     oidc_issuer: str | None = None
@@ -206,9 +206,16 @@ class Settings(BaseSettings):
         return issuer  # as its tokens name it, to the character (a trailing / included)
 
     @model_validator(mode="after")
-    def oidc_has_an_audience(self) -> "Settings":
-        if self.oidc_issuer and not (self.oidc_audience or self.oidc_client_id):
-            raise ValueError("REQTRACK_OIDC_ISSUER needs REQTRACK_OIDC_AUDIENCE (or a client id)")
+    def oidc_has_its_own_audience(self) -> "Settings":
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("REQTRACK_OIDC_ISSUER needs REQTRACK_OIDC_AUDIENCE")
+        # ID tokens are made out to the client: with the same audience, one would pass as
+        # an access token wherever it leaked.
+        if self.oidc_audience and self.oidc_audience == self.oidc_client_id:
+            raise ValueError(
+                "REQTRACK_OIDC_AUDIENCE must differ from REQTRACK_OIDC_CLIENT_ID: give the API "
+                "its own audience at the identity provider"
+            )
         return self
 
     @model_validator(mode="after")
@@ -221,11 +228,6 @@ class Settings(BaseSettings):
         if self.notice_lease_seconds <= 2 * self.smtp_timeout_seconds:
             raise ValueError("notice_lease_seconds must be longer than twice smtp_timeout_seconds")
         return self
-
-    @property
-    def oidc_token_audience(self) -> str | None:
-        """The `aud` an identity provider's access token must name."""
-        return self.oidc_audience or self.oidc_client_id
 
     @property
     def json_logs(self) -> bool:

@@ -7,12 +7,14 @@ import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+
+from app.core.errors import UnsupportedMediaType
 
 _TEMPLATES = Path(__file__).parent / "templates"
 STYLE = (_TEMPLATES / "page.css").read_text()
@@ -62,6 +64,25 @@ def render_page(
         status_code=status_code,
         headers=PAGE_HEADERS | dict(headers or {}),
     )
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+# The pages' forms have a few fields each: more is not a browser sending one.
+MAX_FORM_FIELDS = 20
+
+
+async def sent_form(request: Request) -> dict[str, str]:
+    """The fields as a page's form sends them: URL-encoded, which decodes to text
+    whatever the bytes. Anything else (multipart decodes by the charset it names, which
+    can make text no database stores) is refused."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise UnsupportedMediaType(f"Send the form as {FORM_TYPE}, as its page does.")
+    form = await request.form(max_fields=MAX_FORM_FIELDS)
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+SentForm = Annotated[dict[str, str], Depends(sent_form)]
 
 
 def day_in_words(value: date | datetime | None) -> str:

@@ -13,8 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.dependencies import ClientAddress
 from app.core.config import Settings, SettingsDep
 from app.core.db import SessionDep
-from app.core.errors import UnsupportedMediaType
-from app.core.pages import page_templates, render_page
+from app.core.pages import SentForm, page_templates, render_page
 from app.portal.asking import AskForm, file_request, form_token, is_form_token, read_form
 from app.portal.limits import count_form_use
 from app.portal.reads import MOST_SHOWN, public_roadmap, stakeholder_page
@@ -24,23 +23,6 @@ from app.stakeholders.portal_links import PATH, stakeholder_of
 
 router = APIRouter(prefix=f"{PATH}/{{token}}", include_in_schema=False)
 pages = page_templates(Path(__file__).parent / "templates")
-FORM_TYPE = "application/x-www-form-urlencoded"
-# The form has six fields: more is not a browser sending it.
-MAX_FORM_FIELDS = 20
-
-
-async def sent_form(request: Request) -> dict[str, str]:
-    """The fields as the page's form sends them: URL-encoded, which decodes to text
-    whatever the bytes. Anything else (multipart decodes by the charset it names, which
-    can make text no database stores) is refused."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != FORM_TYPE:
-        raise UnsupportedMediaType(f"Send the form as {FORM_TYPE}, as its page does.")
-    form = await request.form(max_fields=MAX_FORM_FIELDS)
-    return {name: value for name, value in form.items() if isinstance(value, str)}
-
-
-SentForm = Annotated[dict[str, str], Depends(sent_form)]
 
 
 class LinkNoLongerValid(Exception):

@@ -309,7 +309,11 @@ class IdentityProvider:
         mac = hmac.new(key.public_pem.encode("ascii"), signing_input.encode("ascii"), "sha256")
         return f"{signing_input}.{b64url(mac.digest())}"
 
-    def id_token(self, person: Person, nonce: str, *, key: str = "rsa") -> str:
+    def id_token(
+        self, person: Person, nonce: str, *, key: str = "rsa", access_token: str | None = None
+    ) -> str:
+        """An ID token; with the access token issued beside it, its at_hash too, as
+        Keycloak, Google and Okta put in the code flow's ID tokens."""
         now = int(time.time())
         payload: dict[str, Any] = {
             "iss": self.issuer,
@@ -324,6 +328,9 @@ class IdentityProvider:
         }
         if person.name is not None:
             payload["name"] = person.name
+        if access_token is not None:  # OpenID Connect Core 3.1.3.6: RS256 and ES256 use SHA-256
+            digest = hashlib.sha256(access_token.encode()).digest()
+            payload["at_hash"] = b64url(digest[: len(digest) // 2])
         return self._sign(payload, key, None)
 
     def _sign(self, payload: dict[str, Any], key: str, headers: dict[str, Any] | None) -> str:
@@ -418,11 +425,12 @@ class IdentityProvider:
         ):
             return 400, {"error": "invalid_grant"}
         person = grant.person
+        access_token = self.access_token(
+            person.email, groups=person.groups, email_verified=person.email_verified
+        )
         return 200, {
-            "access_token": self.access_token(
-                person.email, groups=person.groups, email_verified=person.email_verified
-            ),
-            "id_token": self.id_token(person, grant.nonce),
+            "access_token": access_token,
+            "id_token": self.id_token(person, grant.nonce, access_token=access_token),
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME,
         }

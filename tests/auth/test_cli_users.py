@@ -126,6 +126,22 @@ def test_serve_uses_the_configured_admin(cli_database, monkeypatch):
     assert verify_password("keys to the castle 1789", admin.password_hash)
 
 
+def test_serve_refuses_a_weak_configured_admin_password_without_showing_it(
+    cli_database, monkeypatch
+):
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda *args, **kwargs: None)
+    monkeypatch.setenv("REQTRACK_ADMIN_EMAIL", "boss@example.com")
+    monkeypatch.setenv("REQTRACK_ADMIN_PASSWORD", "boss-Secret-2024x")  # holds the e-mail
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli, serve_args())
+
+    assert result.exit_code == 1
+    assert "must not contain your e-mail" in result.output
+    assert "boss-Secret-2024x" not in result.output
+    assert "boss@example.com" not in users_in(cli_database)
+
+
 @pytest.fixture
 def here_and_there(app, settings, users, monkeypatch):
     """Clients at two addresses, on the suite's own database (both backends), which the

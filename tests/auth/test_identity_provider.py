@@ -24,7 +24,13 @@ def published_jwk(idp: IdentityProvider, kid: str) -> dict[str, Any]:
     return next(key for key in keys if key["kid"] == kid)
 
 
-def verify(idp: IdentityProvider, token: str, *, audience: str | None = None) -> dict[str, Any]:
+def verify(
+    idp: IdentityProvider,
+    token: str,
+    *,
+    audience: str | None = None,
+    access_token: str | None = None,
+) -> dict[str, Any]:
     key = published_jwk(idp, jwt.get_unverified_header(token)["kid"])
     claims: dict[str, Any] = jwt.decode(
         token,
@@ -32,6 +38,7 @@ def verify(idp: IdentityProvider, token: str, *, audience: str | None = None) ->
         algorithms=[key["alg"]],
         audience=audience or idp.audience,
         issuer=idp.issuer,
+        access_token=access_token,  # an ID token's at_hash is checked against it
     )
     return claims
 
@@ -148,7 +155,9 @@ def test_the_code_flow_gives_tokens_for_the_person_signed_in(idp: IdentityProvid
     assert tokens.status_code == 200, tokens.text
     body = tokens.json()
     assert body["token_type"] == "Bearer"
-    id_token = verify(idp, body["id_token"], audience=idp.client_id)
+    id_token = verify(
+        idp, body["id_token"], audience=idp.client_id, access_token=body["access_token"]
+    )
     assert id_token["nonce"] == "n-456"
     assert (id_token["email"], id_token["name"], id_token["groups"]) == (
         "bo@example.com",

@@ -120,6 +120,7 @@ def test_the_docs_page_signs_in_with_a_one_time_code_and_its_verifier(sso, ident
     assert given["state"] == ["swagger-state"]
     code = given["code"][0]
     assert redeem(sso, code, "a-wrong-verifier-" + "x" * 40).status_code == 401
+    assert redeem(sso, code, "é" * 43).status_code == 422  # not a verifier at all
     redeemed = redeem(sso, code, verifier)
     assert redeemed.status_code == 200, redeemed.text
     me = sso.get("/api/v1/auth/me", headers=bearer(redeemed.json()["access_token"])).json()

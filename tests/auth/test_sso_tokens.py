@@ -94,12 +94,15 @@ def test_a_group_change_at_the_provider_applies_on_the_next_token(sso, identity_
     assert sso.get(ME, headers=bearer(old)).status_code == 401  # it carries the old groups
 
 
-def test_losing_every_mapped_group_refuses_the_next_token(sso, identity_provider):
-    assert sso.get(ME, headers=bearer(identity_provider.access_token("dee@example.com"))).is_success
+def test_losing_every_mapped_group_refuses_that_token_and_every_older_one(sso, identity_provider):
+    now = int(time.time())
+    older = identity_provider.access_token("dee@example.com", claims={"iat": now - 5})
+    assert sso.get(ME, headers=bearer(older)).is_success
 
     left = identity_provider.access_token("dee@example.com", groups=["alumni"])
 
     assert sso.get(ME, headers=bearer(left)).status_code == 403
+    assert sso.get(ME, headers=bearer(older)).status_code == 401
 
 
 def refused_tokens(idp: IdentityProvider) -> dict[str, str]:
@@ -116,6 +119,9 @@ def refused_tokens(idp: IdentityProvider) -> dict[str, str]:
         "not yet valid": idp.access_token(claims={"nbf": now + 600}),
         "e-mail not verified": idp.access_token("eve@example.com", email_verified=False),
         "no e-mail": idp.access_token(claims={"email": None}),
+        "an e-mail that is not one": idp.access_token("eve at example.com"),
+        "issued in the future": idp.access_token(claims={"iat": now + 600}),
+        "an ID token": idp.access_token(claims={"at_hash": "x" * 22, "nonce": "n"}),
         "no kid": idp.access_token(headers={"kid": None}),
         "unknown kid": idp.access_token(headers={"kid": "no-such-key"}),
         "signature of another token": f"{header}.{payload[:-4]}AAAA.{signature}",
@@ -133,6 +139,9 @@ REFUSED = [
     "not yet valid",
     "e-mail not verified",
     "no e-mail",
+    "an e-mail that is not one",
+    "issued in the future",
+    "an ID token",
     "no kid",
     "unknown kid",
     "signature of another token",
@@ -234,12 +243,13 @@ def test_an_issuer_reached_without_tls_is_refused_at_start(issuer):
         Settings(oidc_issuer=issuer, oidc_audience="reqtrack")
 
 
-def test_an_https_or_loopback_issuer_is_taken_and_needs_an_audience():
-    https = Settings(oidc_issuer="https://sso.example.com/realms/acme/", oidc_client_id="rq")
+def test_an_https_or_loopback_issuer_is_taken_with_an_audience_of_the_apis_own():
+    https = Settings(oidc_issuer="https://sso.example.com/realms/acme/", oidc_audience="api")
     loopback = Settings(oidc_issuer="http://127.0.0.1:8080", oidc_audience="reqtrack")
 
     assert https.oidc_issuer == "https://sso.example.com/realms/acme/"  # as tokens name it
-    assert https.oidc_token_audience == "rq"
     assert loopback.oidc_issuer == "http://127.0.0.1:8080"
     with pytest.raises(ValidationError, match="AUDIENCE"):
-        Settings(oidc_issuer="https://sso.example.com")
+        Settings(oidc_issuer="https://sso.example.com", oidc_client_id="reqtrack")
+    with pytest.raises(ValidationError, match="must differ"):  # else ID tokens would pass
+        Settings(oidc_issuer=loopback.oidc_issuer, oidc_audience="rq", oidc_client_id="rq")
