@@ -73,8 +73,12 @@ def operator_env(database_url: str, data_dir: Path, **settings: str) -> dict[str
 
 
 @contextmanager
-def serve(database_url: str, data_dir: Path, **settings: str) -> Iterator[Served]:
-    port = free_port()
+def serve(
+    database_url: str, data_dir: Path, *, port: int | None = None, **settings: str
+) -> Iterator[Served]:
+    """`reqtrack serve` on `port` (a free one unless given: a test that must name its URL
+    in the settings, as public_url, picks it first)."""
+    port = port or free_port()
     admin = {"admin_email": ADMIN_EMAIL, "admin_password": TEST_PASSWORD}
     env = operator_env(database_url, data_dir, **(admin | settings))
     command = [str(Path(sys.executable).with_name("reqtrack")), "serve", "--port", str(port)]
