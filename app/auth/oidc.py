@@ -65,6 +65,7 @@ class ProviderKeys:
         self.issuer = issuer
         self._clock = clock
         self._discovery: dict[str, Any] | None = None
+        self._discovery_failed_at: float | None = None
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
         # One per event loop: an asyncio lock belongs to the loop that first waits on it.
@@ -74,9 +75,17 @@ class ProviderKeys:
 
     async def discovery(self) -> dict[str, Any]:
         if self._discovery is None:
+            # While the provider is down, sign-ins fail at once rather than each wait on it.
+            failed_at = self._discovery_failed_at
+            if failed_at is not None and self._clock() - failed_at < KEYS_REFETCH_SECONDS:
+                raise ProviderUnavailable("the discovery document failed less than a minute ago")
             # OpenID Connect Discovery 1.0, 4: the issuer, less any trailing /, then this.
             url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
-            document = await _fetch_json(url)
+            try:
+                document = await _fetch_json(url)
+            except ProviderUnavailable:
+                self._discovery_failed_at = self._clock()
+                raise
             if document.get("issuer") != self.issuer:
                 raise ProviderUnavailable("the discovery document names another issuer")
             self._discovery = document

@@ -13,7 +13,7 @@ from app.core.security import VerifiedToken
 from app.core.throttle import prune_expired
 from app.core.types import utcnow
 
-# Expired revocations deleted by each sign-out, at most: the table keeps only live ones.
+# Expired rows deleted by each sign-out or spent code, at most: the table keeps live ones.
 PRUNED_PER_SIGN_OUT = 100
 _REVOKED: Table = RevokedToken.__table__  # type: ignore[attr-defined]
 
@@ -31,6 +31,7 @@ def spend(*, session: Session, digest: str, user_id: int, expires_at: datetime) 
     """Record a one-time code as used, as a signed-out token is: False when it already
     was (by another request, in any server process)."""
     values = {"token_digest": digest, "user_id": user_id, "expires_at": expires_at}
+    prune_expired(session, _REVOKED, ("token_digest",), utcnow(), at_most=PRUNED_PER_SIGN_OUT)
     inserted = session.execute(
         insert_on_conflict(session, _REVOKED)
         .values(**values)

@@ -4,12 +4,16 @@ a reqtrack access token; and the docs page's Authorize button, which redeems a o
 code of ours with its PKCE verifier."""
 
 import secrets
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select
 
+from app.auth.models import RevokedToken, User
 from app.core.config import Settings
+from app.core.types import utcnow
 from tests.auth.identity_provider import IdentityProvider, code_challenge
 from tests.auth.sso import bearer
 
@@ -108,7 +112,9 @@ def redeem(sso: TestClient, code: str, verifier: str) -> httpx.Response:
     return sso.post("/api/v1/auth/oidc/token", data=form)
 
 
-def test_the_docs_page_signs_in_with_a_one_time_code_and_its_verifier(sso, identity_provider):
+def test_the_docs_page_signs_in_with_a_one_time_code_and_its_verifier(
+    sso, identity_provider, engine
+):
     identity_provider.sign_in_as("xan@example.com", groups=["product"])
     verifier = secrets.token_urlsafe(48)
 
@@ -121,8 +127,17 @@ def test_the_docs_page_signs_in_with_a_one_time_code_and_its_verifier(sso, ident
     code = given["code"][0]
     assert redeem(sso, code, "a-wrong-verifier-" + "x" * 40).status_code == 401
     assert redeem(sso, code, "é" * 43).status_code == 422  # not a verifier at all
+    expired = [
+        {"token_digest": f"{n:064x}", "user_id": 1, "expires_at": utcnow() - timedelta(1)}
+        for n in range(3)
+    ]
+    with engine.begin() as connection:
+        user_id = connection.execute(select(User.id).limit(1)).scalar_one()
+        connection.execute(insert(RevokedToken), [row | {"user_id": user_id} for row in expired])
     redeemed = redeem(sso, code, verifier)
     assert redeemed.status_code == 200, redeemed.text
+    with engine.connect() as connection:  # spent codes prune expired rows, as sign-outs do
+        assert connection.execute(select(func.count()).select_from(RevokedToken)).scalar() == 1
     me = sso.get("/api/v1/auth/me", headers=bearer(redeemed.json()["access_token"])).json()
     assert (me["email"], me["role"]) == ("xan@example.com", "manager")
     assert redeem(sso, code, verifier).status_code == 401  # spent

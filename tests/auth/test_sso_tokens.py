@@ -17,6 +17,7 @@ from tests.auth.sso import bearer, sso_settings
 from tests.conftest import app_on
 
 ME = "/api/v1/auth/me"
+LOGIN = "/api/v1/auth/oidc/login"
 
 
 def users_named(engine: Engine, email: str) -> list[User]:
@@ -220,6 +221,10 @@ def test_the_provider_down_never_blocks_reqtrack_tokens(settings, engine, client
     assert down.get(ME, headers=bearer(token_of_a_provider_now_gone)).status_code == 401
     assert down.get(ME, headers=bearer(ours)).status_code == 200
     assert time.monotonic() - started < 10
+    assert down.get(LOGIN, follow_redirects=False).status_code == 401
+    again = time.monotonic()
+    assert down.get(LOGIN, follow_redirects=False).status_code == 401
+    assert time.monotonic() - again < 1  # not tried again within the minute
 
 
 def test_an_sso_token_signs_out_and_follows_deactivation(sso, identity_provider, client):
