@@ -25,6 +25,7 @@ from app.core.models import (
     described_like,
 )
 from app.core.pagination import Page
+from app.core.security import TokenIssuer
 from app.core.types import EmailAddress, NoNul, NotNull, Trimmed, UTCDateTime
 
 
@@ -255,6 +256,14 @@ class TokenResponse(SQLModel):
         description="Always bearer.",
     )
     expires_in: int = pydantic.Field(description="Seconds until the token expires.")
+
+    @classmethod
+    def for_user(
+        cls, issuer: TokenIssuer, user_id: int, *, not_before: datetime | None = None
+    ) -> "TokenResponse":
+        """A new access token for the user, as every way of signing in answers it."""
+        token = issuer.issue(f"user:{user_id}", not_before=not_before)
+        return cls(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
 
 
 class Me(SQLModel):

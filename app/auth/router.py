@@ -65,15 +65,15 @@ def issue_token(
 ) -> TokenResponse | JSONResponse:
     """Log in with e-mail (as `username`) and password; answers a bearer token."""
     attempt = _counted_login(session, settings, email=form.username, client=client)
-    token = service.log_in(session=session, issuer=issuer, attempt=attempt, password=form.password)
-    if token is None:
+    user = service.checked_password(session=session, attempt=attempt, password=form.password)
+    if user is None or user.id is None:
         return problem_response(
             401,
             "Wrong e-mail or password.",
             slug="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
+    return TokenResponse.for_user(issuer, user.id)
 
 
 def _counted_login(
@@ -146,8 +146,7 @@ def change_password(
     changed_at = passwords.change_own_password(
         session=session, attempt=attempt, current=body.current_password, new=body.new_password
     )
-    token = issuer.issue(f"user:{caller.principal.id}", not_before=changed_at)
-    return TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
+    return TokenResponse.for_user(issuer, caller.principal.id, not_before=changed_at)
 
 
 @login_router.post(

@@ -185,15 +185,6 @@ def count_login_attempt(
     return LoginAttempt(email=key, client_address=client_address, user=user)
 
 
-def log_in(
-    *, session: Session, issuer: TokenIssuer, attempt: LoginAttempt, password: str
-) -> str | None:
-    """A token for the attempt's user if the password is theirs and they are active, else
-    None."""
-    user = checked_password(session=session, attempt=attempt, password=password)
-    return issuer.issue(f"user:{user.id}") if user is not None else None
-
-
 def checked_password(*, session: Session, attempt: LoginAttempt, password: str) -> User | None:
     """The attempt's user if the password is theirs and they are active, else None.
     Unknown e-mail and wrong password take the same path and time. A success clears its

@@ -139,8 +139,7 @@ async def finish_sign_in(
             status_code=status.HTTP_302_FOUND,
         )
     else:
-        token = issuer.issue(f"user:{caller.principal.id}")
-        body = TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
+        body = TokenResponse.for_user(issuer, caller.principal.id)
         response = JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
     response.delete_cookie(oidc_login.LOGIN_COOKIE, path="/api/v1/auth/oidc")
     return response
@@ -168,5 +167,4 @@ def redeem_docs_code(
     user_id = oidc_login.redeem_docs_code(
         session=session, settings=settings, code=code, verifier=code_verifier
     )
-    token = issuer.issue(f"user:{user_id}")
-    return TokenResponse(access_token=token, expires_in=int(issuer.ttl.total_seconds()))
+    return TokenResponse.for_user(issuer, user_id)
