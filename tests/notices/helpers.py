@@ -1,6 +1,7 @@
 """What the notices tests share."""
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from sqlmodel import col
 from app.core.config import Settings
 from app.core.db import open_session
 from app.core.types import utcnow
+from app.notices import gathering
 from app.notices.gathering import gather_owed
 from app.notices.models import GATHERING, Notice, NoticeOwed, NoticeStatus
 from app.notices.sender import NoticeSender
@@ -45,6 +47,8 @@ def send_due(engine: Engine, settings: Settings, smtp_url: str) -> bool:
         # A round that found nothing fails a test now and then in full runs only (issue 23's
         # note): printed, the state it saw is in the failure's captured output.
         print(f"sender round from {started} to {utcnow()} found nothing; {_sender_view(engine)}")
+        # Who else could have taken it: senders woken by commits, and this process's threads.
+        print(f"wakers: {list(gathering._wakers)}; threads: {threading.enumerate()}")
     return worked
 
 
