@@ -112,3 +112,25 @@ def problem_mismatch(response: Any, status: int) -> str | None:
 def assert_problem(response: Any, status: int, what: str) -> None:
     reason = problem_mismatch(response, status)
     assert reason is None, f"{what}: {reason}"
+
+
+def forged_reset_tokens(token: str, other_user_id: int) -> list[str]:
+    """What could be tried with a real reset token in hand: another user's, a later expiry,
+    a broken signature, odd digits, markup, sheer length. None may open anything."""
+    user_id, expires, signature = token.split(".")
+    return [
+        f"{other_user_id}.{expires}.{signature}",  # another user's
+        f"{user_id}.{int(expires) + 3600}.{signature}",  # a later expiry
+        f"{user_id}.{expires}.{signature[:-2]}AA",
+        f"{user_id}.{expires}",
+        "",
+        "0.1.x",
+        f"99999999999999999999.{expires}.{signature}",
+        "9" * 5000,  # more digits than int() takes
+        f"{user_id}.{'9' * 5000}.{signature}",
+        f"{'9' * 5000}.{expires}.{signature}",
+        f"².{expires}.{signature}",  # a digit to str.isdigit, not to int()
+        f"{user_id}.²³.{signature}",
+        f'{user_id}.{expires}.{signature}"><script>alert(1)</script>',
+        token + "x" * 1100,
+    ]
